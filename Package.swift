@@ -1,0 +1,151 @@
+// swift-tools-version: 6.1
+//
+// Engram — an embedded knowledge-graph memory engine for AI agents.
+//
+// Module layers (see docs/architecture.md):
+//   CEngramLMDB      system library shim for liblmdb (pkg-config `lmdb`, Debian `liblmdb-dev`)
+//   EngramCore       value types shared by every layer (PropertyValue); no dependencies
+//   EngramStorage    the LMDB storage engine; the only importer of CEngramLMDB
+//   EngramVector     HNSW and exact vector search; pure Swift
+//   EngramEmbedding  the Embedder protocol, MiniLM, hashing and HTTP embedders; no storage dependency
+//   EngramCypher     the read-only Cypher front end and executor over a graph protocol; pure Swift
+//   Engram           the public facade
+//   EngramCommand    the `engram` executable
+//
+// Benchmarks (ordo-one/benchmark) are added only when ENGRAM_BENCHMARKS=1 is set, so that
+// `swift build` and `swift test` do not build the benchmark harness.
+
+import PackageDescription
+import class Foundation.ProcessInfo
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+var package = Package(
+    name: "Engram",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Engram", targets: ["Engram"]),
+        .executable(name: "engram", targets: ["EngramCommand"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+    ],
+    targets: [
+        // MARK: C shim
+        .systemLibrary(
+            name: "CEngramLMDB",
+            pkgConfig: "lmdb",
+            providers: [.apt(["liblmdb-dev"])]
+        ),
+
+        // MARK: Core values
+        .target(name: "EngramCore", swiftSettings: swiftSettings),
+
+        // MARK: Storage
+        .target(
+            name: "EngramStorage",
+            dependencies: ["CEngramLMDB", "EngramCore"],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Vector
+        .target(
+            name: "EngramVector",
+            dependencies: [.product(name: "HeapModule", package: "swift-collections")],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Embedding
+        .target(
+            name: "EngramEmbedding",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Cypher
+        .target(
+            name: "EngramCypher",
+            dependencies: ["EngramCore"],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Facade
+        .target(
+            name: "Engram",
+            dependencies: ["EngramCore", "EngramStorage", "EngramVector", "EngramEmbedding", "EngramCypher"],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Command line
+        .executableTarget(
+            name: "EngramCommand",
+            dependencies: [
+                "Engram",
+                "EngramStorage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tests
+        .target(
+            name: "EngramTestSupport",
+            dependencies: ["EngramCore"],
+            path: "Tests/EngramTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EngramCoreTests",
+            dependencies: ["EngramCore", "EngramTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EngramStorageTests",
+            dependencies: ["EngramStorage", "EngramTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EngramVectorTests",
+            dependencies: ["EngramVector", "EngramTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EngramEmbeddingTests",
+            dependencies: ["EngramEmbedding", "EngramTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EngramCypherTests",
+            dependencies: ["EngramCypher", "EngramTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EngramTests",
+            dependencies: ["Engram", "EngramTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)
+
+// MARK: Benchmarks (opt-in)
+
+if ProcessInfo.processInfo.environment["ENGRAM_BENCHMARKS"] == "1" {
+    package.dependencies.append(
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.29.0", traits: ["MallocInterposer"])
+    )
+    package.targets.append(
+        .executableTarget(
+            name: "StorageBenchmarks",
+            dependencies: [
+                "EngramStorage",
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/StorageBenchmarks",
+            swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    )
+}

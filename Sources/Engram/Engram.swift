@@ -1,0 +1,1 @@
+// The Engram module; its files are added by the issue that builds it.

@@ -1,0 +1,1 @@
+// The EngramStorage module; its files are added by the issue that builds it.

@@ -1,0 +1,1 @@
+// The EngramVector module; its files are added by the issue that builds it.
