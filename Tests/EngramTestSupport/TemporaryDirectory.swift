@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A fresh, empty directory under the system temporary directory, removed when the value is
 /// deinitialised. Every test that touches the file system makes its own.
