@@ -19,6 +19,7 @@ struct BenchStorageCommand: ParsableCommand {
     @Option(help: "Keys sharing one 8-byte prefix (the scan length).") var scan = 10_000
     @Option(help: "Scratch directory (wiped).") var dir = "/tmp/engram-bench-storage"
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
+    @Option(help: "Tests to run, comma-separated: put,batch,get,scan.") var tests = "put,batch,get,scan"
 
     static let keyLength = 16
     static let valueLength = 100
@@ -31,15 +32,26 @@ struct BenchStorageCommand: ParsableCommand {
         let order = shuffledOrder()
         var figures: [String: [Double]] = [:]
 
+        let selected = Set(tests.split(separator: ",").map(String.init))
         for _ in 0..<repeats {
-            figures["seq_put_1txn_per_s", default: []].append(Double(n) / (try timePut(batch: nil)))
-            figures["seq_put_batch\(batch)_per_s", default: []].append(Double(n) / (try timePut(batch: batch)))
+            if selected.contains("put") {
+                figures["seq_put_1txn_per_s", default: []].append(Double(n) / (try timePut(batch: nil)))
+            }
+            if selected.contains("batch") {
+                figures["seq_put_batch\(batch)_per_s", default: []].append(Double(n) / (try timePut(batch: batch)))
+            }
         }
-        try fillForReads(keys: keys)
+        if selected.contains("get") || selected.contains("scan") {
+            try fillForReads(keys: keys)
+        }
         for _ in 0..<repeats {
-            figures["rand_get_per_s", default: []].append(Double(n) / (try timeRandomGets(keys: keys, order: order)))
-            let (seconds, count) = try timePrefixScans()
-            figures["prefix_scan_keys_per_s", default: []].append(Double(count) / seconds)
+            if selected.contains("get") {
+                figures["rand_get_per_s", default: []].append(Double(n) / (try timeRandomGets(keys: keys, order: order)))
+            }
+            if selected.contains("scan") {
+                let (seconds, count) = try timePrefixScans()
+                figures["prefix_scan_keys_per_s", default: []].append(Double(count) / seconds)
+            }
         }
         try? FileManager.default.removeItem(atPath: dir)
 

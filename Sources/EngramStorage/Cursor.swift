@@ -9,14 +9,14 @@ import EngramCore
 /// ```swift
 /// let cursor = try txn.makeCursor(in: keyspace)
 /// var entry = try cursor.seek(atOrAfter: start)
-/// while let (key, value) = entry, key.starts(with: prefix) {
+/// while let (key, value) = entry, hasPrefix(key, prefix) {
 ///     …
 ///     entry = try cursor.next()
 /// }
 /// ```
 package final class Cursor {
     private let raw: LMDB.Cursor
-    private unowned let transaction: Transaction
+    private let transaction: Transaction
 
     /// A borrowed key and value.
     package typealias Entry = (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)
@@ -30,6 +30,13 @@ package final class Cursor {
     private func move(_ move: LMDB.Move, key: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) throws -> Entry? {
         try transaction.checkOpen()
         return try LMDB.move(raw, move, key: key)
+    }
+
+    /// Moves without re-checking the transaction: for scans that checked it once at their start and
+    /// run entirely inside one call.
+    @inline(__always)
+    func unsafeMove(_ move: LMDB.Move) throws -> Entry? {
+        try LMDB.move(raw, move)
     }
 
     /// Moves to the first entry of the keyspace.
@@ -104,9 +111,9 @@ extension Transaction {
         switch direction {
         case .forward:
             var entry = try prefix.isEmpty ? cursor.first() : cursor.seek(atOrAfter: prefix)
-            while let (key, value) = entry, key.starts(with: prefix) {
+            while let (key, value) = entry, hasPrefix(key, prefix) {
                 guard try body(key, value) else { return }
-                entry = try cursor.next()
+                entry = try cursor.unsafeMove(.next)
             }
         case .reverse:
             var entry: Cursor.Entry?
@@ -115,9 +122,9 @@ extension Transaction {
             } else {
                 entry = try cursor.last()
             }
-            while let (key, value) = entry, key.starts(with: prefix) {
+            while let (key, value) = entry, hasPrefix(key, prefix) {
                 guard try body(key, value) else { return }
-                entry = try cursor.previous()
+                entry = try cursor.unsafeMove(.previous)
             }
         }
     }
@@ -145,14 +152,14 @@ extension Transaction {
             while let (key, value) = entry {
                 if let upper, !Self.less(key, upper) { return }
                 guard try body(key, value) else { return }
-                entry = try cursor.next()
+                entry = try cursor.unsafeMove(.next)
             }
         case .reverse:
             var entry = try upper.map { upper in try upper.withUnsafeBytes { try cursor.seek(before: $0) } } ?? cursor.last()
             while let (key, value) = entry {
                 if let lower, Self.less(key, lower) { return }
                 guard try body(key, value) else { return }
-                entry = try cursor.previous()
+                entry = try cursor.unsafeMove(.previous)
             }
         }
     }
@@ -169,6 +176,14 @@ extension Transaction {
             return a.count < b.count
         }
     }
+}
+
+/// Whether `bytes` starts with `prefix`.
+@inline(__always)
+func hasPrefix(_ bytes: UnsafeRawBufferPointer, _ prefix: UnsafeRawBufferPointer) -> Bool {
+    guard bytes.count >= prefix.count else { return false }
+    guard let prefixStart = prefix.baseAddress, prefix.count > 0 else { return true }
+    return memcmp(bytes.baseAddress!, prefixStart, prefix.count) == 0
 }
 
 /// The smallest byte string greater than every string starting with `prefix`, or `nil` when there

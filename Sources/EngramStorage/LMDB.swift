@@ -330,7 +330,8 @@ enum LMDB {
 #if ENGRAM_TESTING
 import Synchronization
 
-/// Forces LMDB calls to fail, for tests. Compiled only with `-DENGRAM_TESTING`.
+/// Forces LMDB calls made on the calling thread to fail, for tests. Compiled only with
+/// `-DENGRAM_TESTING`.
 ///
 /// ```swift
 /// FaultInjection.failNext(.commit, with: .noSpace)
@@ -376,25 +377,30 @@ package enum FaultInjection {
         }
     }
 
-    private static let pending = Mutex<[LMDB.Operation: (code: Int32, remaining: Int)]>([:])
+    /// Pending failures per thread: a failure fires only for calls made on the thread that asked
+    /// for it, so tests running in parallel never see each other's faults.
+    private static let pending = Mutex<[UInt: [LMDB.Operation: (code: Int32, remaining: Int)]]>([:])
 
-    /// Makes the next `count` calls of `target`, on any thread, fail with `failure`.
+    /// Makes the next `count` calls of `target` made **on the calling thread** fail with `failure`.
     package static func failNext(_ target: Target, with failure: Failure, count: Int = 1) {
-        pending.withLock { $0[target.operation] = (failure.code, count) }
+        let thread = currentThreadID()
+        pending.withLock { $0[thread, default: [:]][target.operation] = (failure.code, count) }
     }
 
-    /// Removes every pending failure.
+    /// Removes every pending failure of the calling thread.
     package static func reset() {
-        pending.withLock { $0.removeAll() }
+        let thread = currentThreadID()
+        pending.withLock { $0[thread] = nil }
     }
 
     static func take(_ operation: LMDB.Operation) -> Int32 {
-        pending.withLock { table in
-            guard let entry = table[operation] else { return 0 }
+        let thread = currentThreadID()
+        return pending.withLock { table in
+            guard let entry = table[thread]?[operation] else { return 0 }
             if entry.remaining <= 1 {
-                table[operation] = nil
+                table[thread]?[operation] = nil
             } else {
-                table[operation] = (entry.code, entry.remaining - 1)
+                table[thread]?[operation] = (entry.code, entry.remaining - 1)
             }
             return entry.code
         }

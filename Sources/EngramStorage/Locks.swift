@@ -7,8 +7,9 @@ import Darwin
 /// A readers–writer lock (`pthread_rwlock_t`) that guards the memory map against resizing.
 ///
 /// Every transaction holds it shared; growing the map takes it exclusively, because LMDB may only
-/// change the map size while no transaction of the process is active. glibc's default prefers
-/// readers, so a thread that already holds it shared can take it shared again without deadlock.
+/// change the map size while no transaction of the process is active. It prefers writers, so that a
+/// steady stream of readers cannot starve a growth; in exchange it must never be taken twice by
+/// one thread, which ``TransactionDepth`` prevents.
 final class ReadWriteLock: @unchecked Sendable {
     // Safe: the lock lives at a stable heap address for the life of this object.
     private let lock: UnsafeMutablePointer<pthread_rwlock_t>
@@ -16,7 +17,13 @@ final class ReadWriteLock: @unchecked Sendable {
     init() {
         lock = .allocate(capacity: 1)
         lock.initialize(to: pthread_rwlock_t())
-        pthread_rwlock_init(lock, nil)
+        var attributes = pthread_rwlockattr_t()
+        pthread_rwlockattr_init(&attributes)
+        #if canImport(Glibc)
+        pthread_rwlockattr_setkind_np(&attributes, Int32(PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP))
+        #endif
+        pthread_rwlock_init(lock, &attributes)
+        pthread_rwlockattr_destroy(&attributes)
     }
 
     deinit {
@@ -29,27 +36,31 @@ final class ReadWriteLock: @unchecked Sendable {
     @inline(__always) func unlock() { pthread_rwlock_unlock(lock) }
 }
 
-/// How many read transactions the current thread has open, across all environments.
+/// How many transactions of one environment the current thread has open (a thread-local count).
 ///
-/// A write that must grow the map waits until no transaction is active; if this thread itself holds
-/// a read transaction, waiting would never end, so the write fails with a clear error instead.
-enum ThreadReadDepth {
-    private static let key: pthread_key_t = {
+/// The outermost transaction of a thread takes the environment's resize lock; nested ones (a read
+/// inside a write, a read inside a read) do not take it again, which would deadlock a
+/// writer-preferring lock while a growth waits. A write that must grow the map while the thread
+/// still holds an outer transaction cannot wait for itself, so it fails with a clear error instead.
+final class TransactionDepth: @unchecked Sendable {
+    private let key: pthread_key_t
+
+    init() {
         var key = pthread_key_t()
         pthread_key_create(&key, nil)
-        return key
-    }()
+        self.key = key
+    }
 
-    @inline(__always) static var current: Int {
+    deinit {
+        pthread_key_delete(key)
+    }
+
+    @inline(__always) var current: Int {
         Int(bitPattern: pthread_getspecific(key))
     }
 
-    @inline(__always) static func increment() {
-        pthread_setspecific(key, UnsafeRawPointer(bitPattern: current + 1))
-    }
-
-    @inline(__always) static func decrement() {
-        pthread_setspecific(key, UnsafeRawPointer(bitPattern: current - 1))
+    @inline(__always) func set(_ depth: Int) {
+        pthread_setspecific(key, UnsafeRawPointer(bitPattern: depth))
     }
 }
 

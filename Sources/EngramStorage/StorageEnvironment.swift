@@ -34,6 +34,7 @@ package final class StorageEnvironment: @unchecked Sendable {
     private let env: LMDB.Environment
     private let identity: FileIdentity
     private let resizeLock = ReadWriteLock()
+    private let depth = TransactionDepth()
     private let mapSize: Atomic<Int>
     /// The thread that holds the write transaction, or 0.
     private let writerThread = Atomic<UInt>(0)
@@ -114,13 +115,14 @@ package final class StorageEnvironment: @unchecked Sendable {
     ///
     /// - Complexity: O(1) to begin and end (a reader slot in the lock table).
     package func read<T>(_ body: (Transaction) throws -> T) throws -> T {
-        resizeLock.lockShared()
-        ThreadReadDepth.increment()
+        let outer = depth.current
+        if outer == 0 { resizeLock.lockShared() }
+        depth.set(outer + 1)
         defer {
-            ThreadReadDepth.decrement()
-            resizeLock.unlock()
+            depth.set(outer)
+            if outer == 0 { resizeLock.unlock() }
         }
-        let raw = try begin(readOnly: true)
+        let raw = try begin(readOnly: true, outerDepth: outer)
         let txn = Transaction(raw: raw, isReadOnly: true)
         defer {
             txn.end()
@@ -147,14 +149,20 @@ package final class StorageEnvironment: @unchecked Sendable {
                 .nestedWrite,
                 "a write transaction was started inside another on the same thread; do all of it in the outer write")
         }
+        let outer = depth.current
         while true {
-            resizeLock.lockShared()
+            if outer == 0 { resizeLock.lockShared() }
+            depth.set(outer + 1)
+            let release = { [depth, resizeLock] in
+                depth.set(outer)
+                if outer == 0 { resizeLock.unlock() }
+            }
             let sizeAtStart = mapSize.load(ordering: .acquiring)
             let raw: LMDB.Transaction
             do {
-                raw = try begin(readOnly: false)
+                raw = try begin(readOnly: false, outerDepth: outer)
             } catch {
-                resizeLock.unlock()
+                release()
                 throw error
             }
             writerThread.store(me, ordering: .relaxed)
@@ -170,7 +178,7 @@ package final class StorageEnvironment: @unchecked Sendable {
                 LMDB.abort(raw)
             }
             writerThread.store(0, ordering: .relaxed)
-            resizeLock.unlock()
+            release()
 
             if txn.hitMapFull || commitCode == MDB_MAP_FULL {
                 try grow(from: sizeAtStart)
@@ -182,19 +190,22 @@ package final class StorageEnvironment: @unchecked Sendable {
     }
 
     /// Begins a transaction, adopting a map size grown by another process when LMDB asks to.
-    private func begin(readOnly: Bool) throws -> LMDB.Transaction {
+    /// `outerDepth` is the number of transactions this thread already had open (0: it holds the
+    /// resize lock shared for this one).
+    private func begin(readOnly: Bool, outerDepth: Int) throws -> LMDB.Transaction {
         while true {
             let (raw, rc) = LMDB.begin(env, readOnly: readOnly)
             if let raw { return raw }
             if rc == MDB_MAP_RESIZED {
-                // Another process grew the map. Adopting its size needs the exclusive lock, which we
-                // cannot take while this thread holds it shared; release ours for the duration.
+                // Another process grew the map. Adopting its size needs the exclusive lock, which
+                // this thread cannot take while an outer transaction of its own holds it shared.
+                if outerDepth > 0 {
+                    throw EngramError(
+                        .mapFull,
+                        "another process grew the store while this thread held an outer transaction; end it and retry")
+                }
                 resizeLock.unlock()
                 defer { resizeLock.lockShared() }
-                if ThreadReadDepth.current > (readOnly ? 1 : 0) {
-                    throw EngramError(
-                        .mapFull, "another process grew the store while this thread held a read transaction; retry")
-                }
                 resizeLock.lockExclusive()
                 defer { resizeLock.unlock() }
                 try LMDB.setMapSize(env, 0)
@@ -211,10 +222,10 @@ package final class StorageEnvironment: @unchecked Sendable {
 
     /// Grows the map after a write found it full at `sizeAtStart` bytes.
     private func grow(from sizeAtStart: Int) throws {
-        if ThreadReadDepth.current > 0 {
+        if depth.current > 0 {
             throw EngramError(
                 .mapFull,
-                "the store's map is full and cannot grow while this thread holds a read transaction; do the write outside read { }")
+                "the store's map is full and cannot grow while this thread holds an outer read transaction; do the write outside read { }")
         }
         resizeLock.lockExclusive()
         defer { resizeLock.unlock() }

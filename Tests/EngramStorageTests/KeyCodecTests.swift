@@ -67,7 +67,7 @@ struct KeyCodecTests {
         writer.append(-2.5)
         writer.append("a\u{0}b")
         writer.append(escaped: [0, 0xFF])
-        try writer.bytes.withUnsafeBytes { raw in
+        try writer.bytes.withUnsafeBytes { (raw) throws in
             var reader = KeyReader(raw)
             #expect(try reader.readUInt8() == 7)
             #expect(try reader.readUInt16() == 0xBEEF)

@@ -33,12 +33,12 @@ struct ScanTests {
     func prefixScansMatchSortedReference(seed: UInt64) throws {
         let store = try TestStore()
         let keys = Self.randomKeys(count: 800, seed: seed)
-        try store.environment.write { txn in
+        try store.environment.write { (txn) throws in
             for k in keys { try txn.put(k, forKey: k, in: store.items) }
         }
         let sorted = keys.sorted { $0.lexicographicallyPrecedes($1) }
         var generator = SeededGenerator(seed: seed + 100)
-        try store.environment.read { txn in
+        try store.environment.read { (txn) throws in
             for _ in 0..<60 {
                 let prefix = Array(keys.randomElement(using: &generator)!.prefix(Int.random(in: 0...3, using: &generator)))
                 let expected = sorted.filter { $0.starts(with: prefix) }
@@ -57,12 +57,12 @@ struct ScanTests {
     func rangeScansMatchSortedReference(seed: UInt64) throws {
         let store = try TestStore()
         let keys = Self.randomKeys(count: 600, seed: seed)
-        try store.environment.write { txn in
+        try store.environment.write { (txn) throws in
             for k in keys { try txn.put([1], forKey: k, in: store.items) }
         }
         let sorted = keys.sorted { $0.lexicographicallyPrecedes($1) }
         var generator = SeededGenerator(seed: seed + 200)
-        try store.environment.read { txn in
+        try store.environment.read { (txn) throws in
             for _ in 0..<60 {
                 var lower: [UInt8]? = Self.randomKeys(count: 1, seed: generator.next())[0]
                 var upper: [UInt8]? = Self.randomKeys(count: 1, seed: generator.next())[0]
@@ -85,10 +85,10 @@ struct ScanTests {
 
     @Test func scansStopEarly() throws {
         let store = try TestStore()
-        try store.environment.write { txn in
+        try store.environment.write { (txn) throws in
             for i in 0..<100 { try txn.put([], forKey: key(i), in: store.items) }
         }
-        try store.environment.read { txn in
+        try store.environment.read { (txn) throws in
             var count = 0
             try txn.scan(in: store.items, prefix: []) { _, _ in
                 count += 1
@@ -100,10 +100,10 @@ struct ScanTests {
 
     @Test func cursorMovesBothWays() throws {
         let store = try TestStore()
-        try store.environment.write { txn in
+        try store.environment.write { (txn) throws in
             for i in stride(from: 0, to: 100, by: 10) { try txn.put(bytes("\(i)"), forKey: key(i), in: store.items) }
         }
-        try store.environment.read { txn in
+        try store.environment.read { (txn) throws in
             let cursor = try txn.makeCursor(in: store.items)
             #expect(try cursor.first().map { Array($0.value) } == bytes("0"))
             #expect(try cursor.last().map { Array($0.value) } == bytes("90"))
@@ -120,10 +120,10 @@ struct ScanTests {
 
     @Test func cursorDeletesWhileScanning() throws {
         let store = try TestStore()
-        try store.environment.write { txn in
+        try store.environment.write { (txn) throws in
             for i in 0..<20 { try txn.put([UInt8(i)], forKey: key(i), in: store.items) }
         }
-        try store.environment.write { txn in
+        try store.environment.write { (txn) throws in
             let cursor = try txn.makeCursor(in: store.items)
             var entry = try cursor.first()
             while let current = entry {
@@ -136,6 +136,6 @@ struct ScanTests {
                 }
             }
         }
-        try store.environment.read { txn in #expect(try txn.count(in: store.items) == 10) }
+        #expect(try store.environment.read { txn in try txn.count(in: store.items) } == 10)
     }
 }

@@ -8,21 +8,21 @@ struct TransactionTests {
     @Test func putGetDelete() throws {
         let store = try TestStore()
         let env = store.environment!
-        try env.write { txn in
+        try env.write { (txn) throws in
             try txn.put(bytes("one"), forKey: bytes("a"), in: store.items)
             try txn.put(bytes("two"), forKey: bytes("b"), in: store.items)
         }
-        try env.read { txn in
+        try env.read { (txn) throws in
             #expect(try txn.value(forKey: bytes("a"), in: store.items) == bytes("one"))
             #expect(try txn.value(forKey: bytes("b"), in: store.items) == bytes("two"))
             #expect(try txn.value(forKey: bytes("c"), in: store.items) == nil)
             #expect(try txn.count(in: store.items) == 2)
         }
-        let removed = try env.write { txn in
+        let removed = try env.write { (txn) throws in
             (try txn.delete(bytes("a"), in: store.items), try txn.delete(bytes("zzz"), in: store.items))
         }
         #expect(removed == (true, false))
-        try env.read { txn in
+        try env.read { (txn) throws in
             #expect(try txn.value(forKey: bytes("a"), in: store.items) == nil)
             #expect(try txn.count(in: store.items) == 1)
         }
@@ -30,13 +30,13 @@ struct TransactionTests {
 
     @Test func putOverwritesAndPutIfAbsentDoesNot() throws {
         let store = try TestStore()
-        try store.environment.write { txn in
+        try store.environment.write { (txn) throws in
             try txn.put(bytes("v1"), forKey: bytes("k"), in: store.items)
             try txn.put(bytes("v2"), forKey: bytes("k"), in: store.items)
             #expect(try txn.putIfAbsent(bytes("v3"), forKey: bytes("k"), in: store.items) == false)
             #expect(try txn.putIfAbsent(bytes("n"), forKey: bytes("new"), in: store.items) == true)
         }
-        try store.environment.read { txn in
+        try store.environment.read { (txn) throws in
             #expect(try txn.value(forKey: bytes("k"), in: store.items) == bytes("v2"))
             #expect(try txn.value(forKey: bytes("new"), in: store.items) == bytes("n"))
         }
@@ -44,7 +44,7 @@ struct TransactionTests {
 
     @Test func writeSeesItsOwnChangesAndZeroCopyReadsWork() throws {
         let store = try TestStore()
-        try store.environment.write { txn in
+        try store.environment.write { (txn) throws in
             try txn.put(bytes("hello"), forKey: bytes("k"), in: store.items)
             let length = try txn.withValue(forKey: bytes("k"), in: store.items) { $0?.count }
             #expect(length == 5)
@@ -56,14 +56,14 @@ struct TransactionTests {
         let store = try TestStore()
         try store.environment.write { txn in try txn.put(bytes("keep"), forKey: bytes("a"), in: store.items) }
         #expect(throws: Boom.self) {
-            try store.environment.write { txn in
+            try store.environment.write { (txn) throws in
                 try txn.put(bytes("gone"), forKey: bytes("b"), in: store.items)
                 try txn.put(bytes("changed"), forKey: bytes("a"), in: store.items)
                 try txn.delete(bytes("a"), in: store.items)
                 throw Boom()
             }
         }
-        try store.environment.read { txn in
+        try store.environment.read { (txn) throws in
             #expect(try txn.value(forKey: bytes("a"), in: store.items) == bytes("keep"))
             #expect(try txn.value(forKey: bytes("b"), in: store.items) == nil)
             #expect(try txn.count(in: store.items) == 1)
@@ -75,7 +75,7 @@ struct TransactionTests {
         var generator = SeededGenerator(seed: 7)
         var expected: [[UInt8]: [UInt8]] = [:]
         for batch in 0..<10 {
-            try store.environment.write { txn in
+            try store.environment.write { (txn) throws in
                 for i in 0..<500 {
                     let value = (0..<Int.random(in: 0...300, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
                     let k = key(batch * 500 + i)
@@ -85,7 +85,7 @@ struct TransactionTests {
             }
         }
         try store.reopen()
-        try store.environment.read { txn in
+        try store.environment.read { (txn) throws in
             let items = try store.environment.keyspace("items")
             #expect(try txn.count(in: items) == expected.count)
             for (k, v) in expected { #expect(try txn.value(forKey: k, in: items) == v) }
@@ -106,17 +106,17 @@ struct TransactionTests {
     @Test func keyspacesAreSeparate() throws {
         let store = try TestStore(keyspaces: ["items", "other"])
         let other = try store.environment.keyspace("other")
-        try store.environment.write { txn in
+        try store.environment.write { (txn) throws in
             try txn.put(bytes("1"), forKey: bytes("k"), in: store.items)
             try txn.put(bytes("2"), forKey: bytes("k"), in: other)
         }
-        try store.environment.read { txn in
+        try store.environment.read { (txn) throws in
             #expect(try txn.value(forKey: bytes("k"), in: store.items) == bytes("1"))
             #expect(try txn.value(forKey: bytes("k"), in: other) == bytes("2"))
         }
         let late = try store.environment.openKeyspace(KeyspaceDescriptor("late"))
         try store.environment.write { txn in try txn.put(bytes("3"), forKey: bytes("k"), in: late) }
-        try store.environment.read { txn in #expect(try txn.count(in: late) == 1) }
+        #expect(try store.environment.read { txn in try txn.count(in: late) } == 1)
     }
 
     @Test func asyncEntryPoints() async throws {
@@ -129,7 +129,7 @@ struct TransactionTests {
 
     @Test func appendRequiresAscendingKeys() throws {
         let store = try TestStore()
-        try store.environment.write { txn in
+        try store.environment.write { (txn) throws in
             for i in 0..<100 {
                 try key(i).withUnsafeBytes { k in try bytes("x").withUnsafeBytes { try txn.append($0, forKey: k, in: store.items) } }
             }
@@ -137,6 +137,6 @@ struct TransactionTests {
                 try key(5).withUnsafeBytes { k in try bytes("x").withUnsafeBytes { try txn.append($0, forKey: k, in: store.items) } }
             })
         }
-        try store.environment.read { txn in #expect(try txn.count(in: store.items) == 100) }
+        #expect(try store.environment.read { txn in try txn.count(in: store.items) } == 100)
     }
 }
