@@ -126,7 +126,7 @@ struct ErrorTests {
         // Reads nested in a write and in a read share the outer lock.
         try store.environment.write { _ in
             try store.environment.read { inner in
-                try store.environment.read { innermost in
+                try store.environment.read { (innermost) throws in
                     #expect(try inner.count(in: store.items) == innermost.count(in: store.items))
                 }
             }
