@@ -3,14 +3,17 @@
 /// Every vector the indexes store, and every query they search with, is copied into a buffer whose
 /// length is padded with zeros to a multiple of 16 components (``paddedLength(_:)``), so the
 /// kernels run whole `SIMD16<Float>` steps with no scalar tail; zero padding changes neither a dot
-/// product nor a squared distance. Four independent accumulators hide the latency of the adds (at
-/// 384 dimensions: 6 iterations of 4 × 16 lanes). See `docs/hnsw.md` for the measurements.
+/// product nor a squared distance. See `docs/hnsw.md` for the measurements.
 package enum DistanceKernels {
     /// `count` rounded up to a multiple of 16.
     @inlinable
     package static func paddedLength(_ count: Int) -> Int { (count + 15) & ~15 }
 
     /// The inner product of two padded vectors.
+    ///
+    /// Two `SIMD16<Float>` accumulators: on baseline x86-64 (SSE2) they take 8 of the 16 vector
+    /// registers, leaving room for the loads (four accumulators spill); with AVX2 or AVX-512 the
+    /// loop is bound by memory, not by the adds. Measured in `docs/hnsw.md`.
     ///
     /// - Parameters:
     ///   - a: the first vector, `count` floats.
@@ -24,30 +27,23 @@ package enum DistanceKernels {
         let rb = UnsafeRawPointer(b)
         var s0 = SIMD16<Float>()
         var s1 = SIMD16<Float>()
-        var s2 = SIMD16<Float>()
-        var s3 = SIMD16<Float>()
         let bytes = count &* 4
         var offset = 0
-        while offset &+ 256 <= bytes {
+        while offset &+ 128 <= bytes {
             s0 += ra.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
                 * rb.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
             s1 += ra.loadUnaligned(fromByteOffset: offset &+ 64, as: SIMD16<Float>.self)
                 * rb.loadUnaligned(fromByteOffset: offset &+ 64, as: SIMD16<Float>.self)
-            s2 += ra.loadUnaligned(fromByteOffset: offset &+ 128, as: SIMD16<Float>.self)
-                * rb.loadUnaligned(fromByteOffset: offset &+ 128, as: SIMD16<Float>.self)
-            s3 += ra.loadUnaligned(fromByteOffset: offset &+ 192, as: SIMD16<Float>.self)
-                * rb.loadUnaligned(fromByteOffset: offset &+ 192, as: SIMD16<Float>.self)
-            offset &+= 256
+            offset &+= 128
         }
-        while offset < bytes {
+        if offset < bytes {
             s0 += ra.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
                 * rb.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
-            offset &+= 64
         }
-        return ((s0 + s1) + (s2 + s3)).sum()
+        return horizontalSum(s0 + s1)
     }
 
-    /// The squared Euclidean distance of two padded vectors.
+    /// The squared Euclidean distance of two padded vectors (same structure as ``dot(_:_:count:)``).
     ///
     /// - Parameters:
     ///   - a: the first vector, `count` floats.
@@ -61,37 +57,35 @@ package enum DistanceKernels {
         let rb = UnsafeRawPointer(b)
         var s0 = SIMD16<Float>()
         var s1 = SIMD16<Float>()
-        var s2 = SIMD16<Float>()
-        var s3 = SIMD16<Float>()
         let bytes = count &* 4
         var offset = 0
-        while offset &+ 256 <= bytes {
+        while offset &+ 128 <= bytes {
             let d0 =
                 ra.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
                 - rb.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
             let d1 =
                 ra.loadUnaligned(fromByteOffset: offset &+ 64, as: SIMD16<Float>.self)
                 - rb.loadUnaligned(fromByteOffset: offset &+ 64, as: SIMD16<Float>.self)
-            let d2 =
-                ra.loadUnaligned(fromByteOffset: offset &+ 128, as: SIMD16<Float>.self)
-                - rb.loadUnaligned(fromByteOffset: offset &+ 128, as: SIMD16<Float>.self)
-            let d3 =
-                ra.loadUnaligned(fromByteOffset: offset &+ 192, as: SIMD16<Float>.self)
-                - rb.loadUnaligned(fromByteOffset: offset &+ 192, as: SIMD16<Float>.self)
             s0 += d0 * d0
             s1 += d1 * d1
-            s2 += d2 * d2
-            s3 += d3 * d3
-            offset &+= 256
+            offset &+= 128
         }
-        while offset < bytes {
+        if offset < bytes {
             let d =
                 ra.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
                 - rb.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
             s0 += d * d
-            offset &+= 64
         }
-        return ((s0 + s1) + (s2 + s3)).sum()
+        return horizontalSum(s0 + s1)
+    }
+
+    /// The sum of the lanes by halving (the standard library's `sum()` reduces lane by lane).
+    @inlinable @inline(__always)
+    package static func horizontalSum(_ s: SIMD16<Float>) -> Float {
+        let h8 = s.lowHalf + s.highHalf
+        let h4 = h8.lowHalf + h8.highHalf
+        let h2 = h4.lowHalf + h4.highHalf
+        return h2[0] + h2[1]
     }
 
     /// The distance of two padded vectors under `metric` (for cosine, both must be unit length).

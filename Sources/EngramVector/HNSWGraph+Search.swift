@@ -59,22 +59,35 @@ extension HNSWGraph {
         scratch: SearchScratch
     ) {
         scratch.beginVisit(slotCount: slotCount)
-        _ = scratch.visit(entry.slot)
+        // The heaps and the visited array in locals: no exclusivity checks on the scratch
+        // object's properties inside the loop.
+        var candidates = scratch.candidates
+        var results = scratch.results
+        defer {
+            scratch.candidates = candidates
+            scratch.results = results
+        }
+        let visited = scratch.visited
+        let stamp = scratch.stamp
+        let pending = scratch.pending
+        var sink: UInt32 = 0
+        let vectorBytes = paddedDimension &* 4
+        visited[Int(entry.slot)] = stamp
         var lowerBound: Float
         if admission.admits(entry.slot) {
-            scratch.results.push(entry)
+            results.push(entry)
             lowerBound = entry.distance
         } else {
             lowerBound = .infinity
         }
-        scratch.candidates.push(entry)
+        candidates.push(entry)
         let arena = self.arena
         let stride = nodeStride
         let linksOffset = self.linksOffset
-        while !scratch.candidates.isEmpty {
-            let current = scratch.candidates.top
-            if current.distance > lowerBound && scratch.results.count >= ef { break }
-            scratch.candidates.pop()
+        while !candidates.isEmpty {
+            let current = candidates.top
+            if current.distance > lowerBound && results.count >= ef { break }
+            candidates.pop()
             let list: UnsafeMutablePointer<UInt32>
             if level == 0 {
                 // Safe: current.slot < slotCount; the level-0 list sits inside its block.
@@ -83,22 +96,41 @@ extension HNSWGraph {
                 list = linkList(current.slot, level: level)
             }
             let n = Int(list[0])
+            // First pass: the unvisited neighbours, and one load from each cache line of their
+            // vectors (Swift has no prefetch instruction), so that the cache misses of all of
+            // them overlap instead of being taken one vector at a time by the distance loop.
+            // Measured at 100k × 384: 1.7× the queries/s of a build for baseline x86-64, ±5 %
+            // with AVX-512 code (docs/hnsw.md).
+            var pendingCount = 0
             for i in 0..<n {
                 let next = list[i &+ 1]
-                if scratch.visit(next) { continue }
+                if visited[Int(next)] == stamp { continue }
+                visited[Int(next)] = stamp
+                pending[pendingCount] = next
+                pendingCount &+= 1
+                let v = arena + Int(next) &* stride
+                var o = 0
+                while o < vectorBytes {
+                    sink &+= v.load(fromByteOffset: o, as: UInt32.self)
+                    o &+= 64
+                }
+            }
+            for j in 0..<pendingCount {
+                let next = pending[j]
                 // Safe: links always point at occupied slots (checked on restore).
                 let v = (arena + Int(next) &* stride).assumingMemoryBound(to: Float.self)
                 let d = distance(query, v)
-                if scratch.results.count < ef || d < lowerBound {
-                    scratch.candidates.push(Candidate(distance: d, slot: next))
+                if results.count < ef || d < lowerBound {
+                    candidates.push(Candidate(distance: d, slot: next))
                     if admission.admits(next) {
-                        scratch.results.push(Candidate(distance: d, slot: next))
-                        if scratch.results.count > ef { scratch.results.pop() }
-                        lowerBound = scratch.results.top.distance
+                        results.push(Candidate(distance: d, slot: next))
+                        if results.count > ef { results.pop() }
+                        lowerBound = results.top.distance
                     }
                 }
             }
         }
+        scratch.sink = sink
     }
 
     /// The `limit` nearest admitted nodes to a prepared query, nearest first (ties: smaller id).

@@ -110,6 +110,10 @@ final class SearchScratch {
     /// Working lists for neighbour selection.
     var selection: [Candidate] = []
     var selected: [Candidate] = []
+    /// The unvisited neighbours of the node being expanded (at most 2·M, up to 255·2).
+    let pending: UnsafeMutablePointer<UInt32> = .allocate(capacity: 512)
+    /// Where the search's touch loads go, so that the compiler keeps them.
+    var sink: UInt32 = 0
 
     init(paddedDimension: Int) {
         visitedCapacity = 0
@@ -125,6 +129,7 @@ final class SearchScratch {
         UnsafeMutableRawPointer(query).deallocate()
         candidates.deallocate()
         results.deallocate()
+        pending.deallocate()
     }
 
     /// Starts a new visited generation covering `slotCount` slots.
