@@ -60,8 +60,14 @@ var package = Package(
         ),
 
         // MARK: Embedding
+        .systemLibrary(
+            name: "CEngramBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
         .target(
             name: "EngramEmbedding",
+            dependencies: ["CEngramBLAS"],
             swiftSettings: swiftSettings
         ),
 
