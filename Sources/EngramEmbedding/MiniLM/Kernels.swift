@@ -77,20 +77,30 @@ package enum Kernels {
     static func softmaxRows(_ matrix: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
         for r in 0..<rows {
             let row = matrix + r * width
-            var maximum = -Float.infinity
-            for j in 0..<width { maximum = max(maximum, row[j]) }
-            var total: Float = 0
+            // Float reductions do not vectorise by themselves (their order matters), so the
+            // maximum and the sum use sixteen independent lanes.
             var j = 0
+            var lanesMaximum = Vector(repeating: -.infinity)
             while j + lanes <= width {
-                let e = exp(load(row + j) - maximum)
-                store(e, row + j)
-                total += e.sum()
+                let value = load(row + j)
+                lanesMaximum = lanesMaximum.replacing(with: value, where: value .> lanesMaximum)
                 j += lanes
             }
+            var maximum = lanesMaximum.max()
             while j < width {
-                let e = Foundation.exp(row[j] - maximum)
-                row[j] = e
-                total += e
+                maximum = max(maximum, row[j])
+                j += 1
+            }
+            for j in 0..<width { row[j] = exp(row[j] - maximum) }
+            var lanesTotal = Vector()
+            j = 0
+            while j + lanes <= width {
+                lanesTotal += load(row + j)
+                j += lanes
+            }
+            var total = lanesTotal.sum()
+            while j < width {
+                total += row[j]
                 j += 1
             }
             let inverse = 1 / total
@@ -100,56 +110,57 @@ package enum Kernels {
 
     /// The exact (erf) GELU, `0.5 · x · (1 + erf(x / √2))`, in place.
     static func gelu(_ values: UnsafeMutablePointer<Float>, count: Int) {
-        precondition(count % lanes == 0)
-        let inverseRoot2 = Vector(repeating: Float(0.5.squareRoot()))
-        var j = 0
-        while j < count {
-            let x = load(values + j)
-            store(0.5 * x * (1 + erf(x * inverseRoot2)), values + j)
-            j += lanes
+        let inverseRoot2 = Float(0.5.squareRoot())
+        for j in 0..<count {
+            let x = values[j]
+            values[j] = 0.5 * x * (1 + erf(x * inverseRoot2))
         }
     }
 
-    /// A vectorised single-precision erf: Eigen's / XLA's rational approximation on [-4, 4] (erf is
-    /// ±1 in float beyond), accurate to a few ULP (the test checks 2e-7 against libm's erf).
+    // The two functions below are branch-free scalar code (selects, no traps, no calls) so that the
+    // optimiser vectorises the loops above that inline them; Swift's generic SIMD conversions and
+    // rounding are per-lane library calls on this target and were measured 10× slower.
+
+    /// A single-precision erf: Eigen's / XLA's rational approximation on [-4, 4] (erf is ±1 in float
+    /// beyond), accurate to a few ULP (the test checks 3e-7 against libm's erf).
     @inline(__always)
-    package static func erf(_ input: Vector) -> Vector {
-        let x = input.clamped(lowerBound: Vector(repeating: -4), upperBound: Vector(repeating: 4))
+    package static func erf(_ input: Float) -> Float {
+        let x = input < -4 ? -4 : (input > 4 ? 4 : input)
         let x2 = x * x
-        var p = x2 * Vector(repeating: -2.72614225801306e-10) + Vector(repeating: 2.77068142495902e-08)
-        p = x2 * p + Vector(repeating: -2.10102402082508e-06)
-        p = x2 * p + Vector(repeating: -5.69250639462346e-05)
-        p = x2 * p + Vector(repeating: -7.34990630326855e-04)
-        p = x2 * p + Vector(repeating: -2.95459980854025e-03)
-        p = x2 * p + Vector(repeating: -1.60960333262415e-02)
+        var p = x2 * -2.72614225801306e-10 + 2.77068142495902e-08
+        p = x2 * p + -2.10102402082508e-06
+        p = x2 * p + -5.69250639462346e-05
+        p = x2 * p + -7.34990630326855e-04
+        p = x2 * p + -2.95459980854025e-03
+        p = x2 * p + -1.60960333262415e-02
         p = x * p
-        var q = x2 * Vector(repeating: -1.45660718464996e-05) + Vector(repeating: -2.13374055278905e-04)
-        q = x2 * q + Vector(repeating: -1.68282697438203e-03)
-        q = x2 * q + Vector(repeating: -7.37332916720468e-03)
-        q = x2 * q + Vector(repeating: -1.42647390514189e-02)
+        var q = x2 * -1.45660718464996e-05 + -2.13374055278905e-04
+        q = x2 * q + -1.68282697438203e-03
+        q = x2 * q + -7.37332916720468e-03
+        q = x2 * q + -1.42647390514189e-02
         return p / q
     }
 
-    /// A vectorised single-precision exp (Cephes `expf`: range reduction by ln 2 in two parts, a
-    /// degree-6 polynomial, scaling by 2ⁿ through the exponent bits), accurate to about 1 ULP for
-    /// inputs in [-87, 88]; smaller inputs give 0.
+    /// A single-precision exp (Cephes `expf`: range reduction by ln 2 in two parts, a degree-6
+    /// polynomial, scaling by 2ⁿ through the exponent bits), within 2 ULP of libm's for inputs in
+    /// [-87, 88]; smaller inputs give exactly 0, as the softmax of a far-off score should.
     @inline(__always)
-    package static func exp(_ input: Vector) -> Vector {
-        let x = input.clamped(lowerBound: Vector(repeating: -87.33654), upperBound: Vector(repeating: 88.37626))
-        let n = (x * Vector(repeating: 1.44269504088896341)).rounded(.toNearestOrEven)
-        var r = x - n * Vector(repeating: 0.693359375)
-        r = r - n * Vector(repeating: -2.12194440e-4)
+    package static func exp(_ input: Float) -> Float {
+        let low: Float = -87.33654
+        let x = input < low ? low : (input > 88.37626 ? 88.37626 : input)
+        // Adding 1.5·2²³ rounds to the nearest integer n, which then sits in the low mantissa bits.
+        let shifted = x * 1.44269504088896341 + 12_582_912
+        let n = shifted - 12_582_912
+        var r = x - n * 0.693359375
+        r = r - n * -2.12194440e-4
         let r2 = r * r
-        var p = Vector(repeating: 1.9875691500e-4) * r + Vector(repeating: 1.3981999507e-3)
-        p = p * r + Vector(repeating: 8.3334519073e-3)
-        p = p * r + Vector(repeating: 4.1665795894e-2)
-        p = p * r + Vector(repeating: 1.6666665459e-1)
-        p = p * r + Vector(repeating: 5.0000001201e-1)
+        var p = 1.9875691500e-4 * r + 1.3981999507e-3
+        p = p * r + 8.3334519073e-3
+        p = p * r + 4.1665795894e-2
+        p = p * r + 1.6666665459e-1
+        p = p * r + 5.0000001201e-1
         p = p * r2 + r + 1
-        let exponent = (SIMD16<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
-        let scale = unsafeBitCast(exponent, to: Vector.self)
-        let result = p * scale
-        // Below the clamp the true value underflows (softmax of a masked or far-off score): exactly 0.
-        return result.replacing(with: 0, where: input .< Vector(repeating: -87.33654))
+        let scale = Float(bitPattern: (shifted.bitPattern &- 0x4B40_0000 &+ 127) &<< 23)
+        return input < low ? 0 : p * scale
     }
 }
