@@ -60,14 +60,11 @@ var package = Package(
         ),
 
         // MARK: Embedding
-        .systemLibrary(
-            name: "CEngramBLAS",
-            pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev"])]
-        ),
+        // OpenBLAS (Debian `libopenblas0`, any build with `cblas_sgemm`) is loaded at run time by
+        // Sources/EngramEmbedding/MiniLM/BLAS.swift, so that it can pick OpenBLAS's kernels before
+        // OpenBLAS initialises; nothing is linked at build time.
         .target(
             name: "EngramEmbedding",
-            dependencies: ["CEngramBLAS"],
             swiftSettings: swiftSettings
         ),
 

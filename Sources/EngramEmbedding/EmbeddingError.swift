@@ -23,6 +23,8 @@ public struct EmbeddingError: Error, Sendable, Equatable, CustomStringConvertibl
         public static let invalidModel = Code(rawValue: "invalid_model")
         /// Installing the model failed (pip missing, no network, unwritable directory).
         public static let installFailed = Code(rawValue: "install_failed")
+        /// No BLAS library could be loaded: install OpenBLAS (`apt-get install libopenblas0`).
+        public static let blasUnavailable = Code(rawValue: "blas_unavailable")
         /// The embedder's configuration is unusable (no API key, a bad URL, a dimension below 1).
         public static let invalidConfiguration = Code(rawValue: "invalid_configuration")
         /// The input cannot be embedded (an empty token sequence, an id outside the vocabulary).

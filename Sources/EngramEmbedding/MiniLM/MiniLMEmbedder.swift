@@ -51,6 +51,7 @@ public final class MiniLMEmbedder: Embedder {
     ///     the model was trained with.
     /// - Throws: ``EmbeddingError`` `.modelNotInstalled` (the message names `engram model install`)
     ///   when the files are absent, `.invalidModel` when they are not all-MiniLM-L6-v2,
+    ///   `.blasUnavailable` when OpenBLAS cannot be loaded,
     ///   `.invalidConfiguration` for a sequence length out of range.
     /// - Complexity: O(vocabulary) to read `vocab.txt`; the weights are mapped, not read.
     public init(modelDirectory: URL? = nil, maximumSequenceLength: Int = WordPieceTokenizer.defaultMaximumLength) throws {
@@ -64,6 +65,7 @@ public final class MiniLMEmbedder: Embedder {
                 "the MiniLM model is not installed in \(directory.path); run `engram model install` "
                     + "(or scripts/install-model.sh), or set \(ModelFiles.environmentVariable)")
         }
+        try BLAS.ensureLoaded()
         self.modelDirectory = directory
         self.modelID = Self.defaultModelID
         self.maximumSequenceLength = maximumSequenceLength
