@@ -60,6 +60,9 @@ var package = Package(
         ),
 
         // MARK: Embedding
+        // OpenBLAS (Debian `libopenblas0`, any build with `cblas_sgemm`) is loaded at run time by
+        // Sources/EngramEmbedding/MiniLM/BLAS.swift, so that it can pick OpenBLAS's kernels before
+        // OpenBLAS initialises; nothing is linked at build time.
         .target(
             name: "EngramEmbedding",
             swiftSettings: swiftSettings

@@ -1,1 +1,0 @@
-// The EngramEmbedding module; its files are added by the issue that builds it.
