@@ -203,6 +203,8 @@ extension ExecutionContext {
         switch op {
         case .equal: return lhs.equals(rhs).map(Value.bool) ?? .null
         case .notEqual: return lhs.equals(rhs).map { .bool(!$0) } ?? .null
+        case .less, .greater, .lessOrEqual, .greaterOrEqual where lhs.isNaN || rhs.isNaN:
+            return lhs.numeric != nil && rhs.numeric != nil ? .bool(false) : .null
         case .less: return lhs.compare(rhs).map { .bool($0 < 0) } ?? .null
         case .greater: return lhs.compare(rhs).map { .bool($0 > 0) } ?? .null
         case .lessOrEqual: return lhs.compare(rhs).map { .bool($0 <= 0) } ?? .null
@@ -297,6 +299,11 @@ extension ExecutionContext {
 }
 
 extension Value {
+    var isNaN: Bool {
+        if case .double(let d) = self { return d.isNaN }
+        return false
+    }
+
     /// The value as a `Double`, for integers and floats.
     var numeric: Double? {
         switch self {

@@ -375,12 +375,9 @@ package struct Parser {
         }
         try expectSymbol("-")
         let rightArrow = acceptSymbol(">")
-        if leftArrow && rightArrow {
-            throw CypherError(
-                .syntaxError, "a relationship pattern cannot point both ways", detail: "InvalidRelationshipPattern",
-                line: start.range.line, column: start.range.column, unexpected: "<-->")
-        }
-        let direction: PatternDirection = leftArrow ? .incoming : rightArrow ? .outgoing : .both
+        // `<-->` is undirected, as `--` is.
+        let direction: PatternDirection =
+            leftArrow == rightArrow ? .both : leftArrow ? .incoming : .outgoing
         return RelationshipPattern(variable: variable, types: types, direction: direction, length: length,
             properties: properties, range: range(from: start))
     }

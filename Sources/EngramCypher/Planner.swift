@@ -8,7 +8,8 @@ import EngramCore
 package struct Planner {
     /// What a variable holds, as far as the binder knows.
     enum Kind: Equatable {
-        case node, relationship, relationshipList, path, value
+        /// `value` is known not to be a graph element; `unknown` may be anything.
+        case node, relationship, relationshipList, path, value, unknown
     }
 
     typealias Scope = [String: Kind]
@@ -74,19 +75,16 @@ package struct Planner {
                         at: expression.range)
                 }
                 plan = PlanNode(.unwind(expression, alias: alias), [plan])
-                scope[alias] = .value
+                scope[alias] = .unknown
             case .with(let projection, let predicate):
                 if isLast {
                     throw CypherError.semantic("a query cannot end with WITH", "InvalidClauseComposition",
                         at: projection.range)
                 }
-                let (projected, newScope, _) = try planProjection(plan, projection, scope, isReturn: false)
+                let (projected, newScope, _) = try planProjection(plan, projection, scope, isReturn: false,
+                    predicate: predicate)
                 plan = projected
                 scope = newScope
-                if let predicate {
-                    try check(predicate, scope, allowAggregates: false)
-                    plan = PlanNode(.filter(predicate), [plan])
-                }
             case .return(let projection):
                 if !isLast {
                     throw CypherError.semantic("RETURN must be the last clause", "InvalidClauseComposition",
@@ -154,10 +152,20 @@ package struct Planner {
                 throw CypherError.semantic("count(*) cannot be nested in another aggregate", "NestedAggregation",
                     at: expression.range)
             }
-        case .map(let entries):
-            var seen: Set<String> = []
-            for (key, _) in entries where !seen.insert(key).inserted {
-                _ = key
+        case .binary(let op, let lhs, let rhs) where op == .and || op == .or || op == .xor:
+            for operand in [lhs, rhs] where !Self.mayBeBoolean(operand) {
+                throw CypherError.semantic("\(op.rawValue) expects booleans, got \(operand)", "InvalidArgumentType",
+                    at: operand.range)
+            }
+        case .unary(.not, let operand):
+            if !Self.mayBeBoolean(operand) {
+                throw CypherError.semantic("NOT expects a boolean, got \(operand)", "InvalidArgumentType",
+                    at: operand.range)
+            }
+        case .property(let base, _):
+            if let kind = staticKind(base, scope), kind == .path || kind == .relationshipList {
+                throw CypherError.semantic("cannot read a property of \(base), which is a \(kind)", "InvalidArgumentType",
+                    at: expression.range)
             }
         case .index(_, let index):
             if case .literal(let value) = index.kind, case .bool = value {
@@ -215,6 +223,25 @@ package struct Planner {
         }
     }
 
+    /// Whether an expression could evaluate to a boolean or null (false only for literals of
+    /// other types).
+    private static func mayBeBoolean(_ expression: Expression) -> Bool {
+        switch expression.kind {
+        case .literal(let value):
+            switch value {
+            case .bool, .null: return true
+            default: return false
+            }
+        case .list, .map: return false
+        case .binary(let op, _, _):
+            switch op {
+            case .add, .subtract, .multiply, .divide, .modulo, .power: return false
+            default: return true
+            }
+        default: return true
+        }
+    }
+
     private func staticKind(_ expression: Expression, _ scope: Scope) -> Kind? {
         if case .variable(let name) = expression.kind { return scope[name] }
         return nil
@@ -245,6 +272,7 @@ package struct Planner {
 
         func declare(_ name: String, _ kind: Kind, _ range: SourceRange, scope: inout Scope) throws(CypherError) {
             if let existing = scope[name] {
+                if existing == .unknown { return }
                 if existing != kind {
                     throw CypherError.semantic("variable `\(name)` is already a \(existing), not a \(kind)",
                         "VariableTypeConflict", at: range)
@@ -528,12 +556,16 @@ package struct Planner {
     // MARK: Projections
 
     private func kind(of expression: Expression, _ scope: Scope) -> Kind {
-        if case .variable(let name) = expression.kind { return scope[name] ?? .value }
-        return .value
+        switch expression.kind {
+        case .variable(let name): return scope[name] ?? .unknown
+        case .literal(let value): return value.isNull ? .unknown : .value
+        case .list, .map, .binary, .unary, .isNull, .hasLabels, .countStar: return .value
+        default: return .unknown
+        }
     }
 
-    private mutating func planProjection(_ input: PlanNode, _ projection: Projection, _ scope: Scope, isReturn: Bool)
-        throws(CypherError) -> (PlanNode, Scope, [String])
+    private mutating func planProjection(_ input: PlanNode, _ projection: Projection, _ scope: Scope, isReturn: Bool,
+        predicate: Expression? = nil) throws(CypherError) -> (PlanNode, Scope, [String])
     {
         var items: [ProjectionItem] = []
         if projection.includesAll {
@@ -604,10 +636,14 @@ package struct Planner {
         for count in [projection.skip, projection.limit].compactMap({ $0 }) {
             try checkRowCount(count)
         }
+        if let predicate {
+            try check(predicate, aggregating || projection.distinct ? newScope : sortScope, allowAggregates: false)
+        }
 
         var plan = input
-        let keepInput = !aggregating && !projection.distinct && !sortItems.isEmpty
-            && sortItems.contains { !$0.expression.variables.isSubset(of: Set(columns)) }
+        let needsInput = sortItems.map(\.expression) + (predicate.map { [$0] } ?? [])
+        let keepInput = !aggregating && !projection.distinct
+            && needsInput.contains { !$0.variables.isSubset(of: Set(columns)) }
         if aggregating {
             plan = try planAggregation(plan, items, scope)
         } else {
@@ -625,6 +661,7 @@ package struct Planner {
         }
         if let skip = projection.skip { plan = PlanNode(.skip(skip), [plan]) }
         if let limit = projection.limit { plan = PlanNode(.limit(limit), [plan]) }
+        if let predicate { plan = PlanNode(.filter(predicate), [plan]) }
         if keepInput || isReturn { plan = PlanNode(.select(columns), [plan]) }
         return (plan, newScope, columns)
     }
@@ -675,7 +712,15 @@ package struct Planner {
             }
         }
         // Expressions around aggregates may only use grouping keys.
-        let keyTexts = Dictionary(keys.map { ($0.1.description, $0.0) }, uniquingKeysWith: { a, _ in a })
+        // Only keys that are variables or property reads may be reused inside aggregate items.
+        let reusable = keys.filter { key in
+            switch key.1.kind {
+            case .variable: return true
+            case .property(let base, _): if case .variable = base.kind { return true } else { return false }
+            default: return false
+            }
+        }
+        let keyTexts = Dictionary(reusable.map { ($0.1.description, $0.0) }, uniquingKeysWith: { a, _ in a })
         var finals: [(String, Expression)] = []
         for item in items {
             if !item.expression.containsAggregate {

@@ -31,7 +31,7 @@ struct GherkinFeature {
         name = ""
         background = []
         scenarios = []
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map {
             String($0).replacingTabs()
         }
         var index = 0
