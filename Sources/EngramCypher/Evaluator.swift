@@ -203,12 +203,29 @@ extension ExecutionContext {
         switch op {
         case .equal: return lhs.equals(rhs).map(Value.bool) ?? .null
         case .notEqual: return lhs.equals(rhs).map { .bool(!$0) } ?? .null
-        case .less, .greater, .lessOrEqual, .greaterOrEqual where lhs.isNaN || rhs.isNaN:
-            return lhs.numeric != nil && rhs.numeric != nil ? .bool(false) : .null
+        case .less, .greater, .lessOrEqual, .greaterOrEqual:
+            if lhs.isNaN || rhs.isNaN { return lhs.numeric != nil && rhs.numeric != nil ? .bool(false) : .null }
+            return try compareOperator(op, lhs, rhs)
+        default:
+            return try arithmeticOrOther(op, lhs, rhs)
+        }
+    }
+
+    private static func compareOperator(_ op: Expression.BinaryOperator, _ lhs: Value, _ rhs: Value) throws(CypherError)
+        -> Value
+    {
+        switch op {
         case .less: return lhs.compare(rhs).map { .bool($0 < 0) } ?? .null
         case .greater: return lhs.compare(rhs).map { .bool($0 > 0) } ?? .null
         case .lessOrEqual: return lhs.compare(rhs).map { .bool($0 <= 0) } ?? .null
-        case .greaterOrEqual: return lhs.compare(rhs).map { .bool($0 >= 0) } ?? .null
+        default: return lhs.compare(rhs).map { .bool($0 >= 0) } ?? .null
+        }
+    }
+
+    private static func arithmeticOrOther(_ op: Expression.BinaryOperator, _ lhs: Value, _ rhs: Value)
+        throws(CypherError) -> Value
+    {
+        switch op {
         case .in:
             if rhs.isNull { return .null }
             guard let items = rhs.listElements else {
@@ -235,7 +252,7 @@ extension ExecutionContext {
             return .bool(try RegexCache.matches(text, pattern))
         case .add: return try add(lhs, rhs)
         case .subtract, .multiply, .divide, .modulo, .power: return try arithmetic(op, lhs, rhs)
-        case .and, .or, .xor: return .null
+        default: return .null
         }
     }
 
