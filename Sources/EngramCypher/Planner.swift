@@ -242,6 +242,18 @@ package struct Planner {
         }
     }
 
+    /// A `WHERE` must be able to produce a boolean.
+    private func checkPredicate(_ predicate: Expression, _ scope: Scope) throws(CypherError) {
+        if let kind = staticKind(predicate, scope), kind != .unknown, kind != .value {
+            throw CypherError.semantic("WHERE expects a boolean, but \(predicate) is a \(kind)", "InvalidArgumentType",
+                at: predicate.range)
+        }
+        if !Self.mayBeBoolean(predicate) {
+            throw CypherError.semantic("WHERE expects a boolean, got \(predicate)", "InvalidArgumentType",
+                at: predicate.range)
+        }
+    }
+
     private func staticKind(_ expression: Expression, _ scope: Scope) -> Kind? {
         if case .variable(let name) = expression.kind { return scope[name] }
         return nil
@@ -346,6 +358,7 @@ package struct Planner {
         }
         if let predicate {
             try check(predicate, scope, allowAggregates: false)
+            try checkPredicate(predicate, scope)
             for conjunct in Self.conjuncts(predicate) {
                 pending.append(PendingPredicate(expression: conjunct, variables: conjunct.variables))
             }
@@ -605,15 +618,38 @@ package struct Planner {
 
         // ORDER BY may use projected expressions verbatim: replace them by their column.
         let itemTexts = Dictionary(items.map { ($0.expression.description, $0.name) }, uniquingKeysWith: { a, _ in a })
+        // Inside an ORDER BY item that aggregates, only aggregates and simple (variable or property)
+        // items can be reused, as in the projection itself.
+        let simpleTexts = Dictionary(
+            items.filter { item in
+                if item.expression.isAggregate { return true }
+                switch item.expression.kind {
+                case .variable: return true
+                case .property(let base, _): if case .variable = base.kind { return true } else { return false }
+                default: return false
+                }
+            }.map { ($0.expression.description, $0.name) }, uniquingKeysWith: { a, _ in a })
+        func reuseProjected(_ original: Expression) -> Expression {
+            let texts = aggregating && original.containsAggregate ? simpleTexts : itemTexts
+            return original.rewritten { expression in
+                if case .variable = expression.kind { return nil }
+                if let name = texts[expression.description] { return Expression(.variable(name), expression.range) }
+                return nil
+            }
+        }
         var sortItems: [SortItem] = []
         for sortItem in projection.orderBy {
-            let rewritten = sortItem.expression.rewritten { expression in
-                if case .variable = expression.kind { return nil }
-                if let name = itemTexts[expression.description] { return Expression(.variable(name), expression.range) }
-                return nil
+            let rewritten = reuseProjected(sortItem.expression)
+            if aggregating && sortItem.expression.containsAggregate {
+                for variable in rewritten.variables where newScope[variable] == nil {
+                    throw CypherError.semantic(
+                        "`\(variable)` in ORDER BY is neither aggregated nor a projected grouping key",
+                        "AmbiguousAggregationExpression", at: sortItem.expression.range)
+                }
             }
             sortItems.append(SortItem(expression: rewritten, ascending: sortItem.ascending))
         }
+        let predicate = predicate.map(reuseProjected)
         var sortScope = newScope
         if !aggregating && !projection.distinct {
             for (name, kind) in scope where sortScope[name] == nil { sortScope[name] = kind }
@@ -638,6 +674,7 @@ package struct Planner {
         }
         if let predicate {
             try check(predicate, aggregating || projection.distinct ? newScope : sortScope, allowAggregates: false)
+            try checkPredicate(predicate, sortScope)
         }
 
         var plan = input

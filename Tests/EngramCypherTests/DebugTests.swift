@@ -12,8 +12,8 @@ import Testing
     print(try Parser.parse(query))
     print(try engine.execute("EXPLAIN " + query).plan!)
     do {
-        let result = try engine.execute("PROFILE " + query)
-        print(result.plan!)
+        let result = try engine.execute((ProcessInfo.processInfo.environment["CYPHER_DEBUG_MODE"] ?? "PROFILE ") + query)
+        print(result.plan ?? "")
         print(result.columns, result.rows.map { $0.map(\.description) })
     } catch { print("ERROR", error) }
 }
