@@ -141,7 +141,9 @@ extension CypherValue: CustomStringConvertible {
     }
 
     private static func describe(_ node: CypherNode) -> String {
-        "(" + node.labels.map { ":" + $0 }.joined() + describe(node.properties) + ")"
+        let labels = node.labels.map { ":" + $0 }.joined()
+        let properties = describe(node.properties)
+        return "(" + labels + (labels.isEmpty ? String(properties.dropFirst()) : properties) + ")"
     }
 
     private static func describe(_ relationship: CypherRelationship) -> String {

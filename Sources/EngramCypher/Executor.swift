@@ -46,7 +46,6 @@ final class Executor {
         case .int(let count) where count >= 0: return Int(min(count, Int64(Int.max / 2)))
         case .int:
             throw CypherError.argument("\(what) must not be negative, got \(value)", detail: "NegativeIntegerArgument")
-        case .double(let d) where d == d.rounded() && d >= 0 && false: return Int(d)
         default:
             throw CypherError.argument("\(what) must be an integer, got \(value)", detail: "InvalidArgumentType")
         }

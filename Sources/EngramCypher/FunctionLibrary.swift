@@ -159,13 +159,13 @@ enum FunctionLibrary {
             case .null: return .null
             case .int: return first
             case .double(let d):
-                guard d.isFinite, d > -9.3e18, d < 9.3e18 else { return .null }
+                guard d.isFinite, d >= -9.223372036854775808e18, d < 9.223372036854775808e18 else { return .null }
                 return .int(Int64(d.rounded(.towardZero)))
             case .bool(let b): return .int(b ? 1 : 0)
             case .string(let s):
                 let trimmed = s.trimmingCharacters(in: .whitespaces)
                 if let i = Int64(trimmed) { return .int(i) }
-                if let d = Double(trimmed), d.isFinite, abs(d) < 9.2e18 { return .int(Int64(d.rounded(.towardZero))) }
+                if let d = Double(trimmed), d.isFinite, Swift.abs(d) < 9.2e18 { return .int(Int64(d.rounded(.towardZero))) }
                 return .null
             default: throw argumentType()
             }

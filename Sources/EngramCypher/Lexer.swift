@@ -70,6 +70,8 @@ package struct Lexer {
     private var offset = 0
     private var line = 1
     private var lineStart = 0
+    /// The 1-based column of `offset`, in characters (UTF-8 continuation bytes do not count).
+    private var currentColumn = 1
 
     package init(_ text: String) {
         bytes = Array(text.utf8)
@@ -99,14 +101,8 @@ package struct Lexer {
         return count
     }
 
-    private func range(from start: Int, line startLine: Int, lineStart startLineStart: Int) -> SourceRange {
-        var columnCount = 1
-        var index = startLineStart
-        while index < start {
-            if bytes[index] & 0xC0 != 0x80 { columnCount += 1 }
-            index += 1
-        }
-        return SourceRange(start: start, end: offset, line: startLine, column: columnCount)
+    private func range(from start: Int, line startLine: Int, column startColumn: Int) -> SourceRange {
+        SourceRange(start: start, end: offset, line: startLine, column: startColumn)
     }
 
     private func error(_ message: String, at position: Int, detail: String = "UnexpectedSyntax", unexpected: String? = nil)
@@ -124,8 +120,10 @@ package struct Lexer {
         if bytes[offset] == UInt8(ascii: "\n") {
             line += 1
             lineStart = offset + 1
+            currentColumn = 0
         }
         offset += 1
+        if offset >= bytes.count || bytes[offset] & 0xC0 != 0x80 { currentColumn += 1 }
     }
 
     private static func isIdentifierStart(_ byte: UInt8) -> Bool {
@@ -156,7 +154,8 @@ package struct Lexer {
                 advance()
                 advance()
             } else if byte == 0xC2 && peek(1) == 0xA0 {  // no-break space
-                offset += 2
+                advance()
+                advance()
             } else {
                 return
             }
@@ -168,9 +167,9 @@ package struct Lexer {
         try skipTrivia()
         let start = offset
         let startLine = line
-        let startLineStart = lineStart
+        let startColumn = currentColumn
         func make(_ kind: Token.Kind, _ lexer: Lexer) -> Token {
-            Token(kind: kind, range: lexer.range(from: start, line: startLine, lineStart: startLineStart))
+            Token(kind: kind, range: lexer.range(from: start, line: startLine, column: startColumn))
         }
         guard offset < bytes.count else { return make(.end, self) }
         let byte = bytes[offset]
@@ -267,14 +266,14 @@ package struct Lexer {
             while Self.isDigit(peek()) { advance() }
         }
         if peek() == UInt8(ascii: "e") || peek() == UInt8(ascii: "E") {
-            let save = (offset, line, lineStart)
+            let save = (offset, line, lineStart, currentColumn)
             advance()
             if peek() == UInt8(ascii: "-") || peek() == UInt8(ascii: "+") { advance() }
             if Self.isDigit(peek()) {
                 isFloat = true
                 while Self.isDigit(peek()) { advance() }
             } else {
-                (offset, line, lineStart) = save
+                (offset, line, lineStart, currentColumn) = save
             }
         }
         if offset < bytes.count && Self.isIdentifierPart(bytes[offset]) {

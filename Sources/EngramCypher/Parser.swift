@@ -10,7 +10,10 @@ package struct Parser {
     private let source: [UInt8]
     private var position = 0
     private let allowCreate: Bool
-    private var anonymousCount = 0
+    private var depth = 0
+    /// The deepest expression nesting accepted; deeper input is a syntax error rather than a
+    /// stack overflow. 256 levels is far beyond any hand-written query.
+    private static let maximumDepth = 256
 
     /// Parses `text` into a statement.
     /// - Parameters:
@@ -271,7 +274,7 @@ package struct Parser {
         repeat {
             let expression = try parseExpression()
             if acceptKeyword("AS") {
-                let alias = try parseVariable()
+                let alias = try parseSymbolicName(what: "an alias")
                 items.append(ProjectionItem(expression: expression, alias: alias, name: alias))
             } else {
                 items.append(ProjectionItem(expression: expression, alias: nil, name: text(of: expression.range)))
@@ -385,7 +388,19 @@ package struct Parser {
     // MARK: Expressions
 
     package mutating func parseExpression() throws(CypherError) -> Expression {
-        try parseOr()
+        try enter()
+        defer { depth -= 1 }
+        return try parseOr()
+    }
+
+    private mutating func enter() throws(CypherError) {
+        depth += 1
+        if depth > Self.maximumDepth {
+            let found = current
+            throw CypherError(.syntaxError, "expression nested more than \(Self.maximumDepth) levels deep",
+                detail: "NestingTooDeep", line: found.range.line, column: found.range.column,
+                unexpected: found.description)
+        }
     }
 
     private mutating func binaryLevel(
@@ -415,6 +430,8 @@ package struct Parser {
     private mutating func parseNot() throws(CypherError) -> Expression {
         let start = current
         if acceptKeyword("NOT") {
+            try enter()
+            defer { depth -= 1 }
             let operand = try parseNot()
             return Expression(.unary(.not, operand), range(from: start))
         }
@@ -528,6 +545,8 @@ package struct Parser {
                 let value = try integerValue(text, negative: true, at: literalToken)
                 return try parsePostfix(Expression(.literal(.int(value)), range(from: start)))
             }
+            try enter()
+            defer { depth -= 1 }
             let operand = try parseUnary()
             return Expression(.unary(minus ? .minus : .plus, operand), range(from: start))
         }
