@@ -8,6 +8,10 @@ enum AggregateSlot {
 
 /// The scalar functions and the names of the aggregating ones.
 enum FunctionLibrary {
+    /// The longest list `range()` may build: 10 million values (about 160 MB of `Value`s), far
+    /// beyond any sensible query, yet small enough to fail before memory runs out.
+    static let maximumListSize = 10_000_000
+
     /// Aggregating functions (lower-cased).
     static let aggregateNames: Set<String> = ["count", "collect", "sum", "avg", "min", "max", "stdev", "stdevp"]
 
@@ -219,8 +223,8 @@ enum FunctionLibrary {
             while step > 0 ? current <= end : current >= end {
                 values.append(.int(current))
                 try context.tick()
-                if values.count > context.limits.maxRows {
-                    throw CypherError(.rowLimitExceeded, "range() would produce more than \(context.limits.maxRows) values")
+                if values.count > maximumListSize {
+                    throw CypherError(.rowLimitExceeded, "range() would produce more than \(maximumListSize) values")
                 }
                 let (next, overflow) = current.addingReportingOverflow(step)
                 if overflow { break }

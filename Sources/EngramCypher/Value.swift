@@ -64,6 +64,23 @@ package enum Value: Sendable, Hashable {
         }
     }
 
+    /// The value as a dense float vector: a `vector`, or a list of numbers (a query literal such
+    /// as `[0.1, 0.2]`). `nil` for anything else.
+    package var floatVector: [Float]? {
+        switch self {
+        case .vector(let values): return values
+        case .list(let items):
+            var values: [Float] = []
+            values.reserveCapacity(items.count)
+            for item in items {
+                guard let number = item.numeric else { return nil }
+                values.append(Float(number))
+            }
+            return values
+        default: return nil
+        }
+    }
+
     package var isNull: Bool {
         if case .null = self { return true }
         return false
