@@ -235,6 +235,8 @@ package enum Clause: Sendable {
     /// `CREATE` — produced only when the parser is explicitly allowed to (test fixtures); a user
     /// query never contains it.
     case create([PatternPart], range: SourceRange)
+    /// `DELETE` / `DETACH DELETE` — fixtures only, like `create`.
+    case delete([Expression], detach: Bool, range: SourceRange)
 }
 
 /// A parsed statement: one or more single queries joined by `UNION` / `UNION ALL`.
@@ -296,6 +298,8 @@ package struct Statement: Sendable, CustomStringConvertible {
             if let predicate { text += " WHERE \(predicate)" }
             return text
         case .create(let pattern, _): return "CREATE " + pattern.map(\.description).joined(separator: ", ")
+        case .delete(let targets, let detach, _):
+            return (detach ? "DETACH DELETE " : "DELETE ") + targets.map(\.description).joined(separator: ", ")
         }
     }
 }

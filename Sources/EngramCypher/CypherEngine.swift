@@ -48,6 +48,26 @@ package struct CypherEngine {
         return (statement, plan, columns)
     }
 
+    /// Runs a setup statement that may `CREATE` nodes and relationships and `DELETE`
+    /// relationships, against a writable graph. For test fixtures only (the TCK's setup steps):
+    /// Engram's query path never calls it, and ``execute(_:parameters:cancellation:)`` refuses
+    /// every write.
+    package func executeFixture(_ statement: String) throws(CypherError) {
+        let parsed = try Parser.parse(statement, allowCreate: true)
+        var planner = Planner(graph: graph, procedures: procedures, limits: limits, allowWrites: true)
+        let (plan, _) = try planner.plan(parsed)
+        let context = ExecutionContext(graph: graph, parameters: [:], procedures: procedures, limits: limits,
+            cancellation: nil)
+        do {
+            let root = try Executor(context: context, profile: false).build(plan)
+            while try root.next() != nil {}
+        } catch let error as CypherError {
+            throw error
+        } catch {
+            throw CypherError(.procedureFailed, "fixture failed: \(error)")
+        }
+    }
+
     /// Runs a query.
     /// - Parameters:
     ///   - query: the Cypher text.

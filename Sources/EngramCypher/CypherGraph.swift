@@ -103,3 +103,15 @@ package protocol CypherGraph {
     func nodes(label: String, property: String, from lower: PropertyBound?, to upper: PropertyBound?) throws
         -> any IteratorProtocol<NodeID>
 }
+
+/// A graph that test fixtures can write to. Only ``CypherEngine/executeFixture(_:)`` uses it;
+/// queries never write.
+package protocol CypherWritableGraph: CypherGraph {
+    /// Adds a node; a `null` property value means "no property".
+    func createNode(labels: [String], properties: [String: PropertyValue]) -> NodeID
+    /// Adds a relationship.
+    func createRelationship(type: String, from start: NodeID, to end: NodeID, properties: [String: PropertyValue])
+        -> RelationshipRecord
+    /// Removes a relationship.
+    func deleteRelationship(_ id: RelationshipID)
+}

@@ -7,15 +7,16 @@ public struct CypherLimits: Sendable, Hashable {
     /// interactive use while keeping a runaway result well under a gigabyte.
     public var maxRows: Int
     /// The most hops a variable-length pattern may take. An unbounded `*` or `*2..` is capped at
-    /// this depth; an explicit upper bound above it is refused (`depthLimitExceeded`). Default: 15,
-    /// since agent-memory graphs are small-world and 15 hops reach everything reachable.
+    /// this depth; an explicit upper bound above it is refused (`depthLimitExceeded`). Default: 32:
+    /// agent-memory graphs are small-world, so real paths are far shorter, while long chains (a
+    /// conversation's `NEXT_MESSAGE` list) stay walkable; dense fan-out is bounded by the timeout.
     public var maxVariableLengthDepth: Int
     /// The longest a query may run, or `nil` for no limit (`timeout`). Default: 30 s, so that an
     /// accidental cartesian product in the REPL does not hang the session.
     public var timeout: Duration?
 
     /// Creates limits.
-    public init(maxRows: Int = 1_000_000, maxVariableLengthDepth: Int = 15, timeout: Duration? = .seconds(30)) {
+    public init(maxRows: Int = 1_000_000, maxVariableLengthDepth: Int = 32, timeout: Duration? = .seconds(30)) {
         self.maxRows = maxRows
         self.maxVariableLengthDepth = maxVariableLengthDepth
         self.timeout = timeout

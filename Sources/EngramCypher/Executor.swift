@@ -254,11 +254,56 @@ final class Executor {
                 output[variable] = self.path(row, nodes, relationships)
                 return output
             }
+        case .create(let parts):
+            guard let writable = graph as? any CypherWritableGraph else {
+                throw CypherError(.readOnlyQuery, "CREATE needs a writable fixture graph")
+            }
+            return MapOperator(try input()) { row in try self.create(parts, row, writable) }
+        case .delete(let targets, _):
+            guard let writable = graph as? any CypherWritableGraph else {
+                throw CypherError(.readOnlyQuery, "DELETE needs a writable fixture graph")
+            }
+            return MapOperator(try input()) { row in
+                for target in targets {
+                    if case .relationship(let record) = try context.evaluate(target, row) {
+                        writable.deleteRelationship(record.id)
+                    }
+                }
+                return row
+            }
         case .union(let all, let columns):
             let parts = try node.children.map { try build($0, argument: argument) }
             let concatenated = ConcatOperator(parts)
             return all ? concatenated : DistinctOperator(concatenated, columns)
         }
+    }
+
+    private func create(_ parts: [PatternPart], _ input: Row, _ graph: any CypherWritableGraph) throws -> Row {
+        var row = input
+        func properties(_ expression: Expression?) throws -> [String: PropertyValue] {
+            guard let expression else { return [:] }
+            guard case .map(let entries) = try context.evaluate(expression, row) else { return [:] }
+            return entries.compactMapValues { $0.propertyValue }
+        }
+        for part in parts {
+            var ids: [NodeID] = []
+            for node in part.nodes {
+                if case .node(let existing)? = row[node.variable!] {
+                    ids.append(existing)
+                    continue
+                }
+                let id = graph.createNode(labels: node.labels, properties: try properties(node.properties))
+                row[node.variable!] = .node(id)
+                ids.append(id)
+            }
+            for (index, relationship) in part.relationships.enumerated() {
+                let (start, end) = relationship.direction == .incoming ? (ids[index + 1], ids[index]) : (ids[index], ids[index + 1])
+                let record = graph.createRelationship(type: relationship.types.first ?? "RELATED", from: start, to: end,
+                    properties: try properties(relationship.properties))
+                if let name = relationship.variable { row[name] = .relationship(record) }
+            }
+        }
+        return row
     }
 
     private func usedRelationships(_ row: Row, _ excluded: [PlanNode.Excluded]) -> Set<RelationshipID> {

@@ -4,7 +4,7 @@ public import EngramCore
 /// runner. Build it with ``addNode(labels:properties:publicID:)`` and
 /// ``addRelationship(type:from:to:properties:publicID:)``; index properties with
 /// ``addIndex(label:property:)``.
-package final class InMemoryGraph: CypherGraph, @unchecked Sendable {
+package final class InMemoryGraph: CypherWritableGraph, @unchecked Sendable {
     private struct Node {
         var publicID: String
         var labels: [String]
@@ -23,16 +23,19 @@ package final class InMemoryGraph: CypherGraph, @unchecked Sendable {
     private var relationshipTable: [Relationship] = []
     private var publicIDs: [String: NodeID] = [:]
     private var indexes: Set<String> = []
+    private var deletedRelationships: Set<RelationshipID> = []
 
     package init() {}
 
     /// The number of nodes.
     package var nodeCountTotal: Int { nodeTable.count }
     /// The number of relationships.
-    package var relationshipCountTotal: Int { relationshipTable.count }
+    package var relationshipCountTotal: Int { relationshipTable.count - deletedRelationships.count }
     /// The number of properties over all nodes and relationships.
     package var propertyCountTotal: Int {
-        nodeTable.reduce(0) { $0 + $1.properties.count } + relationshipTable.reduce(0) { $0 + $1.properties.count }
+        nodeTable.reduce(0) { $0 + $1.properties.count }
+            + relationshipTable.filter { !deletedRelationships.contains($0.record.id) }
+            .reduce(0) { $0 + $1.properties.count }
     }
 
     /// Adds a node and returns its internal id. A `null` property value means "no property".
@@ -75,8 +78,11 @@ package final class InMemoryGraph: CypherGraph, @unchecked Sendable {
     }
 
     package func relationshipCount(type: String?) -> Int {
-        guard let type else { return relationshipTable.count }
-        return relationshipTable.reduce(0) { $0 + ($1.record.type == type ? 1 : 0) }
+        return relationshipTable.reduce(0) { count, relationship in
+            let matches = (type == nil || relationship.record.type == type)
+                && !deletedRelationships.contains(relationship.record.id)
+            return count + (matches ? 1 : 0)
+        }
     }
 
     package func nodes(label: String?) -> any IteratorProtocol<NodeID> {
@@ -116,7 +122,25 @@ package final class InMemoryGraph: CypherGraph, @unchecked Sendable {
     }
 
     package func relationship(_ id: RelationshipID) -> RelationshipRecord? {
-        id < RelationshipID(relationshipTable.count) ? relationshipTable[Int(id)].record : nil
+        guard id < RelationshipID(relationshipTable.count), !deletedRelationships.contains(id) else { return nil }
+        return relationshipTable[Int(id)].record
+    }
+
+    package func createNode(labels: [String], properties: [String: PropertyValue]) -> NodeID {
+        addNode(labels: labels, properties: properties)
+    }
+
+    package func createRelationship(type: String, from start: NodeID, to end: NodeID,
+        properties: [String: PropertyValue]) -> RelationshipRecord
+    {
+        relationshipTable[Int(addRelationship(type: type, from: start, to: end, properties: properties))].record
+    }
+
+    package func deleteRelationship(_ id: RelationshipID) {
+        guard id < RelationshipID(relationshipTable.count), deletedRelationships.insert(id).inserted else { return }
+        let record = relationshipTable[Int(id)].record
+        nodeTable[Int(record.start)].outgoing.removeAll { $0 == id }
+        nodeTable[Int(record.end)].incoming.removeAll { $0 == id }
     }
 
     package func publicID(ofRelationship id: RelationshipID) -> String { relationshipTable[Int(id)].publicID }

@@ -56,6 +56,10 @@ package final class PlanNode: CustomStringConvertible {
         case call(procedure: String, arguments: [Expression], yields: [(field: String, alias: String)])
         /// Binds a path from the pattern's nodes and relationships.
         case buildPath(variable: String, nodes: [String], relationships: [(String, Bool)])
+        /// Creates the pattern's new nodes and relationships per row (fixtures only).
+        case create([PatternPart])
+        /// Deletes nodes or relationships per row (fixtures only).
+        case delete([Expression], detach: Bool)
         /// Concatenates the children's rows (distinct unless `all`).
         case union(all: Bool, columns: [String])
     }
@@ -97,6 +101,8 @@ package final class PlanNode: CustomStringConvertible {
         case .call: return "ProcedureCall"
         case .buildPath: return "BuildPath"
         case .union(let all, _): return all ? "UnionAll" : "Union"
+        case .create: return "Create"
+        case .delete: return "Delete"
         }
     }
 
@@ -155,6 +161,8 @@ package final class PlanNode: CustomStringConvertible {
                 + yields.map { $0.field == $0.alias ? $0.field : "\($0.field) AS \($0.alias)" }.joined(separator: ", ")
         case .buildPath(let variable, _, _): return Self.show(variable)
         case .union(_, let columns): return columns.joined(separator: ", ")
+        case .create(let parts): return parts.map(\.description).joined(separator: ", ")
+        case .delete(let targets, _): return targets.map(\.description).joined(separator: ", ")
         }
     }
 

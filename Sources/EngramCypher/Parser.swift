@@ -4,7 +4,7 @@ import EngramCore
 ///
 /// Write clauses are recognised as clauses (not by scanning for keywords) and refused with
 /// ``CypherError/Code/readOnlyQuery``, naming the clause, unless `allowCreate` is set — which only
-/// the test fixture loader does, to build graphs from the TCK's plain `CREATE` setups.
+/// ``CypherEngine/executeFixture(_:)`` does, to build test graphs from the TCK's `CREATE` setups.
 package struct Parser {
     private let tokens: [Token]
     private let source: [UInt8]
@@ -18,7 +18,7 @@ package struct Parser {
     /// Parses `text` into a statement.
     /// - Parameters:
     ///   - text: the query.
-    ///   - allowCreate: accept `CREATE` clauses (fixtures only); other writes are still refused.
+    ///   - allowCreate: accept `CREATE` and `DELETE` clauses (fixtures only); other writes are still refused.
     /// - Throws: ``CypherError`` with code `syntaxError` (line, column, unexpected token, expected
     ///   alternatives) or `readOnlyQuery` (naming the write clause).
     package static func parse(_ text: String, allowCreate: Bool = false) throws(CypherError) -> Statement {
@@ -167,6 +167,14 @@ package struct Parser {
                 if clause == "CREATE" && allowCreate {
                     advance()
                     clauses.append(.create(try parsePattern(), range: range(from: start)))
+                    continue
+                }
+                if (clause == "DELETE" || clause == "DETACH DELETE") && allowCreate {
+                    advance()
+                    if clause == "DETACH DELETE" { try expectKeyword("DELETE") }
+                    var targets: [Expression] = []
+                    repeat { targets.append(try parseExpression()) } while acceptSymbol(",")
+                    clauses.append(.delete(targets, detach: clause == "DETACH DELETE", range: range(from: start)))
                     continue
                 }
                 throw CypherError(

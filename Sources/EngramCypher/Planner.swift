@@ -17,12 +17,17 @@ package struct Planner {
     let graph: any CypherGraph
     let procedures: ProcedureRegistry
     let limits: CypherLimits
+    /// Plan `CREATE`/`DELETE` (test fixtures only; user queries never reach the planner with them).
+    let allowWrites: Bool
     private var anonymousCount = 0
 
-    package init(graph: any CypherGraph, procedures: ProcedureRegistry, limits: CypherLimits) {
+    package init(graph: any CypherGraph, procedures: ProcedureRegistry, limits: CypherLimits,
+        allowWrites: Bool = false)
+    {
         self.graph = graph
         self.procedures = procedures
         self.limits = limits
+        self.allowWrites = allowWrites
     }
 
     /// The plan of a statement and its result columns.
@@ -99,9 +104,32 @@ package struct Planner {
                 if clauses.count == 1 {
                     return (PlanNode(.select(columns), [plan]), columns)
                 }
-            case .create(_, let range):
-                throw CypherError(.readOnlyQuery, "CREATE is not allowed: Engram's Cypher is read-only",
-                    detail: "CREATE", line: range.line, column: range.column)
+            case .create(let parts, let range):
+                guard allowWrites else {
+                    throw CypherError(.readOnlyQuery, "CREATE is not allowed: Engram's Cypher is read-only",
+                        detail: "CREATE", line: range.line, column: range.column)
+                }
+                var named = parts
+                for partIndex in named.indices {
+                    for nodeIndex in named[partIndex].nodes.indices where named[partIndex].nodes[nodeIndex].variable == nil {
+                        named[partIndex].nodes[nodeIndex].variable = anonymous("n")
+                    }
+                    for part in [named[partIndex]] {
+                        for node in part.nodes { scope[node.variable!] = scope[node.variable!] ?? .node }
+                        for relationship in part.relationships {
+                            if let name = relationship.variable { scope[name] = .relationship }
+                        }
+                    }
+                }
+                plan = PlanNode(.create(named), [plan])
+                if isLast { return (plan, []) }
+            case .delete(let targets, let detach, let range):
+                guard allowWrites else {
+                    throw CypherError(.readOnlyQuery, "DELETE is not allowed: Engram's Cypher is read-only",
+                        detail: "DELETE", line: range.line, column: range.column)
+                }
+                plan = PlanNode(.delete(targets, detach: detach), [plan])
+                if isLast { return (plan, []) }
             }
         }
         throw CypherError.semantic("a query must end with RETURN", "InvalidClauseComposition")
