@@ -8,8 +8,9 @@ import EngramCore
 package struct Planner {
     /// What a variable holds, as far as the binder knows.
     enum Kind: Equatable {
-        /// `value` is known not to be a graph element; `unknown` may be anything.
-        case node, relationship, relationshipList, path, value, unknown
+        /// `value` is known not to be a graph element; `scalar` is moreover not a map (a number,
+        /// boolean, string or list literal); `unknown` may be anything.
+        case node, relationship, relationshipList, path, value, scalar, unknown
     }
 
     typealias Scope = [String: Kind]
@@ -190,10 +191,27 @@ package struct Planner {
                 throw CypherError.semantic("NOT expects a boolean, got \(operand)", "InvalidArgumentType",
                     at: operand.range)
             }
+        case .binary(.in, _, let rhs):
+            if case .literal(let value) = rhs.kind {
+                switch value {
+                case .null, .list: break
+                default:
+                    throw CypherError.semantic("IN expects a list on its right, got \(rhs)", "InvalidArgumentType",
+                        at: rhs.range)
+                }
+            }
         case .property(let base, _):
-            if let kind = staticKind(base, scope), kind == .path || kind == .relationshipList {
-                throw CypherError.semantic("cannot read a property of \(base), which is a \(kind)", "InvalidArgumentType",
-                    at: expression.range)
+            let literalBase: Bool = {
+                switch base.kind {
+                case .literal(let value): return !value.isNull
+                case .list: return true
+                default: return false
+                }
+            }()
+            let kind = staticKind(base, scope)
+            if kind == .path || kind == .relationshipList || kind == .scalar || literalBase {
+                throw CypherError.semantic("cannot read a property of \(base), which is not a map or graph element",
+                    "InvalidArgumentType", at: expression.range)
             }
         case .index(_, let index):
             if case .literal(let value) = index.kind, case .bool = value {
@@ -272,7 +290,7 @@ package struct Planner {
 
     /// A `WHERE` must be able to produce a boolean.
     private func checkPredicate(_ predicate: Expression, _ scope: Scope) throws(CypherError) {
-        if let kind = staticKind(predicate, scope), kind != .unknown, kind != .value {
+        if let kind = staticKind(predicate, scope), [.node, .relationship, .relationshipList, .path].contains(kind) {
             throw CypherError.semantic("WHERE expects a boolean, but \(predicate) is a \(kind)", "InvalidArgumentType",
                 at: predicate.range)
         }
@@ -599,8 +617,9 @@ package struct Planner {
     private func kind(of expression: Expression, _ scope: Scope) -> Kind {
         switch expression.kind {
         case .variable(let name): return scope[name] ?? .unknown
-        case .literal(let value): return value.isNull ? .unknown : .value
-        case .list, .map, .binary, .unary, .isNull, .hasLabels, .countStar: return .value
+        case .literal(let value): return value.isNull ? .unknown : .scalar
+        case .list: return .scalar
+        case .map, .binary, .unary, .isNull, .hasLabels, .countStar: return .value
         default: return .unknown
         }
     }

@@ -82,6 +82,30 @@ struct TCKRunnerTests {
         #expect(passed >= floor, "TCK pass count \(passed) fell below the committed floor \(floor)")
     }
 
+    /// Checks the error's category and phase against `a <Type> should be raised at <phase>: <Detail>`.
+    /// The detail is informational (HARNESS.md), so only type and phase must agree.
+    static func errorMismatch(_ step: String, _ error: CypherError) -> String? {
+        let words = step.split(separator: " ").map(String.init)
+        guard words.count > 1 else { return nil }
+        let type = words[1]
+        let compileTime = step.contains("compile time")
+        let runtime = step.contains("at runtime")
+        let typeMatches: Bool
+        switch type {
+        case "SyntaxError": typeMatches = error.isCompileTime
+        case "TypeError": typeMatches = error.code == .typeError || error.detail == "InvalidArgumentType"
+        case "ArgumentError": typeMatches = error.code == .argumentError
+        case "ArithmeticError": typeMatches = error.code == .arithmeticError
+        default: typeMatches = true
+        }
+        // The detail is the strongest signal: a matching detail settles the type.
+        if let detail = error.detail, step.hasSuffix(": " + detail) { return nil }
+        if !typeMatches { return "expected \(type) but got \(error)" }
+        if compileTime && !error.isCompileTime { return "expected a compile-time error but got \(error)" }
+        if runtime && error.isCompileTime && type != "TypeError" { return "expected a runtime error but got \(error)" }
+        return nil
+    }
+
     static func substitute(_ text: String, _ values: [String: String]) -> String {
         var result = text
         for (key, value) in values { result = result.replacing("<\(key)>", with: value) }
@@ -147,8 +171,11 @@ struct TCKRunnerTests {
                     }
                 } else if text.hasPrefix("a ") && text.contains("should be raised") {
                     guard let result else { return "no query ran" }
-                    if case .success(let value) = result {
+                    switch result {
+                    case .success(let value):
                         return "expected \(text) but got \(value.rows.count) rows"
+                    case .failure(let error):
+                        if let problem = errorMismatch(text, error) { return problem }
                     }
                 }
             } catch {
