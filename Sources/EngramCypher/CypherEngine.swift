@@ -1,0 +1,165 @@
+public import EngramCore
+
+/// The result of a query: column names and rows of typed values.
+///
+/// `EXPLAIN` returns no rows and sets ``plan``; `PROFILE` returns the rows and sets ``plan`` to
+/// the plan annotated with rows and time per operator.
+public struct CypherResult: Sendable, Hashable {
+    /// The column names, in order: each item's alias, or else its verbatim text.
+    public var columns: [String]
+    /// The rows; each has one value per column.
+    public var rows: [[CypherValue]]
+    /// The printed plan, for `EXPLAIN` and `PROFILE` queries.
+    public var plan: String?
+
+    /// Creates a result.
+    public init(columns: [String], rows: [[CypherValue]], plan: String? = nil) {
+        self.columns = columns
+        self.rows = rows
+        self.plan = plan
+    }
+}
+
+/// Parses, checks, plans and runs read-only Cypher against a ``CypherGraph``.
+///
+/// ```swift
+/// let engine = CypherEngine(graph: graph)
+/// let result = try engine.execute("MATCH (p:Person {name: $name})-[:KNOWS]->(f) RETURN f.name",
+///                                 parameters: ["name": "Ada"])
+/// ```
+package struct CypherEngine {
+    package var graph: any CypherGraph
+    package var procedures: ProcedureRegistry
+    package var limits: CypherLimits
+
+    package init(graph: any CypherGraph, procedures: ProcedureRegistry = ProcedureRegistry(),
+        limits: CypherLimits = CypherLimits())
+    {
+        self.graph = graph
+        self.procedures = procedures
+        self.limits = limits
+    }
+
+    /// The parsed statement and its logical plan, without running anything.
+    package func prepare(_ query: String) throws(CypherError) -> (Statement, PlanNode, [String]) {
+        let statement = try Parser.parse(query)
+        var planner = Planner(graph: graph, procedures: procedures, limits: limits)
+        let (plan, columns) = try planner.plan(statement)
+        return (statement, plan, columns)
+    }
+
+    /// Runs a setup statement that may `CREATE` nodes and relationships and `DELETE`
+    /// relationships, against a writable graph. For test fixtures only (the TCK's setup steps):
+    /// Engram's query path never calls it, and ``execute(_:parameters:cancellation:)`` refuses
+    /// every write.
+    package func executeFixture(_ statement: String) throws(CypherError) {
+        let parsed = try Parser.parse(statement, allowCreate: true)
+        var planner = Planner(graph: graph, procedures: procedures, limits: limits, allowWrites: true)
+        let (plan, _) = try planner.plan(parsed)
+        let context = ExecutionContext(graph: graph, parameters: [:], procedures: procedures, limits: limits,
+            cancellation: nil)
+        do {
+            let root = try Executor(context: context, profile: false).build(plan)
+            while try root.next() != nil {}
+        } catch let error as CypherError {
+            throw error
+        } catch {
+            throw CypherError(.procedureFailed, "fixture failed: \(error)")
+        }
+    }
+
+    /// Runs a query.
+    /// - Parameters:
+    ///   - query: the Cypher text.
+    ///   - parameters: values for `$name` parameters.
+    ///   - cancellation: a flag the caller may set to stop the query.
+    /// - Returns: the columns and rows (nothing for `EXPLAIN`).
+    /// - Throws: ``CypherError``.
+    package func execute(_ query: String, parameters: [String: PropertyValue] = [:],
+        cancellation: CypherCancellation? = nil) throws(CypherError) -> CypherResult
+    {
+        let (statement, plan, columns) = try prepare(query)
+        if statement.mode == .explain {
+            return CypherResult(columns: columns, rows: [], plan: plan.description)
+        }
+        let context = ExecutionContext(graph: graph, parameters: parameters.mapValues(Value.init),
+            procedures: procedures, limits: limits, cancellation: cancellation)
+        let executor = Executor(context: context, profile: statement.mode == .profile)
+        var rows: [[CypherValue]] = []
+        do {
+            let root = try executor.build(plan)
+            try context.checkInterrupts()
+            while let row = try root.next() {
+                if rows.count >= limits.maxRows {
+                    throw CypherError(.rowLimitExceeded, "the query returned more than \(limits.maxRows) rows")
+                }
+                rows.append(try columns.map { column in try materialize(row[column] ?? .null, context) })
+            }
+        } catch let error as CypherError {
+            throw error
+        } catch {
+            throw CypherError(.procedureFailed, "graph read failed: \(error)", detail: "GraphReadFailed")
+        }
+        var printed: String? = nil
+        if statement.mode == .profile {
+            var lines: [String] = []
+            plan.render(into: &lines, indent: 0) { node in
+                let stats = executor.statistics(for: node)
+                return " {rows: \(stats.rows), time: \(Self.format(stats.time))}"
+            }
+            printed = lines.joined(separator: "\n")
+        }
+        return CypherResult(columns: columns, rows: rows, plan: printed)
+    }
+
+    private static func format(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let micros = Double(seconds) * 1e6 + Double(attoseconds) / 1e12
+        return micros >= 1000 ? "\((micros / 10).rounded() / 100) ms" : "\((micros * 10).rounded() / 10) µs"
+    }
+
+    private func materialize(_ value: Value, _ context: ExecutionContext) throws(CypherError) -> CypherValue {
+        switch value {
+        case .null: return .null
+        case .bool(let b): return .boolean(b)
+        case .int(let i): return .integer(i)
+        case .double(let d): return .float(d)
+        case .string(let s): return .string(s)
+        case .bytes(let b): return .bytes(b)
+        case .vector(let v): return .list(v.map { .float(Double($0)) })
+        case .list(let items):
+            var values: [CypherValue] = []
+            for item in items { values.append(try materialize(item, context)) }
+            return .list(values)
+        case .map(let entries):
+            var values: [String: CypherValue] = [:]
+            for (key, item) in entries { values[key] = try materialize(item, context) }
+            return .map(values)
+        case .node(let id): return .node(try node(id, context))
+        case .relationship(let record): return .relationship(try relationship(record, context))
+        case .path(let path):
+            var nodes: [CypherNode] = []
+            for id in path.nodes { nodes.append(try node(id, context)) }
+            var relationships: [CypherRelationship] = []
+            for record in path.relationships { relationships.append(try relationship(record, context)) }
+            return .path(CypherPath(nodes: nodes, relationships: relationships))
+        }
+    }
+
+    private func node(_ id: NodeID, _ context: ExecutionContext) throws(CypherError) -> CypherNode {
+        try context.graphCall {
+            CypherNode(id: try graph.publicID(ofNode: id), labels: try graph.labels(of: id),
+                properties: try graph.properties(ofNode: id))
+        }
+    }
+
+    private func relationship(_ record: RelationshipRecord, _ context: ExecutionContext) throws(CypherError)
+        -> CypherRelationship
+    {
+        try context.graphCall {
+            CypherRelationship(id: try graph.publicID(ofRelationship: record.id), type: record.type,
+                start: try graph.publicID(ofNode: record.start), end: try graph.publicID(ofNode: record.end),
+                properties: try graph.properties(ofRelationship: record.id))
+        }
+    }
+}

@@ -1,0 +1,361 @@
+import EngramCore
+import Foundation
+
+/// Evaluates expressions against a row.
+extension ExecutionContext {
+    func evaluate(_ expression: Expression, _ row: Row) throws(CypherError) -> Value {
+        switch expression.kind {
+        case .literal(let value): return Value(value)
+        case .parameter(let name):
+            guard let value = parameters[name] else {
+                throw CypherError(.missingParameter, "parameter $\(name) was not supplied", detail: "ParameterMissing",
+                    line: expression.range.line, column: expression.range.column)
+            }
+            return value
+        case .variable(let name):
+            guard let value = row[name] else {
+                throw CypherError.semantic("variable `\(name)` is not defined", "UndefinedVariable", at: expression.range)
+            }
+            return value
+        case .property(let base, let key):
+            return try property(key, of: try evaluate(base, row))
+        case .list(let items):
+            var values: [Value] = []
+            values.reserveCapacity(items.count)
+            for item in items { values.append(try evaluate(item, row)) }
+            return .list(values)
+        case .map(let entries):
+            var values: [String: Value] = [:]
+            for (key, item) in entries { values[key] = try evaluate(item, row) }
+            return .map(values)
+        case .index(let base, let index):
+            return try subscriptValue(try evaluate(base, row), try evaluate(index, row))
+        case .slice(let base, let from, let to):
+            let value = try evaluate(base, row)
+            let lower = try from.map { (e: Expression) throws(CypherError) in try evaluate(e, row) }
+            let upper = try to.map { (e: Expression) throws(CypherError) in try evaluate(e, row) }
+            return try slice(value, lower, upper)
+        case .unary(let op, let operand):
+            let value = try evaluate(operand, row)
+            switch op {
+            case .not:
+                switch value {
+                case .null: return .null
+                case .bool(let b): return .bool(!b)
+                default: throw CypherError.type("NOT expects a boolean, got \(value.typeName)")
+                }
+            case .plus:
+                switch value {
+                case .null, .int, .double: return value
+                default: throw CypherError.type("unary + expects a number, got \(value.typeName)")
+                }
+            case .minus:
+                switch value {
+                case .null: return .null
+                case .int(let i):
+                    guard i != .min else { throw CypherError(.arithmeticError, "integer overflow in negation") }
+                    return .int(-i)
+                case .double(let d): return .double(-d)
+                default: throw CypherError.type("unary - expects a number, got \(value.typeName)")
+                }
+            }
+        case .binary(let op, let lhs, let rhs):
+            return try binary(op, lhs, rhs, row)
+        case .isNull(let operand, let negated):
+            let isNull = try evaluate(operand, row).isNull
+            return .bool(negated ? !isNull : isNull)
+        case .hasLabels(let operand, let labels):
+            switch try evaluate(operand, row) {
+            case .null: return .null
+            case .node(let node):
+                for label in labels where !(try graphCall { try graph.node(node, hasLabel: label) }) {
+                    return .bool(false)
+                }
+                return .bool(true)
+            case let other: throw CypherError.type("label predicate expects a node, got \(other.typeName)")
+            }
+        case .function(let name, let distinct, let arguments):
+            if FunctionLibrary.aggregateNames.contains(name.lowercased()) {
+                // Aggregates are computed by the aggregation operator and read back by name.
+                if let value = row[AggregateSlot.name(for: expression)] { return value }
+                throw CypherError.semantic("aggregate \(name) is not allowed here", "InvalidAggregation",
+                    at: expression.range)
+            }
+            _ = distinct
+            var values: [Value] = []
+            values.reserveCapacity(arguments.count)
+            for argument in arguments { values.append(try evaluate(argument, row)) }
+            return try FunctionLibrary.call(name, values, self)
+        case .countStar:
+            if let value = row[AggregateSlot.name(for: expression)] { return value }
+            throw CypherError.semantic("count(*) is not allowed here", "InvalidAggregation", at: expression.range)
+        }
+    }
+
+    /// Runs a graph call, turning a non-Cypher error into a `CypherError`.
+    func graphCall<T>(_ body: () throws -> T) throws(CypherError) -> T {
+        do {
+            return try body()
+        } catch let error as CypherError {
+            throw error
+        } catch {
+            throw CypherError(.procedureFailed, "graph read failed: \(error)", detail: "GraphReadFailed")
+        }
+    }
+
+    func isTrue(_ expression: Expression, _ row: Row) throws(CypherError) -> Bool {
+        switch try evaluate(expression, row) {
+        case .bool(let b): return b
+        case .null: return false
+        case let other: throw CypherError.type("a predicate must be a boolean, got \(other.typeName)")
+        }
+    }
+
+    func property(_ key: String, of value: Value) throws(CypherError) -> Value {
+        switch value {
+        case .null: return .null
+        case .node(let node):
+            return try graphCall { try graph.property(key, ofNode: node) }.map(Value.init) ?? .null
+        case .relationship(let relationship):
+            return try graphCall { try graph.property(key, ofRelationship: relationship.id) }.map(Value.init) ?? .null
+        case .map(let entries): return entries[key] ?? .null
+        default:
+            throw CypherError.type("cannot read property '\(key)' of a \(value.typeName)", detail: "PropertyAccessOnNonMap")
+        }
+    }
+
+    func subscriptValue(_ base: Value, _ index: Value) throws(CypherError) -> Value {
+        switch (base, index) {
+        case (.null, _), (_, .null): return .null
+        case (.map, .string(let key)), (.node, .string(let key)), (.relationship, .string(let key)):
+            return try property(key, of: base)
+        case (.map, _), (.node, _), (.relationship, _):
+            throw CypherError.type("a map key must be a string, got \(index.typeName)", detail: "MapElementAccessByNonString")
+        default:
+            guard let items = base.listElements else {
+                throw CypherError.type("cannot index into a \(base.typeName)")
+            }
+            guard case .int(let position) = index else {
+                throw CypherError.type("a list index must be an integer, got \(index.typeName)")
+            }
+            let count = Int64(items.count)
+            let resolved = position < 0 ? count + position : position
+            guard resolved >= 0 && resolved < count else { return .null }
+            return items[Int(resolved)]
+        }
+    }
+
+    func slice(_ base: Value, _ from: Value?, _ to: Value?) throws(CypherError) -> Value {
+        if base.isNull || from?.isNull == true || to?.isNull == true { return .null }
+        guard let items = base.listElements else { throw CypherError.type("cannot slice a \(base.typeName)") }
+        let count = Int64(items.count)
+        func resolve(_ value: Value?, _ fallback: Int64) throws(CypherError) -> Int64 {
+            guard let value else { return fallback }
+            guard case .int(let i) = value else { throw CypherError.type("a slice bound must be an integer") }
+            let resolved = i < 0 ? count + i : i
+            return min(max(resolved, 0), count)
+        }
+        let lower = try resolve(from, 0)
+        let upper = try resolve(to, count)
+        guard lower < upper else { return .list([]) }
+        return .list(Array(items[Int(lower)..<Int(upper)]))
+    }
+
+    private func binary(_ op: Expression.BinaryOperator, _ lhsExpression: Expression, _ rhsExpression: Expression,
+        _ row: Row) throws(CypherError) -> Value
+    {
+        switch op {
+        case .and, .or, .xor:
+            let lhs = try logical(try evaluate(lhsExpression, row), op)
+            if op == .and && lhs == false { return .bool(false) }
+            if op == .or && lhs == true { return .bool(true) }
+            let rhs = try logical(try evaluate(rhsExpression, row), op)
+            switch op {
+            case .and:
+                if rhs == false { return .bool(false) }
+                if let lhs, let rhs { return .bool(lhs && rhs) }
+                return .null
+            case .or:
+                if rhs == true { return .bool(true) }
+                if let lhs, let rhs { return .bool(lhs || rhs) }
+                return .null
+            default:
+                if let lhs, let rhs { return .bool(lhs != rhs) }
+                return .null
+            }
+        default:
+            break
+        }
+        let lhs = try evaluate(lhsExpression, row)
+        let rhs = try evaluate(rhsExpression, row)
+        return try Self.apply(op, lhs, rhs)
+    }
+
+    private func logical(_ value: Value, _ op: Expression.BinaryOperator) throws(CypherError) -> Bool? {
+        switch value {
+        case .null: return nil
+        case .bool(let b): return b
+        default: throw CypherError.type("\(op.rawValue) expects booleans, got \(value.typeName)")
+        }
+    }
+
+    static func apply(_ op: Expression.BinaryOperator, _ lhs: Value, _ rhs: Value) throws(CypherError) -> Value {
+        switch op {
+        case .equal: return lhs.equals(rhs).map(Value.bool) ?? .null
+        case .notEqual: return lhs.equals(rhs).map { .bool(!$0) } ?? .null
+        case .less, .greater, .lessOrEqual, .greaterOrEqual:
+            if lhs.isNaN || rhs.isNaN { return lhs.numeric != nil && rhs.numeric != nil ? .bool(false) : .null }
+            return try compareOperator(op, lhs, rhs)
+        default:
+            return try arithmeticOrOther(op, lhs, rhs)
+        }
+    }
+
+    private static func compareOperator(_ op: Expression.BinaryOperator, _ lhs: Value, _ rhs: Value) throws(CypherError)
+        -> Value
+    {
+        switch op {
+        case .less: return lhs.compare(rhs).map { .bool($0 < 0) } ?? .null
+        case .greater: return lhs.compare(rhs).map { .bool($0 > 0) } ?? .null
+        case .lessOrEqual: return lhs.compare(rhs).map { .bool($0 <= 0) } ?? .null
+        default: return lhs.compare(rhs).map { .bool($0 >= 0) } ?? .null
+        }
+    }
+
+    private static func arithmeticOrOther(_ op: Expression.BinaryOperator, _ lhs: Value, _ rhs: Value)
+        throws(CypherError) -> Value
+    {
+        switch op {
+        case .in:
+            if rhs.isNull { return .null }
+            guard let items = rhs.listElements else {
+                throw CypherError.type("IN expects a list on its right, got \(rhs.typeName)")
+            }
+            var sawNull = false
+            for item in items {
+                switch lhs.equals(item) {
+                case true?: return .bool(true)
+                case nil: sawNull = true
+                default: break
+                }
+            }
+            return sawNull ? .null : .bool(false)
+        case .startsWith, .endsWith, .contains:
+            guard case .string(let a) = lhs, case .string(let b) = rhs else { return .null }
+            switch op {
+            case .startsWith: return .bool(a.hasPrefix(b))
+            case .endsWith: return .bool(a.hasSuffix(b))
+            default: return .bool(b.isEmpty || a.contains(b))
+            }
+        case .regex:
+            guard case .string(let text) = lhs, case .string(let pattern) = rhs else { return .null }
+            return .bool(try RegexCache.matches(text, pattern))
+        case .add: return try add(lhs, rhs)
+        case .subtract, .multiply, .divide, .modulo, .power: return try arithmetic(op, lhs, rhs)
+        default: return .null
+        }
+    }
+
+    private static func add(_ lhs: Value, _ rhs: Value) throws(CypherError) -> Value {
+        switch (lhs, rhs) {
+        case (.null, _), (_, .null): return .null
+        case (.string(let a), .string(let b)): return .string(a + b)
+        case (.string(let a), .int), (.string(let a), .double), (.string(let a), .bool):
+            return .string(a + FunctionLibrary.stringValue(rhs))
+        case (.int, .string(let b)), (.double, .string(let b)), (.bool, .string(let b)):
+            return .string(FunctionLibrary.stringValue(lhs) + b)
+        default:
+            if let a = lhs.listElements {
+                if let b = rhs.listElements { return .list(a + b) }
+                return .list(a + [rhs])
+            }
+            if let b = rhs.listElements { return .list([lhs] + b) }
+            return try arithmetic(.add, lhs, rhs)
+        }
+    }
+
+    private static func arithmetic(_ op: Expression.BinaryOperator, _ lhs: Value, _ rhs: Value) throws(CypherError)
+        -> Value
+    {
+        switch (lhs, rhs) {
+        case (.null, _), (_, .null): return .null
+        case (.int(let a), .int(let b)):
+            let result: (Int64, Bool)
+            switch op {
+            case .add: result = a.addingReportingOverflow(b)
+            case .subtract: result = a.subtractingReportingOverflow(b)
+            case .multiply: result = a.multipliedReportingOverflow(by: b)
+            case .divide:
+                guard b != 0 else { throw CypherError(.arithmeticError, "division by zero", detail: "DivisionByZero") }
+                result = a.dividedReportingOverflow(by: b)
+            case .modulo:
+                guard b != 0 else { throw CypherError(.arithmeticError, "modulo by zero", detail: "DivisionByZero") }
+                result = a.remainderReportingOverflow(dividingBy: b)
+            case .power: return .double(cypherPower(Double(a), Double(b)))
+            default: return .null
+            }
+            guard !result.1 else {
+                throw CypherError(.arithmeticError, "integer overflow in \(a) \(op.rawValue) \(b)", detail: "IntegerOverflow")
+            }
+            return .int(result.0)
+        default:
+            guard let a = lhs.numeric, let b = rhs.numeric else {
+                throw CypherError.type("cannot apply \(op.rawValue) to \(lhs.typeName) and \(rhs.typeName)")
+            }
+            switch op {
+            case .add: return .double(a + b)
+            case .subtract: return .double(a - b)
+            case .multiply: return .double(a * b)
+            case .divide: return .double(a / b)
+            case .modulo: return .double(a.truncatingRemainder(dividingBy: b))
+            case .power: return .double(cypherPower(a, b))
+            default: return .null
+            }
+        }
+    }
+}
+
+extension Value {
+    var isNaN: Bool {
+        if case .double(let d) = self { return d.isNaN }
+        return false
+    }
+
+    /// The value as a `Double`, for integers and floats.
+    var numeric: Double? {
+        switch self {
+        case .int(let i): return Double(i)
+        case .double(let d): return d
+        default: return nil
+        }
+    }
+}
+
+/// `base ^ exponent`: exact repeated squaring for small integral exponents, `pow` otherwise.
+func cypherPower(_ base: Double, _ exponent: Double) -> Double {
+    if exponent == exponent.rounded(), abs(exponent) <= 1024 {
+        var result = 1.0
+        var factor = base
+        var power = Int(abs(exponent))
+        while power > 0 {
+            if power & 1 == 1 { result *= factor }
+            factor *= factor
+            power >>= 1
+        }
+        return exponent < 0 ? 1 / result : result
+    }
+    return pow(base, exponent)
+}
+
+/// Compiled regular expressions, cached per pattern (queries apply one pattern to many rows).
+enum RegexCache {
+    static func matches(_ text: String, _ pattern: String) throws(CypherError) -> Bool {
+        let regex: Regex<AnyRegexOutput>
+        do {
+            regex = try Regex(pattern)
+        } catch {
+            throw CypherError.argument("invalid regular expression '\(pattern)': \(error)", detail: "InvalidRegex")
+        }
+        return text.wholeMatch(of: regex) != nil
+    }
+}

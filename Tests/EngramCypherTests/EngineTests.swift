@@ -1,0 +1,208 @@
+import EngramCore
+import EngramCypher
+import Testing
+
+@Suite("Query execution")
+struct EngineTests {
+    @Test("=~ matches whole strings with a regular expression")
+    func regex() throws {
+        let result = try run("MATCH (p:Person) WHERE p.name =~ '[AB].*' RETURN p.name AS name ORDER BY name")
+        #expect(strings(result) == [["'Ada'"], ["'Bob'"]])
+        #expect(strings(try run("RETURN 'abc' =~ 'b' AS partial, 'abc' =~ 'a.c' AS whole, null =~ 'a' AS n"))
+            == [["false", "true", "null"]])
+        #expect(throws: CypherError.self) { try run("RETURN 'a' =~ '(' AS broken") }
+    }
+
+    @Test("id() and elementId() return the internal and the public id, and seek by them")
+    func ids() throws {
+        let result = try run("MATCH (p:Person {name: 'Bob'}) RETURN id(p) AS id, elementId(p) AS element")
+        #expect(strings(result) == [["1", "'bob'"]])
+        let byID = try run("MATCH (n) WHERE id(n) = $id RETURN n.name AS name", ["id": 1])
+        #expect(strings(byID) == [["'Bob'"]])
+        let byElement = try run("MATCH (n) WHERE elementId(n) = 'acme' RETURN n.name AS name")
+        #expect(strings(byElement) == [["'Acme'"]])
+        let plan = try run("EXPLAIN MATCH (n) WHERE id(n) = 1 RETURN n").plan!
+        #expect(plan.contains("NodeByIdSeek"))
+        #expect(try run("EXPLAIN MATCH (n) WHERE elementId(n) = 'x' RETURN n").plan!.contains("NodeByElementIdSeek"))
+    }
+
+    @Test("toUpper() and toLower()")
+    func caseFunctions() throws {
+        let result = try run("RETURN toUpper('straße') AS upper, toLower('ÀBC') AS lower, toUpper(null) AS none")
+        #expect(strings(result) == [["'STRASSE'", "'àbc'", "null"]])
+        #expect(throws: CypherError.self) { try run("RETURN toUpper(1) AS x") }
+    }
+
+    @Test("Parameters inside pattern property maps")
+    func parametersInPatterns() throws {
+        let result = try run("MATCH (a:Person {name: $who})-[:KNOWS {since: $year}]->(b) RETURN b.name AS name",
+            ["who": "Ada", "year": 2020])
+        #expect(strings(result) == [["'Bob'"]])
+        #expect(try run("MATCH (a:Person {name: $who}) RETURN a", ["who": "Nobody"]).rows.isEmpty)
+        do {
+            _ = try run("MATCH (a:Person {name: $who}) RETURN a")
+            Issue.record("a missing parameter was accepted")
+        } catch {
+            #expect(error.code == .missingParameter)
+            #expect(error.message.contains("$who"))
+        }
+    }
+
+    @Test("Semantic errors name the variable or function")
+    func semanticErrors() {
+        func failure(_ query: String) -> CypherError? {
+            do {
+                _ = try run(query)
+                return nil
+            } catch { return error }
+        }
+        let undefined = failure("MATCH (a) RETURN b")
+        #expect(undefined?.code == .semanticError && undefined?.message.contains("`b`") == true)
+        #expect(undefined?.detail == "UndefinedVariable" && undefined?.line == 1 && undefined?.column == 18)
+        let unknown = failure("RETURN frobnicate(1) AS x")
+        #expect(unknown?.detail == "UnknownFunction" && unknown?.message.contains("frobnicate") == true)
+        let arity = failure("RETURN toUpper('a', 'b') AS x")
+        #expect(arity?.detail == "InvalidNumberOfArguments" && arity?.message.contains("toUpper") == true)
+        #expect(failure("MATCH (a) WHERE count(a) > 1 RETURN a")?.detail == "InvalidAggregation")
+        #expect(failure("RETURN count(count(*)) AS x")?.detail == "NestedAggregation")
+        #expect(failure("MATCH (a) RETURN a.name, a.age + count(*)")?.detail == "AmbiguousAggregationExpression")
+        #expect(failure("MATCH (a)-[a]->() RETURN a")?.detail == "VariableTypeConflict")
+    }
+
+    @Test("Aggregation, ordering, paging and UNION")
+    func clauses() throws {
+        let counts = try run("""
+            MATCH (p:Person)-[:KNOWS]->(f) RETURN p.name AS name, count(f) AS friends ORDER BY name
+            """)
+        #expect(strings(counts) == [["'Ada'", "1"], ["'Bob'", "1"]])
+        let paths = try run("MATCH p = (:Person {name: 'Ada'})-[:KNOWS*]->(x) RETURN length(p) AS hops, x.name AS name ORDER BY hops")
+        #expect(strings(paths) == [["1", "'Bob'"], ["2", "'Cy'"]])
+        #expect(try run("RETURN 1 AS x UNION RETURN 1 AS x UNION RETURN 2 AS x").rows.count == 2)
+        #expect(try run("RETURN 1 AS x UNION ALL RETURN 1 AS x").rows.count == 2)
+        #expect(throws: CypherError.self) { try run("RETURN 1 AS x UNION RETURN 1 AS x UNION ALL RETURN 2 AS x") }
+        #expect(throws: CypherError.self) { try run("RETURN 1 AS x UNION RETURN 1 AS y") }
+        let optional = try run("MATCH (c:Company) OPTIONAL MATCH (c)-[:KNOWS]->(x) RETURN c.name AS c, x")
+        #expect(strings(optional) == [["'Acme'", "null"]])
+    }
+
+    @Test("A fake db.index.vector.queryNodes procedure is called through the registry")
+    func vectorProcedure() throws {
+        let graph = makeTestGraph()
+        let procedure = CypherProcedure(name: "db.index.vector.queryNodes", parameters: ["indexName", "k", "vector"],
+            outputs: ["node", "score"], nodeOutputs: ["node"]) { arguments, graph in
+            guard case .string("people") = arguments[0], case .int(let k) = arguments[1],
+                let vector = arguments[2].floatVector
+            else { throw CypherError(.argumentError, "bad arguments") }
+            #expect(vector.count == 3)
+            var rows: [[Value]] = []
+            var iterator = try graph.nodes(label: "Person")
+            var score = 1.0
+            while let node = iterator.next(), rows.count < Int(k) {
+                rows.append([.node(node), .double(score)])
+                score -= 0.25
+            }
+            return rows
+        }
+        let engine = CypherEngine(graph: graph, procedures: ProcedureRegistry([procedure]))
+        let result = try engine.execute("""
+            CALL db.index.vector.queryNodes('people', 2, $vector) YIELD node, score
+            RETURN node.name AS name, score ORDER BY score DESC
+            """, parameters: ["vector": .vector([0.1, 0.2, 0.3])])
+        #expect(strings(result) == [["'Ada'", "1.0"], ["'Bob'", "0.75"]])
+        let standalone = try engine.execute("CALL db.index.vector.queryNodes('people', 1, [1.0, 0.0, 0.0])")
+        #expect(standalone.columns == ["node", "score"])
+        let filtered = try engine.execute("""
+            CALL db.index.vector.queryNodes('people', 3, [1, 2, 3]) YIELD node AS n, score WHERE score < 1
+            MATCH (n)-[:KNOWS]->(f) RETURN f.name AS friend
+            """)
+        #expect(strings(filtered) == [["'Cy'"]])
+        #expect(throws: CypherError.self) {
+            try engine.execute("CALL db.index.vector.queryNodes('people', 1) YIELD node RETURN node")
+        }
+    }
+
+    @Test("maxRows stops a query with rowLimitExceeded")
+    func rowLimit() {
+        do {
+            _ = try run("UNWIND range(1, 100) AS i RETURN i", limits: CypherLimits(maxRows: 10))
+            Issue.record("no error")
+        } catch {
+            #expect(error.code == .rowLimitExceeded)
+        }
+        #expect((try? run("UNWIND range(1, 100) AS i RETURN i LIMIT 10", limits: CypherLimits(maxRows: 10))) != nil)
+    }
+
+    @Test("Unbounded variable-length patterns are capped; larger explicit bounds are refused")
+    func depthLimit() throws {
+        let limits = CypherLimits(maxVariableLengthDepth: 5)
+        let capped = try run("MATCH (:Step {index: 0})-[:NEXT*]->(x) RETURN count(x) AS n", limits: limits)
+        #expect(strings(capped) == [["5"]])
+        do {
+            _ = try run("MATCH (:Step {index: 0})-[:NEXT*1..50]->(x) RETURN x", limits: limits)
+            Issue.record("no error")
+        } catch {
+            #expect(error.code == .depthLimitExceeded)
+            #expect(error.message.contains("50"))
+        }
+        let full = try run("MATCH (:Step {index: 0})-[:NEXT*]->(x) RETURN count(x) AS n")
+        #expect(strings(full) == [["29"]])
+    }
+
+    @Test("A timeout stops a runaway query")
+    func timeout() {
+        let limits = CypherLimits(timeout: .milliseconds(20))
+        do {
+            _ = try run("MATCH (a), (b), (c), (d) RETURN count(*) AS n", limits: limits)
+            Issue.record("no error")
+        } catch {
+            #expect(error.code == .timeout)
+        }
+    }
+
+    @Test("Cancellation stops a query")
+    func cancellation() {
+        let flag = CypherCancellation()
+        flag.cancel()
+        do {
+            _ = try CypherEngine(graph: makeTestGraph()).execute("MATCH (a), (b) RETURN count(*) AS n",
+                cancellation: flag)
+            Issue.record("no error")
+        } catch {
+            #expect(error.code == .cancelled)
+        }
+    }
+
+    @Test("A query sees only the graph (tenant) it runs against")
+    func tenantIsolation() throws {
+        // Each tenant's graph is its own CypherGraph; internal ids overlap between tenants, yet a
+        // query in one never reaches the other's records, by scan, id seek or public id.
+        let tenantA = InMemoryGraph()
+        tenantA.addNode(labels: ["Memory"], properties: ["content": "A secret"], publicID: "a-1")
+        let tenantB = InMemoryGraph()
+        tenantB.addNode(labels: ["Memory"], properties: ["content": "B secret"], publicID: "b-1")
+        let all = try run("MATCH (m) RETURN m.content AS c", graph: tenantA)
+        #expect(strings(all) == [["'A secret'"]])
+        #expect(try run("MATCH (m) WHERE elementId(m) = 'b-1' RETURN m", graph: tenantA).rows.isEmpty)
+        #expect(try run("MATCH (m) WHERE id(m) = 1 RETURN m", graph: tenantA).rows.isEmpty)
+        #expect(strings(try run("MATCH (m:Memory) RETURN m.content AS c", graph: tenantB)) == [["'B secret'"]])
+    }
+
+    @Test("Results render as SPEC §6 JSON and as a table")
+    func rendering() throws {
+        let result = try run("""
+            MATCH (a:Person {name: 'Ada'})-[r:KNOWS]->(b) RETURN a, r, [1, 2.5, null] AS list, {k: 'v'} AS map
+            """)
+        #expect(result.jsonString() == """
+            {"columns":["a","r","list","map"],"rows":[[{"id":"ada","labels":["Person"],"properties":{"age":36,"name":"Ada"}},{"id":"k1","type":"KNOWS","start":"ada","end":"bob","properties":{"since":2020}},[1,2.5,null],{"k":"v"}]]}
+            """)
+        let table = try run("RETURN 'x' AS name, 1 AS n").tableString()
+        #expect(table == """
+            +------+---+
+            | name | n |
+            +------+---+
+            | 'x'  | 1 |
+            +------+---+
+            1 row
+            """)
+    }
+}

@@ -1,0 +1,79 @@
+import EngramCore
+import EngramCypher
+import Testing
+
+@Suite("Planner, EXPLAIN and PROFILE")
+struct PlannerTests {
+    /// 1 (:Rare) node, 200 (:Common) nodes, each Common -[:LINK]-> Rare.
+    func skewedGraph(indexed: Bool = false) -> InMemoryGraph {
+        let graph = InMemoryGraph()
+        let rare = graph.addNode(labels: ["Rare"], properties: ["name": "r"])
+        for index in 0..<200 {
+            let node = graph.addNode(labels: ["Common"], properties: ["index": .int(Int64(index))])
+            graph.addRelationship(type: "LINK", from: node, to: rare)
+        }
+        if indexed { graph.addIndex(label: "Common", property: "index") }
+        return graph
+    }
+
+    @Test("The plan prints as a tree, root first")
+    func explain() throws {
+        let result = try run("EXPLAIN MATCH (a:Person)-[:KNOWS]->(b) WHERE b.age > 20 RETURN b.name AS name")
+        #expect(result.rows.isEmpty)
+        #expect(result.plan == """
+            +Select name
+            +Projection b.name AS name
+            +Filter (b.age > 20)
+            +Expand (a)-[anon_r1:KNOWS]->(b)
+            +NodeByLabelScan (a:Person) {est. 3}
+            """)
+    }
+
+    @Test("The most selective label is scanned first, then expanded against the arrow")
+    func selectiveStart() throws {
+        let engine = CypherEngine(graph: skewedGraph())
+        let plan = try engine.execute("EXPLAIN MATCH (c:Common)-[:LINK]->(r:Rare) RETURN c").plan!
+        #expect(plan.contains("NodeByLabelScan (r:Rare)"))
+        #expect(plan.contains("Expand (r)<-[anon_r1:LINK]-(c)"))
+        #expect(try engine.execute("MATCH (c:Common)-[:LINK]->(r:Rare) RETURN c").rows.count == 200)
+    }
+
+    @Test("Indexed equality and ranges use the index")
+    func indexSeek() throws {
+        let engine = CypherEngine(graph: skewedGraph(indexed: true))
+        let equal = try engine.execute("EXPLAIN MATCH (c:Common {index: 7}) RETURN c").plan!
+        #expect(equal.contains("NodeIndexSeek (c:Common) index = 7"))
+        let range = try engine.execute("EXPLAIN MATCH (c:Common) WHERE c.index >= 10 AND c.index < 20 RETURN c").plan!
+        #expect(range.contains("NodeIndexRangeSeek (c:Common) 10 <= index < 20"))
+        #expect(try engine.execute("MATCH (c:Common) WHERE c.index >= 10 AND c.index < 20 RETURN c").rows.count == 10)
+        #expect(try engine.execute("MATCH (c:Common) WHERE 7 = c.index RETURN c.index AS i").rows.count == 1)
+        // Without an index, the label scan stays.
+        let plain = try CypherEngine(graph: skewedGraph()).execute("EXPLAIN MATCH (c:Common {index: 7}) RETURN c").plan!
+        #expect(plain.contains("NodeByLabelScan (c:Common)"))
+    }
+
+    @Test("Filters are pushed down to where their variables are bound")
+    func pushDown() throws {
+        let plan = try run("""
+            EXPLAIN MATCH (a:Person)-[:KNOWS]->(b)-[:KNOWS]->(c) WHERE a.age > 30 AND c.name = 'Cy' RETURN c
+            """).plan!
+        let lines = plan.split(separator: "\n").map(String.init)
+        let filterA = lines.firstIndex { $0.contains("Filter (a.age > 30)") }!
+        let firstExpand = lines.lastIndex { $0.contains("Expand") }!
+        #expect(filterA > firstExpand - 1 && filterA < lines.count - 1)
+    }
+
+    @Test("LIMIT without ORDER BY stops the scan early; PROFILE shows rows and time per operator")
+    func earlyStop() throws {
+        let engine = CypherEngine(graph: skewedGraph())
+        let result = try engine.execute("PROFILE MATCH (c:Common) RETURN c.index AS i LIMIT 3")
+        #expect(result.rows.count == 3)
+        let plan = result.plan!
+        #expect(plan.contains("+NodeByLabelScan (c:Common) {rows: 3, time:"))
+        #expect(plan.contains("+Limit 3 {rows: 3"))
+        // ORDER BY with LIMIT keeps only the top rows.
+        let top = try engine.execute("PROFILE MATCH (c:Common) RETURN c.index AS i ORDER BY i DESC LIMIT 2")
+        #expect(top.rows.map { $0[0] } == [.integer(199), .integer(198)])
+        #expect(top.plan!.contains("+Top i DESC LIMIT 2"))
+    }
+}
