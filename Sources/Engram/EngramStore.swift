@@ -1,5 +1,10 @@
 @_exported public import EngramCore
 import EngramStorage
+import Synchronization
+
+private struct WeakCatalog {
+    weak var catalog: GraphCatalog?
+}
 
 /// An Engram store: one directory holding an agent's memory in an LMDB environment.
 ///
@@ -87,6 +92,7 @@ public final class EngramStore: Sendable {
     }
 
     let environment: StorageEnvironment
+    let catalog: GraphCatalog
 
     /// The store's directory.
     public var path: String { environment.path }
@@ -101,12 +107,23 @@ public final class EngramStore: Sendable {
     ///   version, `permissionDenied`, `noSpace`, `corrupted`, or `alreadyOpen` when the store is
     ///   open in this process with another configuration.
     public init(path: String, configuration: Configuration = Configuration()) throws {
-        environment = try StorageEnvironment.open(
+        let environment = try StorageEnvironment.open(
             at: path, options: configuration.storageOptions, keyspaces: EngramStore.keyspaces)
+        self.environment = environment
+        catalog = try EngramStore.catalogs.withLock { table in
+            if let existing = table[ObjectIdentifier(environment)]?.catalog { return existing }
+            let catalog = GraphCatalog(keyspaces: try GraphKeyspaces(environment))
+            table[ObjectIdentifier(environment)] = WeakCatalog(catalog: catalog)
+            return catalog
+        }
     }
 
-    /// The keyspaces every store has. Later layers add theirs here.
-    static let keyspaces: [KeyspaceDescriptor] = []
+    /// The keyspaces every store has.
+    static let keyspaces: [KeyspaceDescriptor] = GraphKeyspaces.descriptors
+
+    /// One catalog per open environment, shared by every `EngramStore` on it, so that a symbol one
+    /// of them creates is cached for all.
+    private static let catalogs = Mutex<[ObjectIdentifier: WeakCatalog]>([:])
 
     /// Facts about the store: size, format version, last transaction.
     public func info() -> Info {

@@ -96,3 +96,12 @@ extension EngramError.Code {
     /// A failure of the storage engine that has no more specific code.
     public static let storageFailure = Self(rawValue: "storage_failure")
 }
+
+// MARK: - Codes of the graph layer
+
+extension EngramError.Code {
+    /// A node still has relationships and was deleted without `detach`.
+    public static let nodeHasRelationships = Self(rawValue: "node_has_relationships")
+    /// A name (label, relationship type, property key, tenant) is empty or malformed.
+    public static let invalidName = Self(rawValue: "invalid_name")
+}

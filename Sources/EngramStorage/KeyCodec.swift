@@ -194,7 +194,7 @@ package enum KeyElement: Sendable, Hashable, Comparable {
     case bytes([UInt8])
 
     /// The type tag written before the element.
-    var tag: UInt8 {
+    package var tag: UInt8 {
         switch self {
         case .null: return 0x01
         case .bool(let value): return value ? 0x03 : 0x02

@@ -78,7 +78,7 @@ package enum ValueCodec {
     }
 
     @inline(__always)
-    static func appendVarint(_ value: UInt64, to bytes: inout [UInt8]) {
+    package static func appendVarint(_ value: UInt64, to bytes: inout [UInt8]) {
         var value = value
         while value >= 0x80 {
             bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
@@ -92,7 +92,7 @@ package enum ValueCodec {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
-    static func appendString(_ text: String, to bytes: inout [UInt8]) {
+    package static func appendString(_ text: String, to bytes: inout [UInt8]) {
         let utf8 = text.utf8
         appendVarint(UInt64(utf8.count), to: &bytes)
         bytes.append(contentsOf: utf8)
@@ -124,27 +124,32 @@ package enum ValueCodec {
     }
 }
 
-/// A bounds-checked reader of ``ValueCodec`` bytes.
-struct ValueReader {
+/// A bounds-checked reader of ``ValueCodec`` bytes, also used by record layouts built from them.
+package struct ValueReader {
     private let bytes: UnsafeRawBufferPointer
     private var offset = 0
 
-    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    /// Reads `bytes` from the start; the buffer must outlive the reader.
+    package init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
-    var isAtEnd: Bool { offset == bytes.count }
-    var remaining: Int { bytes.count - offset }
+    /// Whether every byte has been read.
+    package var isAtEnd: Bool { offset == bytes.count }
+    /// How many bytes are left.
+    package var remaining: Int { bytes.count - offset }
 
     private func truncated(_ what: String) -> EngramError {
         EngramError(.decodingFailed, "a stored value is truncated: it ends inside \(what)")
     }
 
-    mutating func byte() throws -> UInt8 {
+    /// Reads one byte.
+    package mutating func byte() throws -> UInt8 {
         guard offset < bytes.count else { throw truncated("a tag") }
         defer { offset += 1 }
         return bytes[offset]
     }
 
-    mutating func varint() throws -> UInt64 {
+    /// Reads an unsigned LEB128 varint.
+    package mutating func varint() throws -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -162,13 +167,43 @@ struct ValueReader {
     }
 
     /// A count of items of at least `minimumSize` bytes each, checked against the bytes left.
-    mutating func count(of what: String, minimumSize: Int) throws -> Int {
+    package mutating func count(of what: String, minimumSize: Int) throws -> Int {
         let count = try varint()
         guard count <= UInt64(remaining / max(minimumSize, 1)) else {
             throw EngramError(
                 .decodingFailed, "a stored value claims \(count) \(what) but only \(remaining) bytes follow")
         }
         return Int(count)
+    }
+
+    /// Skips one tagged value without building it.
+    package mutating func skipValue(depth: Int = 0) throws {
+        let rawTag = try byte()
+        guard let tag = ValueCodec.Tag(rawValue: rawTag) else {
+            throw EngramError(.decodingFailed, "a stored value holds the unknown tag 0x\(String(rawTag, radix: 16))")
+        }
+        switch tag {
+        case .null, .false, .true: return
+        case .int: _ = try varint()
+        case .double: _ = try raw(checked: 8)
+        case .string, .bytes: _ = try raw(checked: count(of: "bytes", minimumSize: 1))
+        case .vector: _ = try raw(checked: count(of: "vector components", minimumSize: 4) * 4)
+        case .list, .map:
+            guard depth < ValueCodec.maximumDepth else {
+                throw EngramError(.decodingFailed, "a stored value nests lists and maps deeper than \(ValueCodec.maximumDepth) levels")
+            }
+            let count = try self.count(of: "elements", minimumSize: 1)
+            for _ in 0..<count {
+                if tag == .map { _ = try raw(checked: self.count(of: "bytes", minimumSize: 1)) }
+                try skipValue(depth: depth + 1)
+            }
+        }
+    }
+
+    /// Reads `count` raw bytes, checked against the bytes left.
+    package mutating func raw(checked count: Int) throws -> UnsafeRawBufferPointer {
+        guard count <= remaining else { throw truncated("\(count) bytes") }
+        return raw(count)
     }
 
     mutating func littleEndian<T: FixedWidthInteger>(_: T.Type) throws -> T {
@@ -185,7 +220,8 @@ struct ValueReader {
         return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + count])
     }
 
-    mutating func string() throws -> String {
+    /// Reads a varint-length UTF-8 string.
+    package mutating func string() throws -> String {
         let count = try self.count(of: "bytes of text", minimumSize: 1)
         guard let text = String(validating: raw(count), as: UTF8.self) else {
             throw EngramError(.decodingFailed, "a stored value holds a string that is not valid UTF-8")
@@ -193,7 +229,8 @@ struct ValueReader {
         return text
     }
 
-    mutating func value(depth: Int) throws -> PropertyValue {
+    /// Reads one tagged value (no version byte).
+    package mutating func value(depth: Int = 0) throws -> PropertyValue {
         let rawTag = try byte()
         guard let tag = ValueCodec.Tag(rawValue: rawTag) else {
             throw EngramError(.decodingFailed, "a stored value holds the unknown tag 0x\(String(rawTag, radix: 16))")
