@@ -32,6 +32,9 @@ struct BenchANNCommand: ParsableCommand {
     @Option(name: .customLong("ef-construction"), help: "Candidate list size while building.")
     var efConstruction: Int = 200
 
+    @Option(help: "The seed of the level generator.")
+    var seed: UInt64 = 100
+
     @Option(help: "The metric: cosine, dotProduct or l2.")
     var metric: String = "cosine"
 
@@ -73,7 +76,7 @@ struct BenchANNCommand: ParsableCommand {
             throw ValidationError("the ground truth has \(truth.rows) rows of \(truth.dimension); need \(queryVectors.rows) of ≥ \(k)")
         }
 
-        let parameters = HNSWParameters(m: m, efConstruction: efConstruction)
+        let parameters = HNSWParameters(m: m, efConstruction: efConstruction, seed: seed)
         let d = baseVectors.dimension
         let clock = ContinuousClock()
         var index = try HNSWIndex(dimension: d, metric: metric, parameters: parameters, capacity: baseVectors.rows)

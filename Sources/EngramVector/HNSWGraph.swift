@@ -317,6 +317,11 @@ final class HNSWGraph {
         guard source.count == dimension || source.count == paddedDimension else {
             throw .corruptRecord("node \(slot) has a vector of \(source.count) components, the index \(dimension)")
         }
+        // Slots are dense (an insert takes the smallest free slot), so a slot far beyond those
+        // seen so far, and beyond the caller's capacity hint, is damage, not a reason to allocate.
+        guard Int(slot) < Swift.max(capacity, slotCount + (1 << 20)) else {
+            throw .corruptRecord("node slot \(slot) is far beyond the \(slotCount) slots restored so far")
+        }
         try reserve(slot: Int(slot))
         let s = Int(slot)
         if s < slotCount { clearState(slot) }
@@ -423,7 +428,8 @@ final class HNSWGraph {
         for slot in slots where Int(slot) < slotCount && states[Int(slot)] != .free {
             for level in 0...Int(levels[Int(slot)]) {
                 for link in neighbours(of: slot, level: level) {
-                    guard Int(link) < slotCount, states[Int(link)] != .free, Int(levels[Int(link)]) >= level else {
+                    guard link != slot, Int(link) < slotCount, states[Int(link)] != .free, Int(levels[Int(link)]) >= level
+                    else {
                         throw .corruptRecord("slot \(slot) links at level \(level) to \(link), which is not a node there")
                     }
                 }

@@ -89,7 +89,9 @@ package final class HNSWIndex: VectorIndex, @unchecked Sendable {
     ///   - metric: the metric the index was created with.
     ///   - parameters: the parameters the index was created with.
     ///   - records: every record of the index.
-    ///   - capacity: a hint: the number of slots, to reserve memory at once.
+    ///   - capacity: the number of slots (highest slot + 1), to reserve memory at once. A node
+    ///     slot more than 2^20 beyond both this and the slots restored before it is rejected as
+    ///     damage, so pass it when many slots below the highest are free.
     /// - Throws: ``VectorIndexError`` `corruptRecord` when the records contradict each other.
     /// - Complexity: O(records), plus O(n · M) to check every link.
     package convenience init(
