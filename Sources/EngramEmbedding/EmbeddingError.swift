@@ -37,6 +37,8 @@ public struct EmbeddingError: Error, Sendable, Equatable, CustomStringConvertibl
         public static let rateLimited = Code(rawValue: "rate_limited")
         /// The server kept failing with HTTP 5xx after every retry, or answered another error status.
         public static let server = Code(rawValue: "server")
+        /// The server rejected the request as malformed (an HTTP 4xx other than 401, 403 and 429).
+        public static let invalidRequest = Code(rawValue: "invalid_request")
         /// The server's answer could not be understood (not JSON, missing or mis-sized vectors).
         public static let badResponse = Code(rawValue: "bad_response")
         /// A request took longer than the configured timeout, after every retry.
