@@ -68,48 +68,110 @@ package struct CypherEngine {
         }
     }
 
-    /// Runs a query.
+    /// Prepares a query and returns a cursor that produces its rows one at a time, pulling them
+    /// through the plan on demand: a `LIMIT` query without `ORDER BY` reads only as much of the
+    /// graph as it needs, and memory stays bounded by the operators that must buffer (sort,
+    /// aggregation, distinct).
+    ///
+    /// The cursor reads `graph` as it goes, so it must be drained (or dropped) while the graph's
+    /// snapshot (read transaction) is still open.
+    /// - Throws: ``CypherError`` for syntax, semantic and read-only errors, before any row is read.
+    package func cursor(_ query: String, parameters: [String: PropertyValue] = [:],
+        cancellation: CypherCancellation? = nil) throws(CypherError) -> CypherCursor
+    {
+        let (statement, plan, columns) = try prepare(query)
+        let context = ExecutionContext(graph: graph, parameters: parameters.mapValues(Value.init),
+            procedures: procedures, limits: limits, cancellation: cancellation)
+        return try CypherCursor(statement: statement, plan: plan, columns: columns, context: context)
+    }
+
+    /// Runs a query and collects its rows.
     /// - Parameters:
     ///   - query: the Cypher text.
     ///   - parameters: values for `$name` parameters.
     ///   - cancellation: a flag the caller may set to stop the query.
-    /// - Returns: the columns and rows (nothing for `EXPLAIN`).
+    /// - Returns: the columns and rows (nothing for `EXPLAIN`; for `PROFILE`, the rows and the
+    ///   plan annotated with rows and time per operator).
     /// - Throws: ``CypherError``.
     package func execute(_ query: String, parameters: [String: PropertyValue] = [:],
         cancellation: CypherCancellation? = nil) throws(CypherError) -> CypherResult
     {
-        let (statement, plan, columns) = try prepare(query)
-        if statement.mode == .explain {
-            return CypherResult(columns: columns, rows: [], plan: plan.description)
-        }
-        let context = ExecutionContext(graph: graph, parameters: parameters.mapValues(Value.init),
-            procedures: procedures, limits: limits, cancellation: cancellation)
-        let executor = Executor(context: context, profile: statement.mode == .profile)
+        let cursor = try cursor(query, parameters: parameters, cancellation: cancellation)
         var rows: [[CypherValue]] = []
-        do {
-            let root = try executor.build(plan)
-            try context.checkInterrupts()
-            while let row = try root.next() {
-                if rows.count >= limits.maxRows {
-                    throw CypherError(.rowLimitExceeded, "the query returned more than \(limits.maxRows) rows")
-                }
-                rows.append(try columns.map { column in try materialize(row[column] ?? .null, context) })
+        while let row = try cursor.next() { rows.append(row) }
+        return CypherResult(columns: cursor.columns, rows: rows, plan: cursor.planDescription)
+    }
+}
+
+/// The rows of a running query, produced on demand. Obtained from
+/// ``CypherEngine/cursor(_:parameters:cancellation:)``.
+package final class CypherCursor {
+    /// The column names.
+    package let columns: [String]
+    private let statement: Statement
+    private let plan: PlanNode
+    private let context: ExecutionContext
+    private let executor: Executor
+    private var root: Operator?
+    private var produced = 0
+    private var graph: any CypherGraph { context.graph }
+
+    init(statement: Statement, plan: PlanNode, columns: [String], context: ExecutionContext) throws(CypherError) {
+        self.statement = statement
+        self.plan = plan
+        self.columns = columns
+        self.context = context
+        executor = Executor(context: context, profile: statement.mode == .profile)
+        if statement.mode != .explain {
+            do {
+                root = try executor.build(plan)
+            } catch let error as CypherError {
+                throw error
+            } catch {
+                throw CypherError(.procedureFailed, "graph read failed: \(error)", detail: "GraphReadFailed")
             }
+            try context.checkInterrupts()
+        }
+    }
+
+    /// The next row, or `nil` when the query is done.
+    /// - Throws: ``CypherError`` — a run-time type or arithmetic error, or a limit.
+    package func next() throws(CypherError) -> [CypherValue]? {
+        guard let root else { return nil }
+        do {
+            guard let row = try root.next() else {
+                self.root = nil
+                return nil
+            }
+            produced += 1
+            if produced > context.limits.maxRows {
+                throw CypherError(.rowLimitExceeded, "the query returned more than \(context.limits.maxRows) rows")
+            }
+            var values: [CypherValue] = []
+            values.reserveCapacity(columns.count)
+            for column in columns { values.append(try materialize(row[column] ?? .null, context)) }
+            return values
         } catch let error as CypherError {
             throw error
         } catch {
             throw CypherError(.procedureFailed, "graph read failed: \(error)", detail: "GraphReadFailed")
         }
-        var printed: String? = nil
-        if statement.mode == .profile {
+    }
+
+    /// The plan for `EXPLAIN`, or the plan with rows and time per operator for `PROFILE` (complete
+    /// once the cursor is drained); `nil` for plain queries.
+    package var planDescription: String? {
+        switch statement.mode {
+        case .run: return nil
+        case .explain: return plan.description
+        case .profile:
             var lines: [String] = []
             plan.render(into: &lines, indent: 0) { node in
                 let stats = executor.statistics(for: node)
                 return " {rows: \(stats.rows), time: \(Self.format(stats.time))}"
             }
-            printed = lines.joined(separator: "\n")
+            return lines.joined(separator: "\n")
         }
-        return CypherResult(columns: columns, rows: rows, plan: printed)
     }
 
     private static func format(_ duration: Duration) -> String {

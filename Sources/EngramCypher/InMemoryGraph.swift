@@ -22,7 +22,8 @@ package final class InMemoryGraph: CypherWritableGraph, @unchecked Sendable {
     private var nodeTable: [Node] = []
     private var relationshipTable: [Relationship] = []
     private var publicIDs: [String: NodeID] = [:]
-    private var indexes: Set<String> = []
+    private var indexes: [String: [Value: [NodeID]]] = [:]
+    private var labelMembers: [String: [NodeID]] = [:]
     private var deletedRelationships: Set<RelationshipID> = []
 
     package init() {}
@@ -47,8 +48,15 @@ package final class InMemoryGraph: CypherWritableGraph, @unchecked Sendable {
         let name = publicID ?? "n\(id)"
         var unique: [String] = []
         for label in labels where !unique.contains(label) { unique.append(label) }
-        nodeTable.append(Node(publicID: name, labels: unique, properties: properties.filter { !$0.value.isNull }))
+        let stored = properties.filter { !$0.value.isNull }
+        nodeTable.append(Node(publicID: name, labels: unique, properties: stored))
         publicIDs[name] = id
+        for label in unique {
+            labelMembers[label, default: []].append(id)
+            for (key, value) in stored where indexes[label + "\u{0}" + key] != nil {
+                indexes[label + "\u{0}" + key]![Value(value).groupingKey, default: []].append(id)
+            }
+        }
         return id
     }
 
@@ -69,12 +77,18 @@ package final class InMemoryGraph: CypherWritableGraph, @unchecked Sendable {
 
     /// Declares `(label, property)` indexed, so that the planner may use index lookups.
     package func addIndex(label: String, property: String) {
-        indexes.insert(label + "\u{0}" + property)
+        var entries: [Value: [NodeID]] = [:]
+        for id in labelMembers[label] ?? [] {
+            if let value = nodeTable[Int(id)].properties[property] {
+                entries[Value(value).groupingKey, default: []].append(id)
+            }
+        }
+        indexes[label + "\u{0}" + property] = entries
     }
 
     package func nodeCount(label: String?) -> Int {
         guard let label else { return nodeTable.count }
-        return nodeTable.reduce(0) { $0 + ($1.labels.contains(label) ? 1 : 0) }
+        return labelMembers[label]?.count ?? 0
     }
 
     package func relationshipCount(type: String?) -> Int {
@@ -86,15 +100,8 @@ package final class InMemoryGraph: CypherWritableGraph, @unchecked Sendable {
     }
 
     package func nodes(label: String?) -> any IteratorProtocol<NodeID> {
-        let table = nodeTable
-        var index = 0
-        return AnyIterator {
-            while index < table.count {
-                defer { index += 1 }
-                if label == nil || table[index].labels.contains(label!) { return NodeID(index) }
-            }
-            return nil
-        }
+        guard let label else { return (0..<NodeID(nodeTable.count)).makeIterator() }
+        return (labelMembers[label] ?? []).makeIterator()
     }
 
     package func nodeExists(_ node: NodeID) -> Bool { node < NodeID(nodeTable.count) }
@@ -152,24 +159,18 @@ package final class InMemoryGraph: CypherWritableGraph, @unchecked Sendable {
     }
 
     package func isIndexed(label: String, property: String) -> Bool {
-        indexes.contains(label + "\u{0}" + property)
+        indexes[label + "\u{0}" + property] != nil
     }
 
     package func nodes(label: String, property: String, equalTo value: PropertyValue) -> any IteratorProtocol<NodeID> {
-        let matches = (0..<nodeTable.count).filter { index in
-            let node = nodeTable[index]
-            guard node.labels.contains(label), let found = node.properties[property] else { return false }
-            return Value(found).equals(Value(value)) == true
-        }.map { NodeID($0) }
-        return matches.makeIterator()
+        (indexes[label + "\u{0}" + property]?[Value(value).groupingKey] ?? []).makeIterator()
     }
 
     package func nodes(label: String, property: String, from lower: PropertyBound?, to upper: PropertyBound?)
         -> any IteratorProtocol<NodeID>
     {
-        let matches = (0..<nodeTable.count).filter { index in
-            let node = nodeTable[index]
-            guard node.labels.contains(label), let found = node.properties[property] else { return false }
+        let matches = (labelMembers[label] ?? []).filter { id in
+            guard let found = nodeTable[Int(id)].properties[property] else { return false }
             let value = Value(found)
             if let lower {
                 guard let order = value.compare(Value(lower.value)) else { return false }
@@ -180,7 +181,7 @@ package final class InMemoryGraph: CypherWritableGraph, @unchecked Sendable {
                 if order > 0 || (order == 0 && !upper.inclusive) { return false }
             }
             return true
-        }.map { NodeID($0) }
+        }
         return matches.makeIterator()
     }
 }

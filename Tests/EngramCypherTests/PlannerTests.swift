@@ -76,4 +76,15 @@ struct PlannerTests {
         #expect(top.rows.map { $0[0] } == [.integer(199), .integer(198)])
         #expect(top.plan!.contains("+Top i DESC LIMIT 2"))
     }
+
+    @Test("A cursor streams rows on demand, so a huge product can be sampled cheaply")
+    func streaming() throws {
+        let engine = CypherEngine(graph: skewedGraph(), limits: CypherLimits(timeout: .seconds(5)))
+        let cursor = try engine.cursor("MATCH (a:Common), (b:Common), (c:Common) RETURN a.index AS a, b.index AS b")
+        #expect(cursor.columns == ["a", "b"])
+        #expect(try cursor.next() == [.integer(0), .integer(0)])
+        #expect(try cursor.next() == [.integer(0), .integer(0)])
+        let limited = try engine.execute("MATCH (a:Common), (b:Common), (c:Common) RETURN a LIMIT 5")
+        #expect(limited.rows.count == 5)
+    }
 }
