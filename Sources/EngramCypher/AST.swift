@@ -37,6 +37,8 @@ package struct Expression: Sendable, CustomStringConvertible {
 
     package var kind: Kind
     package var range: SourceRange
+    /// For a resolved `variable`, its row slot (see `SlotLayout`); `-1` otherwise.
+    package var slot: Int = -1
 
     package init(_ kind: Kind, _ range: SourceRange) {
         self.kind = kind

@@ -59,7 +59,9 @@ package struct CypherEngine {
         let context = ExecutionContext(graph: graph, parameters: [:], procedures: procedures, limits: limits,
             cancellation: nil)
         do {
-            let root = try Executor(context: context, profile: false).build(plan)
+            let executor = Executor(context: context, profile: false)
+            executor.register(plan)
+            let root = try executor.build(plan)
             while try root.next() != nil {}
         } catch let error as CypherError {
             throw error
@@ -114,6 +116,7 @@ package final class CypherCursor {
     private let executor: Executor
     private var root: Operator?
     private var produced = 0
+    private let columnSlots: [Int]
     private var graph: any CypherGraph { context.graph }
 
     init(statement: Statement, plan: PlanNode, columns: [String], context: ExecutionContext) throws(CypherError) {
@@ -122,6 +125,8 @@ package final class CypherCursor {
         self.columns = columns
         self.context = context
         executor = Executor(context: context, profile: statement.mode == .profile)
+        executor.register(plan)
+        columnSlots = columns.map { context.layout.slot($0) }
         if statement.mode != .explain {
             do {
                 root = try executor.build(plan)
@@ -149,7 +154,7 @@ package final class CypherCursor {
             }
             var values: [CypherValue] = []
             values.reserveCapacity(columns.count)
-            for column in columns { values.append(try materialize(row[column] ?? .null, context)) }
+            for slot in columnSlots { values.append(try materialize(row[slot], context)) }
             return values
         } catch let error as CypherError {
             throw error

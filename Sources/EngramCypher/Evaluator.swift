@@ -13,10 +13,11 @@ extension ExecutionContext {
             }
             return value
         case .variable(let name):
-            guard let value = row[name] else {
+            if expression.slot >= 0 { return expression.slot < row.count ? row[expression.slot] : .null }
+            guard let slot = layout.existingSlot(name), slot < row.count else {
                 throw CypherError.semantic("variable `\(name)` is not defined", "UndefinedVariable", at: expression.range)
             }
-            return value
+            return row[slot]
         case .property(let base, let key):
             return try property(key, of: try evaluate(base, row))
         case .list(let items):
@@ -77,7 +78,9 @@ extension ExecutionContext {
         case .function(let name, let distinct, let arguments):
             if FunctionLibrary.aggregateNames.contains(name.lowercased()) {
                 // Aggregates are computed by the aggregation operator and read back by name.
-                if let value = row[AggregateSlot.name(for: expression)] { return value }
+                if let slot = layout.existingSlot(AggregateSlot.name(for: expression)), slot < row.count {
+                    return row[slot]
+                }
                 throw CypherError.semantic("aggregate \(name) is not allowed here", "InvalidAggregation",
                     at: expression.range)
             }
@@ -87,7 +90,9 @@ extension ExecutionContext {
             for argument in arguments { values.append(try evaluate(argument, row)) }
             return try FunctionLibrary.call(name, values, self)
         case .countStar:
-            if let value = row[AggregateSlot.name(for: expression)] { return value }
+            if let slot = layout.existingSlot(AggregateSlot.name(for: expression)), slot < row.count {
+                return row[slot]
+            }
             throw CypherError.semantic("count(*) is not allowed here", "InvalidAggregation", at: expression.range)
         }
     }
