@@ -232,7 +232,8 @@ package enum Clause: Sendable {
     case unwind(Expression, alias: String, range: SourceRange)
     case with(Projection, predicate: Expression?)
     case `return`(Projection)
-    case call(procedure: String, arguments: [Expression]?, yields: [(name: String, alias: String)]?, yieldAll: Bool,
+    case call(
+        procedure: String, arguments: [Expression]?, yields: [(name: String, alias: String)]?, yieldAll: Bool,
         predicate: Expression?, range: SourceRange)
     /// `CREATE` — produced only when the parser is explicitly allowed to (test fixtures); a user
     /// query never contains it.
@@ -272,7 +273,9 @@ package struct Statement: Sendable, CustomStringConvertible {
         }
         text += items.joined(separator: ", ")
         if !projection.orderBy.isEmpty {
-            text += " ORDER BY " + projection.orderBy.map { "\($0.expression)\($0.ascending ? "" : " DESC")" }
+            text +=
+                " ORDER BY "
+                + projection.orderBy.map { "\($0.expression)\($0.ascending ? "" : " DESC")" }
                 .joined(separator: ", ")
         }
         if let skip = projection.skip { text += " SKIP \(skip)" }
@@ -294,7 +297,9 @@ package struct Statement: Sendable, CustomStringConvertible {
             if let arguments { text += "(" + arguments.map(\.description).joined(separator: ", ") + ")" }
             if yieldAll { text += " YIELD *" }
             if let yields {
-                text += " YIELD " + yields.map { $0.name == $0.alias ? $0.name : "\($0.name) AS \($0.alias)" }
+                text +=
+                    " YIELD "
+                    + yields.map { $0.name == $0.alias ? $0.name : "\($0.name) AS \($0.alias)" }
                     .joined(separator: ", ")
             }
             if let predicate { text += " WHERE \(predicate)" }

@@ -32,9 +32,10 @@ package struct CypherEngine {
     package var procedures: ProcedureRegistry
     package var limits: CypherLimits
 
-    package init(graph: any CypherGraph, procedures: ProcedureRegistry = ProcedureRegistry(),
-        limits: CypherLimits = CypherLimits())
-    {
+    package init(
+        graph: any CypherGraph, procedures: ProcedureRegistry = ProcedureRegistry(),
+        limits: CypherLimits = CypherLimits()
+    ) {
         self.graph = graph
         self.procedures = procedures
         self.limits = limits
@@ -56,7 +57,8 @@ package struct CypherEngine {
         let parsed = try Parser.parse(statement, allowCreate: true)
         var planner = Planner(graph: graph, procedures: procedures, limits: limits, allowWrites: true)
         let (plan, _) = try planner.plan(parsed)
-        let context = ExecutionContext(graph: graph, parameters: [:], procedures: procedures, limits: limits,
+        let context = ExecutionContext(
+            graph: graph, parameters: [:], procedures: procedures, limits: limits,
             cancellation: nil)
         do {
             let executor = Executor(context: context, profile: false)
@@ -78,11 +80,13 @@ package struct CypherEngine {
     /// The cursor reads `graph` as it goes, so it must be drained (or dropped) while the graph's
     /// snapshot (read transaction) is still open.
     /// - Throws: ``CypherError`` for syntax, semantic and read-only errors, before any row is read.
-    package func cursor(_ query: String, parameters: [String: PropertyValue] = [:],
-        cancellation: CypherCancellation? = nil) throws(CypherError) -> CypherCursor
-    {
+    package func cursor(
+        _ query: String, parameters: [String: PropertyValue] = [:],
+        cancellation: CypherCancellation? = nil
+    ) throws(CypherError) -> CypherCursor {
         let (statement, plan, columns) = try prepare(query)
-        let context = ExecutionContext(graph: graph, parameters: parameters.mapValues(Value.init),
+        let context = ExecutionContext(
+            graph: graph, parameters: parameters.mapValues(Value.init),
             procedures: procedures, limits: limits, cancellation: cancellation)
         return try CypherCursor(statement: statement, plan: plan, columns: columns, context: context)
     }
@@ -95,9 +99,10 @@ package struct CypherEngine {
     /// - Returns: the columns and rows (nothing for `EXPLAIN`; for `PROFILE`, the rows and the
     ///   plan annotated with rows and time per operator).
     /// - Throws: ``CypherError``.
-    package func execute(_ query: String, parameters: [String: PropertyValue] = [:],
-        cancellation: CypherCancellation? = nil) throws(CypherError) -> CypherResult
-    {
+    package func execute(
+        _ query: String, parameters: [String: PropertyValue] = [:],
+        cancellation: CypherCancellation? = nil
+    ) throws(CypherError) -> CypherResult {
         let cursor = try cursor(query, parameters: parameters, cancellation: cancellation)
         var rows: [[CypherValue]] = []
         while let row = try cursor.next() { rows.append(row) }
@@ -215,7 +220,8 @@ package final class CypherCursor {
 
     private func node(_ id: NodeID, _ context: ExecutionContext) throws(CypherError) -> CypherNode {
         try context.graphCall {
-            CypherNode(id: try graph.publicID(ofNode: id), labels: try graph.labels(of: id),
+            CypherNode(
+                id: try graph.publicID(ofNode: id), labels: try graph.labels(of: id),
                 properties: try graph.properties(ofNode: id))
         }
     }
@@ -224,7 +230,8 @@ package final class CypherCursor {
         -> CypherRelationship
     {
         try context.graphCall {
-            CypherRelationship(id: try graph.publicID(ofRelationship: record.id), type: record.type,
+            CypherRelationship(
+                id: try graph.publicID(ofRelationship: record.id), type: record.type,
                 start: try graph.publicID(ofNode: record.start), end: try graph.publicID(ofNode: record.end),
                 properties: try graph.properties(ofRelationship: record.id))
         }

@@ -8,14 +8,16 @@ extension ExecutionContext {
         case .literal(let value): return Value(value)
         case .parameter(let name):
             guard let value = parameters[name] else {
-                throw CypherError(.missingParameter, "parameter $\(name) was not supplied", detail: "ParameterMissing",
+                throw CypherError(
+                    .missingParameter, "parameter $\(name) was not supplied", detail: "ParameterMissing",
                     line: expression.range.line, column: expression.range.column)
             }
             return value
         case .variable(let name):
             if expression.slot >= 0 { return expression.slot < row.count ? row[expression.slot] : .null }
             guard let slot = layout.existingSlot(name), slot < row.count else {
-                throw CypherError.semantic("variable `\(name)` is not defined", "UndefinedVariable", at: expression.range)
+                throw CypherError.semantic(
+                    "variable `\(name)` is not defined", "UndefinedVariable", at: expression.range)
             }
             return row[slot]
         case .property(let base, let key):
@@ -81,7 +83,8 @@ extension ExecutionContext {
                 if let slot = layout.existingSlot(AggregateSlot.name(for: expression)), slot < row.count {
                     return row[slot]
                 }
-                throw CypherError.semantic("aggregate \(name) is not allowed here", "InvalidAggregation",
+                throw CypherError.semantic(
+                    "aggregate \(name) is not allowed here", "InvalidAggregation",
                     at: expression.range)
             }
             _ = distinct
@@ -125,7 +128,8 @@ extension ExecutionContext {
             return try graphCall { try graph.property(key, ofRelationship: relationship.id) }.map(Value.init) ?? .null
         case .map(let entries): return entries[key] ?? .null
         default:
-            throw CypherError.type("cannot read property '\(key)' of a \(value.typeName)", detail: "PropertyAccessOnNonMap")
+            throw CypherError.type(
+                "cannot read property '\(key)' of a \(value.typeName)", detail: "PropertyAccessOnNonMap")
         }
     }
 
@@ -135,7 +139,8 @@ extension ExecutionContext {
         case (.map, .string(let key)), (.node, .string(let key)), (.relationship, .string(let key)):
             return try property(key, of: base)
         case (.map, _), (.node, _), (.relationship, _):
-            throw CypherError.type("a map key must be a string, got \(index.typeName)", detail: "MapElementAccessByNonString")
+            throw CypherError.type(
+                "a map key must be a string, got \(index.typeName)", detail: "MapElementAccessByNonString")
         default:
             guard let items = base.listElements else {
                 throw CypherError.type("cannot index into a \(base.typeName)")
@@ -166,9 +171,10 @@ extension ExecutionContext {
         return .list(Array(items[Int(lower)..<Int(upper)]))
     }
 
-    private func binary(_ op: Expression.BinaryOperator, _ lhsExpression: Expression, _ rhsExpression: Expression,
-        _ row: Row) throws(CypherError) -> Value
-    {
+    private func binary(
+        _ op: Expression.BinaryOperator, _ lhsExpression: Expression, _ rhsExpression: Expression,
+        _ row: Row
+    ) throws(CypherError) -> Value {
         switch op {
         case .and, .or, .xor:
             let lhs = try logical(try evaluate(lhsExpression, row), op)
@@ -300,7 +306,8 @@ extension ExecutionContext {
             default: return .null
             }
             guard !result.1 else {
-                throw CypherError(.arithmeticError, "integer overflow in \(a) \(op.rawValue) \(b)", detail: "IntegerOverflow")
+                throw CypherError(
+                    .arithmeticError, "integer overflow in \(a) \(op.rawValue) \(b)", detail: "IntegerOverflow")
             }
             return .int(result.0)
         default:

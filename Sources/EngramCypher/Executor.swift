@@ -158,10 +158,12 @@ final class Executor {
                 let (low, lowOK) = try bound(lower)
                 let (high, highOK) = try bound(upper)
                 guard lowOK && highOK else { return nil }
-                return self.nodeIterator(try graph.nodes(label: label, property: property, from: low, to: high), row,
+                return self.nodeIterator(
+                    try graph.nodes(label: label, property: property, from: low, to: high), row,
                     variable)
             }
-        case .expand(let fromName, let relationshipName, let toName, let direction, let types, let toBound,
+        case .expand(
+            let fromName, let relationshipName, let toName, let direction, let types, let toBound,
             let relationshipBound, let unresolvedProperties, let excludedNames):
             let (from, relationship, to) = (slot(fromName), slot(relationshipName), slot(toName))
             let properties = unresolvedProperties.map(resolve)
@@ -197,7 +199,8 @@ final class Executor {
                     return nil
                 }
             }
-        case .varExpand(let fromName, let relationshipName, let toName, let direction, let types, let minimum,
+        case .varExpand(
+            let fromName, let relationshipName, let toName, let direction, let types, let minimum,
             let maximum, let toBound, let unresolvedProperties, let excludedNames, let reversed):
             let (from, relationship, to) = (slot(fromName), slot(relationshipName), slot(toName))
             let properties = unresolvedProperties.map(resolve)
@@ -365,8 +368,10 @@ final class Executor {
                 ids.append(id)
             }
             for (index, relationship) in part.relationships.enumerated() {
-                let (start, end) = relationship.direction == .incoming ? (ids[index + 1], ids[index]) : (ids[index], ids[index + 1])
-                let record = graph.createRelationship(type: relationship.types.first ?? "RELATED", from: start, to: end,
+                let (start, end) =
+                    relationship.direction == .incoming ? (ids[index + 1], ids[index]) : (ids[index], ids[index + 1])
+                let record = graph.createRelationship(
+                    type: relationship.types.first ?? "RELATED", from: start, to: end,
                     properties: try properties(relationship.properties))
                 if let name = relationship.variable { row[layout.slot(name)] = .relationship(record) }
             }

@@ -68,7 +68,8 @@ package final class InMemoryGraph: CypherWritableGraph, @unchecked Sendable {
     ) -> RelationshipID {
         let id = RelationshipID(relationshipTable.count)
         relationshipTable.append(
-            Relationship(record: RelationshipRecord(id: id, type: type, start: start, end: end),
+            Relationship(
+                record: RelationshipRecord(id: id, type: type, start: start, end: end),
                 publicID: publicID ?? "r\(id)", properties: properties.filter { !$0.value.isNull }))
         nodeTable[Int(start)].outgoing.append(id)
         nodeTable[Int(end)].incoming.append(id)
@@ -93,7 +94,8 @@ package final class InMemoryGraph: CypherWritableGraph, @unchecked Sendable {
 
     package func relationshipCount(type: String?) -> Int {
         return relationshipTable.reduce(0) { count, relationship in
-            let matches = (type == nil || relationship.record.type == type)
+            let matches =
+                (type == nil || relationship.record.type == type)
                 && !deletedRelationships.contains(relationship.record.id)
             return count + (matches ? 1 : 0)
         }
@@ -137,9 +139,10 @@ package final class InMemoryGraph: CypherWritableGraph, @unchecked Sendable {
         addNode(labels: labels, properties: properties)
     }
 
-    package func createRelationship(type: String, from start: NodeID, to end: NodeID,
-        properties: [String: PropertyValue]) -> RelationshipRecord
-    {
+    package func createRelationship(
+        type: String, from start: NodeID, to end: NodeID,
+        properties: [String: PropertyValue]
+    ) -> RelationshipRecord {
         relationshipTable[Int(addRelationship(type: type, from: start, to: end, properties: properties))].record
     }
 

@@ -88,7 +88,8 @@ package struct Parser {
     }
 
     private func range(from start: Token) -> SourceRange {
-        SourceRange(start: start.range.start, end: max(previousEnd, start.range.start), line: start.range.line,
+        SourceRange(
+            start: start.range.start, end: max(previousEnd, start.range.start), line: start.range.line,
             column: start.range.column)
     }
 
@@ -243,7 +244,8 @@ package struct Parser {
             }
             if acceptKeyword("WHERE") { predicate = try parseExpression() }
         }
-        return .call(procedure: name, arguments: arguments, yields: yields, yieldAll: yieldAll, predicate: predicate,
+        return .call(
+            procedure: name, arguments: arguments, yields: yields, yieldAll: yieldAll, predicate: predicate,
             range: range(from: start))
     }
 
@@ -273,7 +275,8 @@ package struct Parser {
         }
         let skip = acceptKeyword("SKIP") ? try parseExpression() : nil
         let limit = acceptKeyword("LIMIT") ? try parseExpression() : nil
-        return Projection(distinct: distinct, includesAll: includesAll, items: items, orderBy: orderBy, skip: skip,
+        return Projection(
+            distinct: distinct, includesAll: includesAll, items: items, orderBy: orderBy, skip: skip,
             limit: limit, range: range(from: start))
     }
 
@@ -318,7 +321,8 @@ package struct Parser {
             nodes.append(try parseNodePattern())
         }
         for _ in 0..<parenthesised { try expectSymbol(")") }
-        return PatternPart(pathVariable: pathVariable, nodes: nodes, relationships: relationships,
+        return PatternPart(
+            pathVariable: pathVariable, nodes: nodes, relationships: relationships,
             range: range(from: start))
     }
 
@@ -389,7 +393,8 @@ package struct Parser {
         // `<-->` is undirected, as `--` is.
         let direction: PatternDirection =
             leftArrow == rightArrow ? .both : leftArrow ? .incoming : .outgoing
-        return RelationshipPattern(variable: variable, types: types, direction: direction, length: length,
+        return RelationshipPattern(
+            variable: variable, types: types, direction: direction, length: length,
             properties: properties, range: range(from: start))
     }
 
@@ -405,7 +410,8 @@ package struct Parser {
         depth += 1
         if depth > Self.maximumDepth {
             let found = current
-            throw CypherError(.syntaxError, "expression nested more than \(Self.maximumDepth) levels deep",
+            throw CypherError(
+                .syntaxError, "expression nested more than \(Self.maximumDepth) levels deep",
                 detail: "NestingTooDeep", line: found.range.line, column: found.range.column,
                 unexpected: found.description)
         }
@@ -467,7 +473,8 @@ package struct Parser {
             let lhs = operands[index]
             let rhs = operands[index + 1]
             let comparison = Expression(.binary(op, lhs, rhs), lhs.range.union(rhs.range))
-            result = result.map { Expression(.binary(.and, $0, comparison), $0.range.union(comparison.range)) } ?? comparison
+            result =
+                result.map { Expression(.binary(.and, $0, comparison), $0.range.union(comparison.range)) } ?? comparison
         }
         return result!
     }
@@ -494,8 +501,11 @@ package struct Parser {
                 advance()
                 let negated = acceptKeyword("NOT")
                 try expectKeyword("NULL")
-                lhs = Expression(.isNull(lhs, negated: negated), SourceRange(start: lhs.range.start, end: previousEnd,
-                    line: lhs.range.line, column: lhs.range.column))
+                lhs = Expression(
+                    .isNull(lhs, negated: negated),
+                    SourceRange(
+                        start: lhs.range.start, end: previousEnd,
+                        line: lhs.range.line, column: lhs.range.column))
                 continue
             } else {
                 return lhs

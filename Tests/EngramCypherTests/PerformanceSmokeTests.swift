@@ -14,15 +14,18 @@ func executorSpeed() throws {
     let nodeCount = 100_000
     let types = ["PERSON", "ORGANIZATION", "LOCATION", "EVENT", "CONCEPT"]
     for index in 0..<nodeCount {
-        graph.addNode(labels: ["Entity"], properties: [
-            "id": .string("e\(index)"), "name": .string("name \(index)"),
-            "type": .string(types[Int(generator.next() % UInt64(types.count))]),
-        ], publicID: "e\(index)")
+        graph.addNode(
+            labels: ["Entity"],
+            properties: [
+                "id": .string("e\(index)"), "name": .string("name \(index)"),
+                "type": .string(types[Int(generator.next() % UInt64(types.count))]),
+            ], publicID: "e\(index)")
     }
     for _ in 0..<1_000_000 {
         let from = NodeID(generator.next() % UInt64(nodeCount))
         let to = NodeID(generator.next() % UInt64(nodeCount))
-        graph.addRelationship(type: "RELATED", from: from, to: to,
+        graph.addRelationship(
+            type: "RELATED", from: from, to: to,
             properties: ["weight": .double(Double(generator.next() % 1000) / 1000)])
     }
     graph.addIndex(label: "Entity", property: "id")
@@ -30,11 +33,15 @@ func executorSpeed() throws {
     let queries: [(String, String)] = [
         ("point_lookup", "MATCH (e:Entity {id: $id}) RETURN e.name, e.type"),
         ("hop1_out", "MATCH (a:Entity {id: $id})-[r:RELATED]->(b:Entity) RETURN b.id, r.weight"),
-        ("hop2_distinct_count",
-            "MATCH (a:Entity {id: $id})-[:RELATED]->(:Entity)-[:RELATED]->(c:Entity) RETURN count(DISTINCT c)"),
+        (
+            "hop2_distinct_count",
+            "MATCH (a:Entity {id: $id})-[:RELATED]->(:Entity)-[:RELATED]->(c:Entity) RETURN count(DISTINCT c)"
+        ),
         ("varlen_1_3_count", "MATCH (a:Entity {id: $id})-[:RELATED*1..3]->(b:Entity) RETURN count(*)"),
-        ("agg_person_weight",
-            "MATCH (a:Entity)-[r:RELATED]->(b:Entity) WHERE a.type = 'PERSON' AND r.weight > 0.5 RETURN b.type, count(*) ORDER BY count(*) DESC LIMIT 10"),
+        (
+            "agg_person_weight",
+            "MATCH (a:Entity)-[r:RELATED]->(b:Entity) WHERE a.type = 'PERSON' AND r.weight > 0.5 RETURN b.type, count(*) ORDER BY count(*) DESC LIMIT 10"
+        ),
     ]
     for (name, query) in queries {
         var times: [Double] = []
