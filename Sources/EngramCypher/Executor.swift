@@ -89,9 +89,11 @@ final class Executor {
         -> () throws -> Row?
     {
         var iterator = iterator
+        // One buffer per input row: when the consumer has dropped the previous row (a filter
+        // rejected it, an aggregate consumed it), the next one is written in place.
+        var output = row
         return {
             guard let node = iterator.next() else { return nil }
-            var output = row
             output[variable] = .node(node)
             return output
         }
@@ -183,6 +185,7 @@ final class Executor {
                 let used = self.usedRelationships(row, excluded)
                 let propertyMap = try properties.map { try context.evaluate($0, row) }
                 var edges = try graph.relationships(of: source, direction: direction, types: types)
+                var output = row
                 return {
                     while let edge = edges.next() {
                         try context.tick()
@@ -191,7 +194,6 @@ final class Executor {
                         let other = edge.otherEnd(from: source)
                         if let target, other != target { continue }
                         if let propertyMap, !(try self.matches(edge, propertyMap)) { continue }
-                        var output = row
                         output[relationship] = .relationship(edge)
                         output[to] = .node(other)
                         return output
@@ -217,10 +219,10 @@ final class Executor {
                 let search = VariableLengthSearch(
                     graph: graph, context: context, executor: self, source: source, direction: direction,
                     types: types, minimum: minimum, maximum: maximum, excluded: used, propertyMap: propertyMap)
+                var output = row
                 return {
                     while let (path, end) = try search.next() {
                         if let target, end != target { continue }
-                        var output = row
                         let list = path.map(Value.relationship)
                         output[relationship] = .list(reversed ? list.reversed() : list)
                         output[to] = .node(end)
@@ -278,10 +280,10 @@ final class Executor {
                 default: items = value.listElements ?? [value]
                 }
                 var index = 0
+                var output = row
                 return {
                     guard index < items.count else { return nil }
                     defer { index += 1 }
-                    var output = row
                     output[alias] = items[index]
                     return output
                 }
