@@ -653,6 +653,17 @@ package struct Parser {
             return inner
         case .symbol("["):
             advance()
+            if atVariable && isKeyword("IN", at: 1) {
+                let variable = try parseVariable()
+                try expectKeyword("IN")
+                let list = try parseExpression()
+                let predicate = acceptKeyword("WHERE") ? try parseExpression() : nil
+                let projection = acceptSymbol("|") ? try parseExpression() : nil
+                try expectSymbol("]")
+                return Expression(
+                    .listComprehension(variable: variable, list: list, predicate: predicate, projection: projection),
+                    range(from: start))
+            }
             var items: [Expression] = []
             if !isSymbol("]") {
                 repeat { items.append(try parseExpression()) } while acceptSymbol(",")
@@ -675,15 +686,75 @@ package struct Parser {
             default:
                 break
             }
+            if word.uppercased() == "CASE" { return try parseCase() }
+            if let quantifier = Expression.Quantifier(rawValue: word.lowercased()), isSymbol("(", at: 1),
+                isKeyword("IN", at: 3)
+            {
+                advance()
+                advance()
+                let variable = try parseVariable()
+                try expectKeyword("IN")
+                let list = try parseExpression()
+                try expectKeyword("WHERE")
+                let predicate = try parseExpression()
+                try expectSymbol(")")
+                return Expression(
+                    .quantifier(quantifier, variable: variable, list: list, predicate: predicate), range(from: start))
+            }
             if let call = try parseFunctionCall() { return call }
             let name = try parseVariable()
-            return Expression(.variable(name), start.range)
+            let variable = Expression(.variable(name), start.range)
+            if isSymbol("{") { return try parseMapProjection(variable) }
+            return variable
         case .quotedIdentifier(let name):
             advance()
             return Expression(.variable(name), start.range)
         default:
             throw syntaxError(expected: ["an expression"])
         }
+    }
+
+    private mutating func parseCase() throws(CypherError) -> Expression {
+        let start = current
+        advance()
+        let subject = isKeyword("WHEN") ? nil : try parseExpression()
+        var branches: [(Expression, Expression)] = []
+        while acceptKeyword("WHEN") {
+            let condition = try parseExpression()
+            try expectKeyword("THEN")
+            branches.append((condition, try parseExpression()))
+        }
+        if branches.isEmpty { throw syntaxError(expected: ["WHEN"]) }
+        let otherwise = acceptKeyword("ELSE") ? try parseExpression() : nil
+        try expectKeyword("END")
+        return Expression(
+            .caseExpression(subject: subject, branches: branches, otherwise: otherwise), range(from: start))
+    }
+
+    private mutating func parseMapProjection(_ base: Expression) throws(CypherError) -> Expression {
+        try expectSymbol("{")
+        var items: [Expression.MapProjectionItem] = []
+        if !isSymbol("}") {
+            repeat {
+                if acceptSymbol(".") {
+                    if acceptSymbol("*") {
+                        items.append(.allProperties)
+                    } else {
+                        items.append(.property(try parseSymbolicName(what: "a property name")))
+                    }
+                } else if isSymbol(":", at: 1) {
+                    let key = try parseSymbolicName(what: "a key")
+                    advance()
+                    items.append(.entry(key, try parseExpression()))
+                } else {
+                    items.append(.variable(try parseVariable()))
+                }
+            } while acceptSymbol(",")
+        }
+        try expectSymbol("}")
+        return Expression(
+            .mapProjection(base, items),
+            SourceRange(start: base.range.start, end: previousEnd, line: base.range.line, column: base.range.column))
     }
 
     /// Parses `name(.name)*( [DISTINCT] args )` if the tokens ahead have that shape.

@@ -195,6 +195,20 @@ package struct Planner {
                     "count(*) cannot be nested in another aggregate", "NestedAggregation",
                     at: expression.range)
             }
+        case .listComprehension(let variable, let list, let predicate, let projection):
+            try check(list, scope, allowAggregates: allowAggregates, insideAggregate: insideAggregate)
+            var inner = scope
+            inner[variable] = .unknown
+            for expression in [predicate, projection].compactMap({ $0 }) {
+                try check(expression, inner, allowAggregates: false)
+            }
+            return
+        case .quantifier(_, let variable, let list, let predicate):
+            try check(list, scope, allowAggregates: allowAggregates, insideAggregate: insideAggregate)
+            var inner = scope
+            inner[variable] = .unknown
+            try check(predicate, inner, allowAggregates: false)
+            return
         case .binary(let op, let lhs, let rhs) where op == .and || op == .or || op == .xor:
             for operand in [lhs, rhs] where !Self.mayBeBoolean(operand) {
                 throw CypherError.semantic(

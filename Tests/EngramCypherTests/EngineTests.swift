@@ -217,4 +217,35 @@ struct EngineTests {
                 1 row
                 """)
     }
+
+    @Test("Beyond the TCK subset: CASE, list comprehensions, quantifiers and map projections")
+    func extensions() throws {
+        let cases = try run(
+            """
+            MATCH (p:Person) RETURN p.name AS name,
+              CASE WHEN p.age > 30 THEN 'senior' WHEN p.age IS NULL THEN 'unknown' ELSE 'junior' END AS band,
+              CASE p.name WHEN 'Ada' THEN 1 ELSE 0 END AS isAda
+            ORDER BY name
+            """)
+        #expect(
+            strings(cases) == [["'Ada'", "'senior'", "1"], ["'Bob'", "'junior'", "0"], ["'Cy'", "'unknown'", "0"]])
+        let comprehension = try run(
+            "RETURN [x IN range(1, 6) WHERE x % 2 = 0 | x * 10] AS evens, [x IN [1, 2]] AS same")
+        #expect(strings(comprehension) == [["[20, 40, 60]", "[1, 2]"]])
+        let quantifiers = try run(
+            """
+            WITH [1, 2, 3] AS xs
+            RETURN all(x IN xs WHERE x > 0) AS a, any(x IN xs WHERE x > 2) AS b, none(x IN xs WHERE x > 5) AS c,
+                   single(x IN xs WHERE x = 2) AS d, all(x IN [1, null] WHERE x > 0) AS e
+            """)
+        #expect(strings(quantifiers) == [["true", "true", "true", "true", "null"]])
+        let projection = try run(
+            """
+            MATCH (p:Person {name: 'Ada'})-[r:KNOWS]->(f) RETURN p {.name, friend: f.name, .missing} AS m, r {.*} AS rel
+            """)
+        #expect(strings(projection) == [["{friend: 'Bob', missing: null, name: 'Ada'}", "{since: 2020}"]])
+        let filtered = try run("MATCH (p:Person) WHERE any(k IN keys(p) WHERE k = 'age') RETURN count(*) AS n")
+        #expect(strings(filtered) == [["2"]])
+        #expect(throws: CypherError.self) { try run("RETURN [x IN [1] | y] AS broken") }
+    }
 }
