@@ -33,10 +33,33 @@ package struct Expression: Sendable, CustomStringConvertible {
         /// A function call; `name` keeps the user's spelling, namespaces joined by `.`.
         case function(name: String, distinct: Bool, arguments: [Expression])
         case countStar
+        /// `CASE [subject] WHEN … THEN … [ELSE …] END`.
+        case caseExpression(subject: Expression?, branches: [(Expression, Expression)], otherwise: Expression?)
+        /// `[variable IN list WHERE predicate | projection]`.
+        case listComprehension(variable: String, list: Expression, predicate: Expression?, projection: Expression?)
+        /// `all|any|none|single(variable IN list WHERE predicate)`.
+        case quantifier(Quantifier, variable: String, list: Expression, predicate: Expression)
+        /// `base {.key, key: expression, variable, .*}`.
+        case mapProjection(Expression, [MapProjectionItem])
+    }
+
+    /// The quantifiers over lists.
+    package enum Quantifier: String, Sendable {
+        case all, any, none, single
+    }
+
+    /// One item of a map projection.
+    package enum MapProjectionItem: Sendable {
+        case property(String)
+        case allProperties
+        case entry(String, Expression)
+        case variable(String)
     }
 
     package var kind: Kind
     package var range: SourceRange
+    /// For a resolved `variable`, its row slot (see `SlotLayout`); `-1` otherwise.
+    package var slot: Int = -1
 
     package init(_ kind: Kind, _ range: SourceRange) {
         self.kind = kind
@@ -64,6 +87,24 @@ package struct Expression: Sendable, CustomStringConvertible {
             return name.lowercased() + "(" + (distinct ? "DISTINCT " : "")
                 + arguments.map(\.description).joined(separator: ", ") + ")"
         case .countStar: return "count(*)"
+        case .caseExpression(let subject, let branches, let otherwise):
+            return "CASE" + (subject.map { " \($0)" } ?? "") + branches.map { " WHEN \($0.0) THEN \($0.1)" }.joined()
+                + (otherwise.map { " ELSE \($0)" } ?? "") + " END"
+        case .listComprehension(let variable, let list, let predicate, let projection):
+            return "[\(variable) IN \(list)" + (predicate.map { " WHERE \($0)" } ?? "")
+                + (projection.map { " | \($0)" } ?? "") + "]"
+        case .quantifier(let quantifier, let variable, let list, let predicate):
+            return "\(quantifier.rawValue)(\(variable) IN \(list) WHERE \(predicate))"
+        case .mapProjection(let base, let items):
+            return "\(base) {"
+                + items.map { item in
+                    switch item {
+                    case .property(let key): return "." + key
+                    case .allProperties: return ".*"
+                    case .entry(let key, let value): return "\(key): \(value)"
+                    case .variable(let name): return name
+                    }
+                }.joined(separator: ", ") + "}"
         }
     }
 
@@ -81,6 +122,20 @@ package struct Expression: Sendable, CustomStringConvertible {
         case .isNull(let operand, _): return [operand]
         case .hasLabels(let operand, _): return [operand]
         case .function(_, _, let arguments): return arguments
+        case .caseExpression(let subject, let branches, let otherwise):
+            return [subject].compactMap { $0 } + branches.flatMap { [$0.0, $0.1] } + [otherwise].compactMap { $0 }
+        case .listComprehension(_, let list, let predicate, let projection):
+            return [list] + [predicate, projection].compactMap { $0 }
+        case .quantifier(_, _, let list, let predicate): return [list, predicate]
+        case .mapProjection(let base, let items):
+            return [base]
+                + items.compactMap { item in
+                    switch item {
+                    case .entry(_, let value): return value
+                    case .variable(let name): return Expression(.variable(name), base.range)
+                    default: return nil
+                    }
+                }
         }
     }
 
@@ -100,7 +155,19 @@ package struct Expression: Sendable, CustomStringConvertible {
 
     /// The variables the expression reads.
     package var variables: Set<String> {
-        if case .variable(let name) = kind { return [name] }
+        switch kind {
+        case .variable(let name): return [name]
+        case .listComprehension(let variable, let list, let predicate, let projection):
+            var inner: Set<String> = []
+            for expression in [predicate, projection].compactMap({ $0 }) { inner.formUnion(expression.variables) }
+            inner.remove(variable)
+            return list.variables.union(inner)
+        case .quantifier(_, let variable, let list, let predicate):
+            var inner = predicate.variables
+            inner.remove(variable)
+            return list.variables.union(inner)
+        default: break
+        }
         var names: Set<String> = []
         for child in children { names.formUnion(child.variables) }
         return names
@@ -125,6 +192,21 @@ package struct Expression: Sendable, CustomStringConvertible {
         case .hasLabels(let operand, let labels): copy.kind = .hasLabels(go(operand), labels)
         case .function(let name, let distinct, let arguments):
             copy.kind = .function(name: name, distinct: distinct, arguments: arguments.map(go))
+        case .caseExpression(let subject, let branches, let otherwise):
+            copy.kind = .caseExpression(
+                subject: subject.map(go), branches: branches.map { (go($0.0), go($0.1)) }, otherwise: otherwise.map(go))
+        case .listComprehension(let variable, let list, let predicate, let projection):
+            copy.kind = .listComprehension(
+                variable: variable, list: go(list), predicate: predicate.map(go), projection: projection.map(go))
+        case .quantifier(let quantifier, let variable, let list, let predicate):
+            copy.kind = .quantifier(quantifier, variable: variable, list: go(list), predicate: go(predicate))
+        case .mapProjection(let base, let items):
+            copy.kind = .mapProjection(
+                go(base),
+                items.map { item in
+                    if case .entry(let key, let value) = item { return .entry(key, go(value)) }
+                    return item
+                })
         }
         return copy
     }
@@ -230,7 +312,8 @@ package enum Clause: Sendable {
     case unwind(Expression, alias: String, range: SourceRange)
     case with(Projection, predicate: Expression?)
     case `return`(Projection)
-    case call(procedure: String, arguments: [Expression]?, yields: [(name: String, alias: String)]?, yieldAll: Bool,
+    case call(
+        procedure: String, arguments: [Expression]?, yields: [(name: String, alias: String)]?, yieldAll: Bool,
         predicate: Expression?, range: SourceRange)
     /// `CREATE` — produced only when the parser is explicitly allowed to (test fixtures); a user
     /// query never contains it.
@@ -270,7 +353,9 @@ package struct Statement: Sendable, CustomStringConvertible {
         }
         text += items.joined(separator: ", ")
         if !projection.orderBy.isEmpty {
-            text += " ORDER BY " + projection.orderBy.map { "\($0.expression)\($0.ascending ? "" : " DESC")" }
+            text +=
+                " ORDER BY "
+                + projection.orderBy.map { "\($0.expression)\($0.ascending ? "" : " DESC")" }
                 .joined(separator: ", ")
         }
         if let skip = projection.skip { text += " SKIP \(skip)" }
@@ -292,7 +377,9 @@ package struct Statement: Sendable, CustomStringConvertible {
             if let arguments { text += "(" + arguments.map(\.description).joined(separator: ", ") + ")" }
             if yieldAll { text += " YIELD *" }
             if let yields {
-                text += " YIELD " + yields.map { $0.name == $0.alias ? $0.name : "\($0.name) AS \($0.alias)" }
+                text +=
+                    " YIELD "
+                    + yields.map { $0.name == $0.alias ? $0.name : "\($0.name) AS \($0.alias)" }
                     .joined(separator: ", ")
             }
             if let predicate { text += " WHERE \(predicate)" }

@@ -32,9 +32,10 @@ package struct CypherEngine {
     package var procedures: ProcedureRegistry
     package var limits: CypherLimits
 
-    package init(graph: any CypherGraph, procedures: ProcedureRegistry = ProcedureRegistry(),
-        limits: CypherLimits = CypherLimits())
-    {
+    package init(
+        graph: any CypherGraph, procedures: ProcedureRegistry = ProcedureRegistry(),
+        limits: CypherLimits = CypherLimits()
+    ) {
         self.graph = graph
         self.procedures = procedures
         self.limits = limits
@@ -56,10 +57,13 @@ package struct CypherEngine {
         let parsed = try Parser.parse(statement, allowCreate: true)
         var planner = Planner(graph: graph, procedures: procedures, limits: limits, allowWrites: true)
         let (plan, _) = try planner.plan(parsed)
-        let context = ExecutionContext(graph: graph, parameters: [:], procedures: procedures, limits: limits,
+        let context = ExecutionContext(
+            graph: graph, parameters: [:], procedures: procedures, limits: limits,
             cancellation: nil)
         do {
-            let root = try Executor(context: context, profile: false).build(plan)
+            let executor = Executor(context: context, profile: false)
+            executor.register(plan)
+            let root = try executor.build(plan)
             while try root.next() != nil {}
         } catch let error as CypherError {
             throw error
@@ -68,48 +72,116 @@ package struct CypherEngine {
         }
     }
 
-    /// Runs a query.
+    /// Prepares a query and returns a cursor that produces its rows one at a time, pulling them
+    /// through the plan on demand: a `LIMIT` query without `ORDER BY` reads only as much of the
+    /// graph as it needs, and memory stays bounded by the operators that must buffer (sort,
+    /// aggregation, distinct).
+    ///
+    /// The cursor reads `graph` as it goes, so it must be drained (or dropped) while the graph's
+    /// snapshot (read transaction) is still open.
+    /// - Throws: ``CypherError`` for syntax, semantic and read-only errors, before any row is read.
+    package func cursor(
+        _ query: String, parameters: [String: PropertyValue] = [:],
+        cancellation: CypherCancellation? = nil
+    ) throws(CypherError) -> CypherCursor {
+        let (statement, plan, columns) = try prepare(query)
+        let context = ExecutionContext(
+            graph: graph, parameters: parameters.mapValues(Value.init),
+            procedures: procedures, limits: limits, cancellation: cancellation)
+        return try CypherCursor(statement: statement, plan: plan, columns: columns, context: context)
+    }
+
+    /// Runs a query and collects its rows.
     /// - Parameters:
     ///   - query: the Cypher text.
     ///   - parameters: values for `$name` parameters.
     ///   - cancellation: a flag the caller may set to stop the query.
-    /// - Returns: the columns and rows (nothing for `EXPLAIN`).
+    /// - Returns: the columns and rows (nothing for `EXPLAIN`; for `PROFILE`, the rows and the
+    ///   plan annotated with rows and time per operator).
     /// - Throws: ``CypherError``.
-    package func execute(_ query: String, parameters: [String: PropertyValue] = [:],
-        cancellation: CypherCancellation? = nil) throws(CypherError) -> CypherResult
-    {
-        let (statement, plan, columns) = try prepare(query)
-        if statement.mode == .explain {
-            return CypherResult(columns: columns, rows: [], plan: plan.description)
-        }
-        let context = ExecutionContext(graph: graph, parameters: parameters.mapValues(Value.init),
-            procedures: procedures, limits: limits, cancellation: cancellation)
-        let executor = Executor(context: context, profile: statement.mode == .profile)
+    package func execute(
+        _ query: String, parameters: [String: PropertyValue] = [:],
+        cancellation: CypherCancellation? = nil
+    ) throws(CypherError) -> CypherResult {
+        let cursor = try cursor(query, parameters: parameters, cancellation: cancellation)
         var rows: [[CypherValue]] = []
-        do {
-            let root = try executor.build(plan)
-            try context.checkInterrupts()
-            while let row = try root.next() {
-                if rows.count >= limits.maxRows {
-                    throw CypherError(.rowLimitExceeded, "the query returned more than \(limits.maxRows) rows")
-                }
-                rows.append(try columns.map { column in try materialize(row[column] ?? .null, context) })
+        while let row = try cursor.next() { rows.append(row) }
+        return CypherResult(columns: cursor.columns, rows: rows, plan: cursor.planDescription)
+    }
+}
+
+/// The rows of a running query, produced on demand. Obtained from
+/// ``CypherEngine/cursor(_:parameters:cancellation:)``.
+package final class CypherCursor {
+    /// The column names.
+    package let columns: [String]
+    private let statement: Statement
+    private let plan: PlanNode
+    private let context: ExecutionContext
+    private let executor: Executor
+    private var root: Operator?
+    private var produced = 0
+    private let columnSlots: [Int]
+    private var graph: any CypherGraph { context.graph }
+
+    init(statement: Statement, plan: PlanNode, columns: [String], context: ExecutionContext) throws(CypherError) {
+        self.statement = statement
+        self.plan = plan
+        self.columns = columns
+        self.context = context
+        executor = Executor(context: context, profile: statement.mode == .profile)
+        executor.register(plan)
+        columnSlots = columns.map { context.layout.slot($0) }
+        if statement.mode != .explain {
+            do {
+                root = try executor.build(plan)
+            } catch let error as CypherError {
+                throw error
+            } catch {
+                throw CypherError(.procedureFailed, "graph read failed: \(error)", detail: "GraphReadFailed")
             }
+            try context.checkInterrupts()
+        }
+    }
+
+    /// The next row, or `nil` when the query is done.
+    /// - Throws: ``CypherError`` — a run-time type or arithmetic error, or a limit.
+    package func next() throws(CypherError) -> [CypherValue]? {
+        guard let root else { return nil }
+        do {
+            guard let row = try root.next() else {
+                self.root = nil
+                return nil
+            }
+            produced += 1
+            if produced > context.limits.maxRows {
+                throw CypherError(.rowLimitExceeded, "the query returned more than \(context.limits.maxRows) rows")
+            }
+            var values: [CypherValue] = []
+            values.reserveCapacity(columns.count)
+            for slot in columnSlots { values.append(try materialize(row[slot], context)) }
+            return values
         } catch let error as CypherError {
             throw error
         } catch {
             throw CypherError(.procedureFailed, "graph read failed: \(error)", detail: "GraphReadFailed")
         }
-        var printed: String? = nil
-        if statement.mode == .profile {
+    }
+
+    /// The plan for `EXPLAIN`, or the plan with rows and time per operator for `PROFILE` (complete
+    /// once the cursor is drained); `nil` for plain queries.
+    package var planDescription: String? {
+        switch statement.mode {
+        case .run: return nil
+        case .explain: return plan.description
+        case .profile:
             var lines: [String] = []
             plan.render(into: &lines, indent: 0) { node in
                 let stats = executor.statistics(for: node)
                 return " {rows: \(stats.rows), time: \(Self.format(stats.time))}"
             }
-            printed = lines.joined(separator: "\n")
+            return lines.joined(separator: "\n")
         }
-        return CypherResult(columns: columns, rows: rows, plan: printed)
     }
 
     private static func format(_ duration: Duration) -> String {
@@ -148,7 +220,8 @@ package struct CypherEngine {
 
     private func node(_ id: NodeID, _ context: ExecutionContext) throws(CypherError) -> CypherNode {
         try context.graphCall {
-            CypherNode(id: try graph.publicID(ofNode: id), labels: try graph.labels(of: id),
+            CypherNode(
+                id: try graph.publicID(ofNode: id), labels: try graph.labels(of: id),
                 properties: try graph.properties(ofNode: id))
         }
     }
@@ -157,7 +230,8 @@ package struct CypherEngine {
         -> CypherRelationship
     {
         try context.graphCall {
-            CypherRelationship(id: try graph.publicID(ofRelationship: record.id), type: record.type,
+            CypherRelationship(
+                id: try graph.publicID(ofRelationship: record.id), type: record.type,
                 start: try graph.publicID(ofNode: record.start), end: try graph.publicID(ofNode: record.end),
                 properties: try graph.properties(ofRelationship: record.id))
         }

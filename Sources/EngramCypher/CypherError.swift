@@ -87,7 +87,6 @@ public struct CypherError: Error, Sendable, Hashable, CustomStringConvertible {
         return text + ": " + message
     }
 
-
     /// Whether the error is found before execution starts (syntax, semantics, read-only refusal).
     public var isCompileTime: Bool {
         code == .syntaxError || code == .semanticError || code == .readOnlyQuery

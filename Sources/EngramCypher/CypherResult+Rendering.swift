@@ -38,9 +38,10 @@ extension CypherResult {
         }
         let rule = "+" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "+") + "+"
         func line(_ values: [String]) -> String {
-            "|" + values.enumerated().map { index, value in
-                " " + value + String(repeating: " ", count: widths[index] - value.count) + " "
-            }.joined(separator: "|") + "|"
+            "|"
+                + values.enumerated().map { index, value in
+                    " " + value + String(repeating: " ", count: widths[index] - value.count) + " "
+                }.joined(separator: "|") + "|"
         }
         var lines = [rule, line(columns), rule]
         for row in cells { lines.append(line(row)) }

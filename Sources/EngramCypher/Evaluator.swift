@@ -8,15 +8,18 @@ extension ExecutionContext {
         case .literal(let value): return Value(value)
         case .parameter(let name):
             guard let value = parameters[name] else {
-                throw CypherError(.missingParameter, "parameter $\(name) was not supplied", detail: "ParameterMissing",
+                throw CypherError(
+                    .missingParameter, "parameter $\(name) was not supplied", detail: "ParameterMissing",
                     line: expression.range.line, column: expression.range.column)
             }
             return value
         case .variable(let name):
-            guard let value = row[name] else {
-                throw CypherError.semantic("variable `\(name)` is not defined", "UndefinedVariable", at: expression.range)
+            if expression.slot >= 0 { return expression.slot < row.count ? row[expression.slot] : .null }
+            guard let slot = layout.existingSlot(name), slot < row.count else {
+                throw CypherError.semantic(
+                    "variable `\(name)` is not defined", "UndefinedVariable", at: expression.range)
             }
-            return value
+            return row[slot]
         case .property(let base, let key):
             return try property(key, of: try evaluate(base, row))
         case .list(let items):
@@ -77,8 +80,11 @@ extension ExecutionContext {
         case .function(let name, let distinct, let arguments):
             if FunctionLibrary.aggregateNames.contains(name.lowercased()) {
                 // Aggregates are computed by the aggregation operator and read back by name.
-                if let value = row[AggregateSlot.name(for: expression)] { return value }
-                throw CypherError.semantic("aggregate \(name) is not allowed here", "InvalidAggregation",
+                if let slot = layout.existingSlot(AggregateSlot.name(for: expression)), slot < row.count {
+                    return row[slot]
+                }
+                throw CypherError.semantic(
+                    "aggregate \(name) is not allowed here", "InvalidAggregation",
                     at: expression.range)
             }
             _ = distinct
@@ -86,10 +92,103 @@ extension ExecutionContext {
             values.reserveCapacity(arguments.count)
             for argument in arguments { values.append(try evaluate(argument, row)) }
             return try FunctionLibrary.call(name, values, self)
+        case .caseExpression(let subject, let branches, let otherwise):
+            if let subject {
+                let value = try evaluate(subject, row)
+                for (candidate, result) in branches where value.equals(try evaluate(candidate, row)) == true {
+                    return try evaluate(result, row)
+                }
+            } else {
+                for (condition, result) in branches where try isTrue(condition, row) {
+                    return try evaluate(result, row)
+                }
+            }
+            return try otherwise.map { (e: Expression) throws(CypherError) in try evaluate(e, row) } ?? .null
+        case .listComprehension(let variable, let list, let predicate, let projection):
+            let listValue = try evaluate(list, row)
+            if listValue.isNull { return .null }
+            guard let items = listValue.listElements else {
+                throw CypherError.type("a list comprehension needs a list, got \(listValue.typeName)")
+            }
+            var local = row
+            let slot = try localSlot(variable, &local)
+            var results: [Value] = []
+            for item in items {
+                try tick()
+                local[slot] = item
+                if let predicate, !(try isTrue(predicate, local)) { continue }
+                results.append(
+                    try projection.map { (e: Expression) throws(CypherError) in try evaluate(e, local) } ?? item)
+            }
+            return .list(results)
+        case .quantifier(let quantifier, let variable, let list, let predicate):
+            let listValue = try evaluate(list, row)
+            if listValue.isNull { return .null }
+            guard let items = listValue.listElements else {
+                throw CypherError.type("\(quantifier.rawValue)() needs a list, got \(listValue.typeName)")
+            }
+            var local = row
+            let slot = try localSlot(variable, &local)
+            var trueCount = 0
+            var nullCount = 0
+            for item in items {
+                try tick()
+                local[slot] = item
+                switch try evaluate(predicate, local) {
+                case .bool(true): trueCount += 1
+                case .bool(false): break
+                case .null: nullCount += 1
+                case let other:
+                    throw CypherError.type("a quantifier predicate must be a boolean, got \(other.typeName)")
+                }
+            }
+            let falseCount = items.count - trueCount - nullCount
+            switch quantifier {
+            case .all: return falseCount > 0 ? .bool(false) : (nullCount > 0 ? .null : .bool(true))
+            case .any: return trueCount > 0 ? .bool(true) : (nullCount > 0 ? .null : .bool(false))
+            case .none: return trueCount > 0 ? .bool(false) : (nullCount > 0 ? .null : .bool(true))
+            case .single:
+                if trueCount > 1 { return .bool(false) }
+                return nullCount > 0 ? .null : .bool(trueCount == 1)
+            }
+        case .mapProjection(let base, let items):
+            let value = try evaluate(base, row)
+            if value.isNull { return .null }
+            var entries: [String: Value] = [:]
+            for item in items {
+                switch item {
+                case .property(let key): entries[key] = try property(key, of: value)
+                case .allProperties:
+                    switch value {
+                    case .node(let node):
+                        for (key, property) in try graphCall({ try graph.properties(ofNode: node) }) {
+                            entries[key] = Value(property)
+                        }
+                    case .relationship(let record):
+                        for (key, property) in try graphCall({ try graph.properties(ofRelationship: record.id) }) {
+                            entries[key] = Value(property)
+                        }
+                    case .map(let map): entries.merge(map) { _, new in new }
+                    default: throw CypherError.type("cannot project properties of a \(value.typeName)")
+                    }
+                case .entry(let key, let expression): entries[key] = try evaluate(expression, row)
+                case .variable(let name): entries[name] = try evaluate(Expression(.variable(name), base.range), row)
+                }
+            }
+            return .map(entries)
         case .countStar:
-            if let value = row[AggregateSlot.name(for: expression)] { return value }
+            if let slot = layout.existingSlot(AggregateSlot.name(for: expression)), slot < row.count {
+                return row[slot]
+            }
             throw CypherError.semantic("count(*) is not allowed here", "InvalidAggregation", at: expression.range)
         }
+    }
+
+    /// The slot of a comprehension's local variable, growing `row` if the slot is new.
+    private func localSlot(_ name: String, _ row: inout Row) throws(CypherError) -> Int {
+        let slot = layout.slot(name)
+        if slot >= row.count { row.append(contentsOf: repeatElement(.null, count: slot - row.count + 1)) }
+        return slot
     }
 
     /// Runs a graph call, turning a non-Cypher error into a `CypherError`.
@@ -120,7 +219,8 @@ extension ExecutionContext {
             return try graphCall { try graph.property(key, ofRelationship: relationship.id) }.map(Value.init) ?? .null
         case .map(let entries): return entries[key] ?? .null
         default:
-            throw CypherError.type("cannot read property '\(key)' of a \(value.typeName)", detail: "PropertyAccessOnNonMap")
+            throw CypherError.type(
+                "cannot read property '\(key)' of a \(value.typeName)", detail: "PropertyAccessOnNonMap")
         }
     }
 
@@ -130,7 +230,8 @@ extension ExecutionContext {
         case (.map, .string(let key)), (.node, .string(let key)), (.relationship, .string(let key)):
             return try property(key, of: base)
         case (.map, _), (.node, _), (.relationship, _):
-            throw CypherError.type("a map key must be a string, got \(index.typeName)", detail: "MapElementAccessByNonString")
+            throw CypherError.type(
+                "a map key must be a string, got \(index.typeName)", detail: "MapElementAccessByNonString")
         default:
             guard let items = base.listElements else {
                 throw CypherError.type("cannot index into a \(base.typeName)")
@@ -161,9 +262,10 @@ extension ExecutionContext {
         return .list(Array(items[Int(lower)..<Int(upper)]))
     }
 
-    private func binary(_ op: Expression.BinaryOperator, _ lhsExpression: Expression, _ rhsExpression: Expression,
-        _ row: Row) throws(CypherError) -> Value
-    {
+    private func binary(
+        _ op: Expression.BinaryOperator, _ lhsExpression: Expression, _ rhsExpression: Expression,
+        _ row: Row
+    ) throws(CypherError) -> Value {
         switch op {
         case .and, .or, .xor:
             let lhs = try logical(try evaluate(lhsExpression, row), op)
@@ -295,7 +397,8 @@ extension ExecutionContext {
             default: return .null
             }
             guard !result.1 else {
-                throw CypherError(.arithmeticError, "integer overflow in \(a) \(op.rawValue) \(b)", detail: "IntegerOverflow")
+                throw CypherError(
+                    .arithmeticError, "integer overflow in \(a) \(op.rawValue) \(b)", detail: "IntegerOverflow")
             }
             return .int(result.0)
         default:

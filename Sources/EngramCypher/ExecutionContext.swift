@@ -38,8 +38,41 @@ public final class CypherCancellation: Sendable {
     public var isCancelled: Bool { flag.load(ordering: .relaxed) }
 }
 
-/// A row while a query runs: variable name to value.
-package typealias Row = [String: Value]
+/// A row while a query runs: one value per slot of the query's `SlotLayout`.
+package typealias Row = [Value]
+
+/// The row layout of one query: every variable name (including hidden ones) gets a fixed slot, so
+/// that operators and expressions address values by index instead of hashing names.
+final class SlotLayout {
+    private(set) var slots: [String: Int] = [:]
+
+    /// The slot of `name`, assigned on first use.
+    func slot(_ name: String) -> Int {
+        if let slot = slots[name] { return slot }
+        let slot = slots.count
+        slots[name] = slot
+        return slot
+    }
+
+    /// The slot of `name` if it has one.
+    func existingSlot(_ name: String) -> Int? { slots[name] }
+
+    /// The number of slots.
+    var width: Int { slots.count }
+
+    /// A row with every slot null.
+    func emptyRow() -> Row { Row(repeating: .null, count: width) }
+
+    /// The expression with every variable bound to its slot.
+    func resolve(_ expression: Expression) -> Expression {
+        expression.rewritten { subexpression in
+            guard case .variable(let name) = subexpression.kind else { return nil }
+            var resolved = subexpression
+            resolved.slot = slot(name)
+            return resolved
+        }
+    }
+}
 
 /// What operators and expressions share while one query runs.
 package final class ExecutionContext {
@@ -47,6 +80,7 @@ package final class ExecutionContext {
     let parameters: [String: Value]
     let procedures: ProcedureRegistry
     let limits: CypherLimits
+    let layout = SlotLayout()
     private let deadline: ContinuousClock.Instant?
     private let cancellation: CypherCancellation?
     private var ticks = 0

@@ -13,7 +13,41 @@ final class Executor {
 
     private var graph: any CypherGraph { context.graph }
 
-    func build(_ node: PlanNode, argument: Row = [:]) throws -> Operator {
+    private var layout: SlotLayout { context.layout }
+
+    /// Gives a slot to every name the plan binds, so that rows have their final width before the
+    /// first one is made.
+    func register(_ node: PlanNode) {
+        func names(_ parts: [PatternPart]) -> [String] {
+            parts.flatMap { part in
+                part.nodes.compactMap(\.variable) + part.relationships.compactMap(\.variable)
+                    + [part.pathVariable].compactMap { $0 }
+            }
+        }
+        var bound: [String] = []
+        switch node.op {
+        case .allNodesScan(let variable), .labelScan(let variable, _), .nodeByID(let variable, _),
+            .nodeByPublicID(let variable, _), .indexSeek(let variable, _, _, _), .indexRange(let variable, _, _, _, _):
+            bound = [variable]
+        case .expand(let from, let relationship, let to, _, _, _, _, _, _),
+            .varExpand(let from, let relationship, let to, _, _, _, _, _, _, _, _):
+            bound = [from, relationship, to]
+        case .optional(let introduced): bound = introduced
+        case .project(let items, _): bound = items.map(\.0)
+        case .aggregate(let keys, let aggregates):
+            bound = keys.map(\.0) + aggregates.map { AggregateSlot.name(for: $0) }
+        case .distinct(let columns), .select(let columns), .union(_, let columns): bound = columns
+        case .unwind(_, let alias): bound = [alias]
+        case .call(_, _, let yields): bound = yields.map(\.alias)
+        case .buildPath(let variable, let nodes, let relationships): bound = [variable] + nodes + relationships.map(\.0)
+        case .create(let parts): bound = names(parts)
+        default: break
+        }
+        for name in bound { _ = layout.slot(name) }
+        for child in node.children { register(child) }
+    }
+
+    func build(_ node: PlanNode, argument: Row? = nil) throws -> Operator {
         let built = try buildOperator(node, argument: argument)
         guard profile else { return built }
         let wrapper = ProfilingOperator(built, node)
@@ -41,7 +75,7 @@ final class Executor {
     }
 
     private func count(_ expression: Expression, _ what: String) throws -> Int {
-        let value = try context.evaluate(expression, [:])
+        let value = try context.evaluate(layout.resolve(expression), layout.emptyRow())
         switch value {
         case .int(let count) where count >= 0: return Int(min(count, Int64(Int.max / 2)))
         case .int:
@@ -51,54 +85,70 @@ final class Executor {
         }
     }
 
-    private func nodeIterator(_ iterator: any IteratorProtocol<NodeID>, _ row: Row, _ variable: String)
+    private func nodeIterator(_ iterator: any IteratorProtocol<NodeID>, _ row: Row, _ variable: Int)
         -> () throws -> Row?
     {
         var iterator = iterator
+        // One buffer per input row: when the consumer has dropped the previous row (a filter
+        // rejected it, an aggregate consumed it), the next one is written in place.
+        var output = row
         return {
             guard let node = iterator.next() else { return nil }
-            var output = row
             output[variable] = .node(node)
             return output
         }
     }
 
     // swiftlint:disable:next cyclomatic_complexity
-    private func buildOperator(_ node: PlanNode, argument: Row) throws -> Operator {
+    private func buildOperator(_ node: PlanNode, argument: Row?) throws -> Operator {
         let context = self.context
         let graph = self.graph
+        let layout = self.layout
+        func slot(_ name: String) -> Int { layout.slot(name) }
+        func resolve(_ expression: Expression) -> Expression { layout.resolve(expression) }
         func input() throws -> Operator { try build(node.children[0], argument: argument) }
         switch node.op {
-        case .start: return SingleRowOperator([:])
-        case .argument: return SingleRowOperator(argument)
-        case .allNodesScan(let variable):
+        case .start: return SingleRowOperator(layout.emptyRow())
+        case .argument: return SingleRowOperator(argument ?? layout.emptyRow())
+        case .allNodesScan(let name):
+            let variable = slot(name)
             return FlatMapOperator(try input(), context) { row in
                 self.nodeIterator(try graph.nodes(label: nil), row, variable)
             }
-        case .labelScan(let variable, let label):
+        case .labelScan(let name, let label):
+            let variable = slot(name)
             return FlatMapOperator(try input(), context) { row in
                 self.nodeIterator(try graph.nodes(label: label), row, variable)
             }
-        case .nodeByID(let variable, let id):
+        case .nodeByID(let name, let unresolved):
+            let variable = slot(name)
+            let id = resolve(unresolved)
             return FlatMapOperator(try input(), context) { row in
                 guard case .int(let raw) = try context.evaluate(id, row) else { return nil }
                 let candidate = NodeID(bitPattern: raw)
                 guard try graph.nodeExists(candidate) else { return nil }
                 return self.nodeIterator([candidate].makeIterator(), row, variable)
             }
-        case .nodeByPublicID(let variable, let id):
+        case .nodeByPublicID(let name, let unresolved):
+            let variable = slot(name)
+            let id = resolve(unresolved)
             return FlatMapOperator(try input(), context) { row in
                 guard case .string(let publicID) = try context.evaluate(id, row),
                     let found = try graph.node(publicID: publicID)
                 else { return nil }
                 return self.nodeIterator([found].makeIterator(), row, variable)
             }
-        case .indexSeek(let variable, let label, let property, let value):
+        case .indexSeek(let name, let label, let property, let unresolved):
+            let variable = slot(name)
+            let value = resolve(unresolved)
             return FlatMapOperator(try input(), context) { row in
                 guard let key = try context.evaluate(value, row).propertyValue, !key.isNull else { return nil }
                 return self.nodeIterator(try graph.nodes(label: label, property: property, equalTo: key), row, variable)
             }
-        case .indexRange(let variable, let label, let property, let lower, let upper):
+        case .indexRange(let name, let label, let property, let unresolvedLower, let unresolvedUpper):
+            let variable = slot(name)
+            let lower = unresolvedLower.map { (resolve($0.0), $0.1) }
+            let upper = unresolvedUpper.map { (resolve($0.0), $0.1) }
             return FlatMapOperator(try input(), context) { row in
                 func bound(_ side: (Expression, Bool)?) throws -> (PropertyBound?, Bool) {
                     guard let side else { return (nil, true) }
@@ -110,11 +160,16 @@ final class Executor {
                 let (low, lowOK) = try bound(lower)
                 let (high, highOK) = try bound(upper)
                 guard lowOK && highOK else { return nil }
-                return self.nodeIterator(try graph.nodes(label: label, property: property, from: low, to: high), row,
+                return self.nodeIterator(
+                    try graph.nodes(label: label, property: property, from: low, to: high), row,
                     variable)
             }
-        case .expand(let from, let relationship, let to, let direction, let types, let toBound, let relationshipBound,
-            let properties, let excluded):
+        case .expand(
+            let fromName, let relationshipName, let toName, let direction, let types, let toBound,
+            let relationshipBound, let unresolvedProperties, let excludedNames):
+            let (from, relationship, to) = (slot(fromName), slot(relationshipName), slot(toName))
+            let properties = unresolvedProperties.map(resolve)
+            let excluded = excludedNames.map { (slot($0.name), $0.isList) }
             return FlatMapOperator(try input(), context) { row in
                 guard case .node(let source) = row[from] else { return nil }
                 var target: NodeID? = nil
@@ -130,6 +185,7 @@ final class Executor {
                 let used = self.usedRelationships(row, excluded)
                 let propertyMap = try properties.map { try context.evaluate($0, row) }
                 var edges = try graph.relationships(of: source, direction: direction, types: types)
+                var output = row
                 return {
                     while let edge = edges.next() {
                         try context.tick()
@@ -138,7 +194,6 @@ final class Executor {
                         let other = edge.otherEnd(from: source)
                         if let target, other != target { continue }
                         if let propertyMap, !(try self.matches(edge, propertyMap)) { continue }
-                        var output = row
                         output[relationship] = .relationship(edge)
                         output[to] = .node(other)
                         return output
@@ -146,8 +201,12 @@ final class Executor {
                     return nil
                 }
             }
-        case .varExpand(let from, let relationship, let to, let direction, let types, let minimum, let maximum,
-            let toBound, let properties, let excluded, let reversed):
+        case .varExpand(
+            let fromName, let relationshipName, let toName, let direction, let types, let minimum,
+            let maximum, let toBound, let unresolvedProperties, let excludedNames, let reversed):
+            let (from, relationship, to) = (slot(fromName), slot(relationshipName), slot(toName))
+            let properties = unresolvedProperties.map(resolve)
+            let excluded = excludedNames.map { (slot($0.name), $0.isList) }
             return FlatMapOperator(try input(), context) { row in
                 guard case .node(let source) = row[from] else { return nil }
                 var target: NodeID? = nil
@@ -160,10 +219,10 @@ final class Executor {
                 let search = VariableLengthSearch(
                     graph: graph, context: context, executor: self, source: source, direction: direction,
                     types: types, minimum: minimum, maximum: maximum, excluded: used, propertyMap: propertyMap)
+                var output = row
                 return {
                     while let (path, end) = try search.next() {
                         if let target, end != target { continue }
-                        var output = row
                         let list = path.map(Value.relationship)
                         output[relationship] = .list(reversed ? list.reversed() : list)
                         output[to] = .node(end)
@@ -173,24 +232,28 @@ final class Executor {
                 }
             }
         case .filter(let predicate):
-            return FilterOperator(try input(), predicate, context)
+            return FilterOperator(try input(), resolve(predicate), context)
         case .optional(let introduced):
             let innerPlan = node.children[1]
-            return OptionalOperator(try input(), introduced: introduced) { row in
+            return OptionalOperator(try input(), introduced: introduced.map(slot)) { row in
                 try self.build(innerPlan, argument: row)
             }
-        case .project(let items, let keepInput):
+        case .project(let unresolvedItems, let keepInput):
+            let items = unresolvedItems.map { (slot($0.0), resolve($0.1)) }
             return MapOperator(try input()) { row in
-                var output: Row = keepInput ? row : [:]
-                for (name, expression) in items { output[name] = try context.evaluate(expression, row) }
+                var output: Row = keepInput ? row : layout.emptyRow()
+                for (target, expression) in items { output[target] = try context.evaluate(expression, row) }
                 return output
             }
-        case .aggregate(let keys, let aggregates):
+        case .aggregate(let unresolvedKeys, let unresolvedAggregates):
+            let keys = unresolvedKeys.map { (slot($0.0), resolve($0.1)) }
+            let aggregates = unresolvedAggregates.map { (slot(AggregateSlot.name(for: $0)), resolve($0)) }
             let source = try input()
             return BufferOperator { try Aggregation(keys: keys, aggregates: aggregates, context: context).run(source) }
         case .distinct(let columns):
-            return DistinctOperator(try input(), columns)
-        case .sort(let items, let limit):
+            return DistinctOperator(try input(), columns.map(slot))
+        case .sort(let unresolvedItems, let limit):
+            let items = unresolvedItems.map { SortItem(expression: resolve($0.expression), ascending: $0.ascending) }
             let source = try input()
             let cap = try limit.map { try count($0, "LIMIT") }
             return BufferOperator { try self.sort(source, items, cap) }
@@ -200,12 +263,15 @@ final class Executor {
             let limit = try count(expression, "LIMIT")
             return LimitOperator(try input(), limit)
         case .select(let columns):
+            let kept = columns.map(slot)
             return MapOperator(try input()) { row in
-                var output: Row = [:]
-                for column in columns { output[column] = row[column] ?? .null }
+                var output = layout.emptyRow()
+                for column in kept { output[column] = row[column] }
                 return output
             }
-        case .unwind(let expression, let alias):
+        case .unwind(let unresolved, let aliasName):
+            let expression = resolve(unresolved)
+            let alias = slot(aliasName)
             return FlatMapOperator(try input(), context) { row in
                 let value = try context.evaluate(expression, row)
                 let items: [Value]
@@ -214,15 +280,17 @@ final class Executor {
                 default: items = value.listElements ?? [value]
                 }
                 var index = 0
+                var output = row
                 return {
                     guard index < items.count else { return nil }
                     defer { index += 1 }
-                    var output = row
                     output[alias] = items[index]
                     return output
                 }
             }
-        case .call(let name, let arguments, let yields):
+        case .call(let name, let unresolvedArguments, let unresolvedYields):
+            let arguments = unresolvedArguments.map(resolve)
+            let yields = unresolvedYields.map { ($0.field, slot($0.alias)) }
             guard let procedure = context.procedures.procedure(named: name) else {
                 throw CypherError(.readOnlyQuery, "procedure \(name) is not registered", detail: "UnknownProcedure")
             }
@@ -248,7 +316,10 @@ final class Executor {
                     return output
                 }
             }
-        case .buildPath(let variable, let nodes, let relationships):
+        case .buildPath(let variableName, let nodeNames, let relationshipNames):
+            let variable = slot(variableName)
+            let nodes = nodeNames.map(slot)
+            let relationships = relationshipNames.map { (slot($0.0), $0.1) }
             return MapOperator(try input()) { row in
                 var output = row
                 output[variable] = self.path(row, nodes, relationships)
@@ -259,7 +330,8 @@ final class Executor {
                 throw CypherError(.readOnlyQuery, "CREATE needs a writable fixture graph")
             }
             return MapOperator(try input()) { row in try self.create(parts, row, writable) }
-        case .delete(let targets, _):
+        case .delete(let unresolvedTargets, _):
+            let targets = unresolvedTargets.map(resolve)
             guard let writable = graph as? any CypherWritableGraph else {
                 throw CypherError(.readOnlyQuery, "DELETE needs a writable fixture graph")
             }
@@ -274,7 +346,7 @@ final class Executor {
         case .union(let all, let columns):
             let parts = try node.children.map { try build($0, argument: argument) }
             let concatenated = ConcatOperator(parts)
-            return all ? concatenated : DistinctOperator(concatenated, columns)
+            return all ? concatenated : DistinctOperator(concatenated, columns.map(slot))
         }
     }
 
@@ -282,36 +354,39 @@ final class Executor {
         var row = input
         func properties(_ expression: Expression?) throws -> [String: PropertyValue] {
             guard let expression else { return [:] }
-            guard case .map(let entries) = try context.evaluate(expression, row) else { return [:] }
+            guard case .map(let entries) = try context.evaluate(layout.resolve(expression), row) else { return [:] }
             return entries.compactMapValues { $0.propertyValue }
         }
         for part in parts {
             var ids: [NodeID] = []
             for node in part.nodes {
-                if case .node(let existing)? = row[node.variable!] {
+                let target = layout.slot(node.variable!)
+                if case .node(let existing) = row[target] {
                     ids.append(existing)
                     continue
                 }
                 let id = graph.createNode(labels: node.labels, properties: try properties(node.properties))
-                row[node.variable!] = .node(id)
+                row[target] = .node(id)
                 ids.append(id)
             }
             for (index, relationship) in part.relationships.enumerated() {
-                let (start, end) = relationship.direction == .incoming ? (ids[index + 1], ids[index]) : (ids[index], ids[index + 1])
-                let record = graph.createRelationship(type: relationship.types.first ?? "RELATED", from: start, to: end,
+                let (start, end) =
+                    relationship.direction == .incoming ? (ids[index + 1], ids[index]) : (ids[index], ids[index + 1])
+                let record = graph.createRelationship(
+                    type: relationship.types.first ?? "RELATED", from: start, to: end,
                     properties: try properties(relationship.properties))
-                if let name = relationship.variable { row[name] = .relationship(record) }
+                if let name = relationship.variable { row[layout.slot(name)] = .relationship(record) }
             }
         }
         return row
     }
 
-    private func usedRelationships(_ row: Row, _ excluded: [PlanNode.Excluded]) -> Set<RelationshipID> {
+    private func usedRelationships(_ row: Row, _ excluded: [(Int, Bool)]) -> Set<RelationshipID> {
         var used: Set<RelationshipID> = []
-        for entry in excluded {
-            switch row[entry.name] {
-            case .relationship(let record)?: used.insert(record.id)
-            case .list(let items)?:
+        for (slot, _) in excluded {
+            switch row[slot] {
+            case .relationship(let record): used.insert(record.id)
+            case .list(let items):
                 for case .relationship(let record) in items { used.insert(record.id) }
             default: break
             }
@@ -328,7 +403,7 @@ final class Executor {
         return true
     }
 
-    private func path(_ row: Row, _ nodes: [String], _ relationships: [(String, Bool)]) -> Value {
+    private func path(_ row: Row, _ nodes: [Int], _ relationships: [(Int, Bool)]) -> Value {
         guard case .node(let first) = row[nodes[0]] else { return .null }
         var path = PathValue(nodes: [first], relationships: [])
         var current = first
@@ -463,8 +538,8 @@ final class VariableLengthSearch {
 
 /// Grouping and aggregate computation.
 struct Aggregation {
-    let keys: [(String, Expression)]
-    let aggregates: [Expression]
+    let keys: [(Int, Expression)]
+    let aggregates: [(Int, Expression)]
     let context: ExecutionContext
 
     final class Accumulator {
@@ -550,29 +625,33 @@ struct Aggregation {
     func run(_ source: Operator) throws -> [Row] {
         var groups: [[Value]: (Row, [Accumulator])] = [:]
         var order: [[Value]] = []
+        let empty = context.layout.emptyRow()
         while let row = try source.next() {
             try context.tick()
             var keyValues: [Value] = []
-            var keyRow: Row = [:]
-            for (name, expression) in keys {
+            var keyRow = empty
+            for (slot, expression) in keys {
                 let value = try context.evaluate(expression, row)
                 keyValues.append(value.groupingKey)
-                keyRow[name] = value
+                keyRow[slot] = value
             }
-            if groups[keyValues] == nil {
-                groups[keyValues] = (keyRow, aggregates.map(Accumulator.init))
+            if let group = groups[keyValues] {
+                for accumulator in group.1 { try accumulator.add(row, context) }
+            } else {
+                let accumulators = aggregates.map { Accumulator($0.1) }
+                groups[keyValues] = (keyRow, accumulators)
                 order.append(keyValues)
+                for accumulator in accumulators { try accumulator.add(row, context) }
             }
-            for accumulator in groups[keyValues]!.1 { try accumulator.add(row, context) }
         }
         if keys.isEmpty && groups.isEmpty {
-            groups[[]] = ([:], aggregates.map(Accumulator.init))
+            groups[[]] = (empty, aggregates.map { Accumulator($0.1) })
             order.append([])
         }
         return order.map { key in
             let (keyRow, accumulators) = groups[key]!
             var row = keyRow
-            for accumulator in accumulators { row[AggregateSlot.name(for: accumulator.expression)] = accumulator.result }
+            for (index, accumulator) in accumulators.enumerated() { row[aggregates[index].0] = accumulator.result }
             return row
         }
     }

@@ -67,7 +67,8 @@ enum FunctionLibrary {
             switch first {
             case .null: return .null
             case .node(let node): return .string(try context.graphCall { try graph.publicID(ofNode: node) })
-            case .relationship(let r): return .string(try context.graphCall { try graph.publicID(ofRelationship: r.id) })
+            case .relationship(let r):
+                return .string(try context.graphCall { try graph.publicID(ofRelationship: r.id) })
             default: throw argumentType()
             }
         case "labels":
@@ -96,10 +97,12 @@ enum FunctionLibrary {
             switch first {
             case .null: return .null
             case .node(let node):
-                return .list(try context.graphCall { try graph.properties(ofNode: node) }.keys.sorted().map(Value.string))
+                return .list(
+                    try context.graphCall { try graph.properties(ofNode: node) }.keys.sorted().map(Value.string))
             case .relationship(let r):
                 return .list(
-                    try context.graphCall { try graph.properties(ofRelationship: r.id) }.keys.sorted().map(Value.string))
+                    try context.graphCall { try graph.properties(ofRelationship: r.id) }.keys.sorted().map(Value.string)
+                )
             case .map(let entries): return .list(entries.keys.sorted().map(Value.string))
             default: throw argumentType()
             }
@@ -169,7 +172,9 @@ enum FunctionLibrary {
             case .string(let s):
                 let trimmed = s.trimmingCharacters(in: .whitespaces)
                 if let i = Int64(trimmed) { return .int(i) }
-                if let d = Double(trimmed), d.isFinite, Swift.abs(d) < 9.2e18 { return .int(Int64(d.rounded(.towardZero))) }
+                if let d = Double(trimmed), d.isFinite, Swift.abs(d) < 9.2e18 {
+                    return .int(Int64(d.rounded(.towardZero)))
+                }
                 return .null
             default: throw argumentType()
             }

@@ -5,50 +5,61 @@ public import EngramCore
 /// ``addRelationship(type:from:to:properties:publicID:)``; index properties with
 /// ``addIndex(label:property:)``.
 package final class InMemoryGraph: CypherWritableGraph, @unchecked Sendable {
-    private struct Node {
-        var publicID: String
-        var labels: [String]
-        var properties: [String: PropertyValue]
-        var outgoing: [RelationshipID] = []
-        var incoming: [RelationshipID] = []
-    }
-
-    private struct Relationship {
-        var record: RelationshipRecord
-        var publicID: String
-        var properties: [String: PropertyValue]
-    }
-
-    private var nodeTable: [Node] = []
-    private var relationshipTable: [Relationship] = []
+    // Columns rather than one struct per record, so that reading one field does not copy (and
+    // retain) the others.
+    private var nodePublicIDs: [String] = []
+    private var nodeLabels: [[String]] = []
+    private var nodeProperties: [[String: PropertyValue]] = []
+    private var outgoing: [[RelationshipID]] = []
+    private var incoming: [[RelationshipID]] = []
+    private var relationshipRecords: [RelationshipRecord] = []
+    private var relationshipPublicIDs: [String] = []
+    private var relationshipProperties: [[String: PropertyValue]] = []
     private var publicIDs: [String: NodeID] = [:]
-    private var indexes: Set<String> = []
+    private var indexes: [String: [Value: [NodeID]]] = [:]
+    private var labelMembers: [String: [NodeID]] = [:]
     private var deletedRelationships: Set<RelationshipID> = []
 
     package init() {}
 
     /// The number of nodes.
-    package var nodeCountTotal: Int { nodeTable.count }
+    package var nodeCountTotal: Int { nodeLabels.count }
     /// The number of relationships.
-    package var relationshipCountTotal: Int { relationshipTable.count - deletedRelationships.count }
+    package var relationshipCountTotal: Int { relationshipRecords.count - deletedRelationships.count }
     /// The number of properties over all nodes and relationships.
     package var propertyCountTotal: Int {
-        nodeTable.reduce(0) { $0 + $1.properties.count }
-            + relationshipTable.filter { !deletedRelationships.contains($0.record.id) }
-            .reduce(0) { $0 + $1.properties.count }
+        var count = nodeProperties.reduce(0) { $0 + $1.count }
+        for (index, properties) in relationshipProperties.enumerated()
+        where !deletedRelationships.contains(RelationshipID(index)) {
+            count += properties.count
+        }
+        return count
     }
+
+    private static func indexKey(_ label: String, _ property: String) -> String { label + "\u{0}" + property }
 
     /// Adds a node and returns its internal id. A `null` property value means "no property".
     @discardableResult
     package func addNode(labels: [String] = [], properties: [String: PropertyValue] = [:], publicID: String? = nil)
         -> NodeID
     {
-        let id = NodeID(nodeTable.count)
+        let id = NodeID(nodeLabels.count)
         let name = publicID ?? "n\(id)"
         var unique: [String] = []
         for label in labels where !unique.contains(label) { unique.append(label) }
-        nodeTable.append(Node(publicID: name, labels: unique, properties: properties.filter { !$0.value.isNull }))
+        let stored = properties.filter { !$0.value.isNull }
+        nodePublicIDs.append(name)
+        nodeLabels.append(unique)
+        nodeProperties.append(stored)
+        outgoing.append([])
+        incoming.append([])
         publicIDs[name] = id
+        for label in unique {
+            labelMembers[label, default: []].append(id)
+            for (key, value) in stored where indexes[Self.indexKey(label, key)] != nil {
+                indexes[Self.indexKey(label, key)]![Value(value).groupingKey, default: []].append(id)
+            }
+        }
         return id
     }
 
@@ -58,118 +69,119 @@ package final class InMemoryGraph: CypherWritableGraph, @unchecked Sendable {
         type: String, from start: NodeID, to end: NodeID, properties: [String: PropertyValue] = [:],
         publicID: String? = nil
     ) -> RelationshipID {
-        let id = RelationshipID(relationshipTable.count)
-        relationshipTable.append(
-            Relationship(record: RelationshipRecord(id: id, type: type, start: start, end: end),
-                publicID: publicID ?? "r\(id)", properties: properties.filter { !$0.value.isNull }))
-        nodeTable[Int(start)].outgoing.append(id)
-        nodeTable[Int(end)].incoming.append(id)
+        let id = RelationshipID(relationshipRecords.count)
+        relationshipRecords.append(RelationshipRecord(id: id, type: type, start: start, end: end))
+        relationshipPublicIDs.append(publicID ?? "r\(id)")
+        relationshipProperties.append(properties.filter { !$0.value.isNull })
+        outgoing[Int(start)].append(id)
+        incoming[Int(end)].append(id)
         return id
     }
 
     /// Declares `(label, property)` indexed, so that the planner may use index lookups.
     package func addIndex(label: String, property: String) {
-        indexes.insert(label + "\u{0}" + property)
+        var entries: [Value: [NodeID]] = [:]
+        for id in labelMembers[label] ?? [] {
+            if let value = nodeProperties[Int(id)][property] {
+                entries[Value(value).groupingKey, default: []].append(id)
+            }
+        }
+        indexes[Self.indexKey(label, property)] = entries
     }
 
     package func nodeCount(label: String?) -> Int {
-        guard let label else { return nodeTable.count }
-        return nodeTable.reduce(0) { $0 + ($1.labels.contains(label) ? 1 : 0) }
+        guard let label else { return nodeLabels.count }
+        return labelMembers[label]?.count ?? 0
     }
 
     package func relationshipCount(type: String?) -> Int {
-        return relationshipTable.reduce(0) { count, relationship in
-            let matches = (type == nil || relationship.record.type == type)
-                && !deletedRelationships.contains(relationship.record.id)
-            return count + (matches ? 1 : 0)
+        var count = 0
+        for record in relationshipRecords
+        where (type == nil || record.type == type) && !deletedRelationships.contains(record.id) {
+            count += 1
         }
+        return count
     }
 
     package func nodes(label: String?) -> any IteratorProtocol<NodeID> {
-        let table = nodeTable
-        var index = 0
-        return AnyIterator {
-            while index < table.count {
-                defer { index += 1 }
-                if label == nil || table[index].labels.contains(label!) { return NodeID(index) }
-            }
-            return nil
-        }
+        guard let label else { return (0..<NodeID(nodeLabels.count)).makeIterator() }
+        return (labelMembers[label] ?? []).makeIterator()
     }
 
-    package func nodeExists(_ node: NodeID) -> Bool { node < NodeID(nodeTable.count) }
+    package func nodeExists(_ node: NodeID) -> Bool { node < NodeID(nodeLabels.count) }
     package func node(publicID: String) -> NodeID? { publicIDs[publicID] }
-    package func publicID(ofNode node: NodeID) -> String { nodeTable[Int(node)].publicID }
-    package func labels(of node: NodeID) -> [String] { nodeTable[Int(node)].labels }
-    package func node(_ node: NodeID, hasLabel label: String) -> Bool { nodeTable[Int(node)].labels.contains(label) }
-    package func property(_ key: String, ofNode node: NodeID) -> PropertyValue? { nodeTable[Int(node)].properties[key] }
-    package func properties(ofNode node: NodeID) -> [String: PropertyValue] { nodeTable[Int(node)].properties }
+    package func publicID(ofNode node: NodeID) -> String { nodePublicIDs[Int(node)] }
+    package func labels(of node: NodeID) -> [String] { nodeLabels[Int(node)] }
+    package func node(_ node: NodeID, hasLabel label: String) -> Bool { nodeLabels[Int(node)].contains(label) }
+    package func property(_ key: String, ofNode node: NodeID) -> PropertyValue? { nodeProperties[Int(node)][key] }
+    package func properties(ofNode node: NodeID) -> [String: PropertyValue] { nodeProperties[Int(node)] }
 
     package func relationships(of node: NodeID, direction: ExpandDirection, types: [String])
         -> any IteratorProtocol<RelationshipRecord>
     {
-        let entry = nodeTable[Int(node)]
-        var ids: [RelationshipID] = []
+        var ids: [RelationshipID]
         switch direction {
-        case .outgoing: ids = entry.outgoing
-        case .incoming: ids = entry.incoming
+        case .outgoing: ids = outgoing[Int(node)]
+        case .incoming: ids = incoming[Int(node)]
         case .both:
-            ids = entry.outgoing
-            for id in entry.incoming where relationshipTable[Int(id)].record.start != node { ids.append(id) }
+            ids = outgoing[Int(node)]
+            for id in incoming[Int(node)] where relationshipRecords[Int(id)].start != node { ids.append(id) }
         }
-        let records = ids.map { relationshipTable[Int($0)].record }.filter { types.isEmpty || types.contains($0.type) }
+        var records: [RelationshipRecord] = []
+        records.reserveCapacity(ids.count)
+        for id in ids {
+            let record = relationshipRecords[Int(id)]
+            if types.isEmpty || types.contains(record.type) { records.append(record) }
+        }
         return records.makeIterator()
     }
 
     package func relationship(_ id: RelationshipID) -> RelationshipRecord? {
-        guard id < RelationshipID(relationshipTable.count), !deletedRelationships.contains(id) else { return nil }
-        return relationshipTable[Int(id)].record
+        guard id < RelationshipID(relationshipRecords.count), !deletedRelationships.contains(id) else { return nil }
+        return relationshipRecords[Int(id)]
     }
 
     package func createNode(labels: [String], properties: [String: PropertyValue]) -> NodeID {
         addNode(labels: labels, properties: properties)
     }
 
-    package func createRelationship(type: String, from start: NodeID, to end: NodeID,
-        properties: [String: PropertyValue]) -> RelationshipRecord
-    {
-        relationshipTable[Int(addRelationship(type: type, from: start, to: end, properties: properties))].record
+    package func createRelationship(
+        type: String, from start: NodeID, to end: NodeID,
+        properties: [String: PropertyValue]
+    ) -> RelationshipRecord {
+        relationshipRecords[Int(addRelationship(type: type, from: start, to: end, properties: properties))]
     }
 
     package func deleteRelationship(_ id: RelationshipID) {
-        guard id < RelationshipID(relationshipTable.count), deletedRelationships.insert(id).inserted else { return }
-        let record = relationshipTable[Int(id)].record
-        nodeTable[Int(record.start)].outgoing.removeAll { $0 == id }
-        nodeTable[Int(record.end)].incoming.removeAll { $0 == id }
+        guard id < RelationshipID(relationshipRecords.count), deletedRelationships.insert(id).inserted else { return }
+        let record = relationshipRecords[Int(id)]
+        outgoing[Int(record.start)].removeAll { $0 == id }
+        incoming[Int(record.end)].removeAll { $0 == id }
     }
 
-    package func publicID(ofRelationship id: RelationshipID) -> String { relationshipTable[Int(id)].publicID }
+    package func publicID(ofRelationship id: RelationshipID) -> String { relationshipPublicIDs[Int(id)] }
+
     package func property(_ key: String, ofRelationship id: RelationshipID) -> PropertyValue? {
-        relationshipTable[Int(id)].properties[key]
+        relationshipProperties[Int(id)][key]
     }
+
     package func properties(ofRelationship id: RelationshipID) -> [String: PropertyValue] {
-        relationshipTable[Int(id)].properties
+        relationshipProperties[Int(id)]
     }
 
     package func isIndexed(label: String, property: String) -> Bool {
-        indexes.contains(label + "\u{0}" + property)
+        indexes[Self.indexKey(label, property)] != nil
     }
 
     package func nodes(label: String, property: String, equalTo value: PropertyValue) -> any IteratorProtocol<NodeID> {
-        let matches = (0..<nodeTable.count).filter { index in
-            let node = nodeTable[index]
-            guard node.labels.contains(label), let found = node.properties[property] else { return false }
-            return Value(found).equals(Value(value)) == true
-        }.map { NodeID($0) }
-        return matches.makeIterator()
+        (indexes[Self.indexKey(label, property)]?[Value(value).groupingKey] ?? []).makeIterator()
     }
 
     package func nodes(label: String, property: String, from lower: PropertyBound?, to upper: PropertyBound?)
         -> any IteratorProtocol<NodeID>
     {
-        let matches = (0..<nodeTable.count).filter { index in
-            let node = nodeTable[index]
-            guard node.labels.contains(label), let found = node.properties[property] else { return false }
+        let matches = (labelMembers[label] ?? []).filter { id in
+            guard let found = nodeProperties[Int(id)][property] else { return false }
             let value = Value(found)
             if let lower {
                 guard let order = value.compare(Value(lower.value)) else { return false }
@@ -180,7 +192,7 @@ package final class InMemoryGraph: CypherWritableGraph, @unchecked Sendable {
                 if order > 0 || (order == 0 && !upper.inclusive) { return false }
             }
             return true
-        }.map { NodeID($0) }
+        }
         return matches.makeIterator()
     }
 }

@@ -18,7 +18,9 @@ package struct SourceRange: Sendable, Hashable, CustomStringConvertible {
 
     /// A range covering `self` and `other`.
     package func union(_ other: SourceRange) -> SourceRange {
-        if other.start < start { return SourceRange(start: other.start, end: max(end, other.end), line: other.line, column: other.column) }
+        if other.start < start {
+            return SourceRange(start: other.start, end: max(end, other.end), line: other.line, column: other.column)
+        }
         return SourceRange(start: start, end: max(end, other.end), line: line, column: column)
     }
 
@@ -105,7 +107,9 @@ package struct Lexer {
         SourceRange(start: start, end: offset, line: startLine, column: startColumn)
     }
 
-    private func error(_ message: String, at position: Int, detail: String = "UnexpectedSyntax", unexpected: String? = nil)
+    private func error(
+        _ message: String, at position: Int, detail: String = "UnexpectedSyntax", unexpected: String? = nil
+    )
         -> CypherError
     {
         CypherError(
@@ -238,7 +242,9 @@ package struct Lexer {
         let start = offset
         // Consume the whole alphanumeric run so that `12abc` is one invalid literal, not two tokens.
         func consumeRun(_ lexer: inout Lexer) {
-            while lexer.offset < lexer.bytes.count && Self.isIdentifierPart(lexer.bytes[lexer.offset]) { lexer.advance() }
+            while lexer.offset < lexer.bytes.count && Self.isIdentifierPart(lexer.bytes[lexer.offset]) {
+                lexer.advance()
+            }
         }
         if bytes[offset] == UInt8(ascii: "0") && (peek(1) == UInt8(ascii: "x") || peek(1) == UInt8(ascii: "o")) {
             let isHex = peek(1) == UInt8(ascii: "x")
@@ -247,14 +253,17 @@ package struct Lexer {
             let digitsStart = offset
             consumeRun(&self)
             let digits = bytes[digitsStart..<offset]
-            let valid = !digits.isEmpty && digits.allSatisfy { byte in
-                isHex
-                    ? (Self.isDigit(byte) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x66))
-                    : (byte >= 0x30 && byte <= 0x37)
-            }
+            let valid =
+                !digits.isEmpty
+                && digits.allSatisfy { byte in
+                    isHex
+                        ? (Self.isDigit(byte) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x66))
+                        : (byte >= 0x30 && byte <= 0x37)
+                }
             let text = String(decoding: bytes[start..<offset], as: UTF8.self)
             guard valid else {
-                throw error("invalid number literal '\(text)'", at: start, detail: "InvalidNumberLiteral", unexpected: text)
+                throw error(
+                    "invalid number literal '\(text)'", at: start, detail: "InvalidNumberLiteral", unexpected: text)
             }
             return .integer(text)
         }

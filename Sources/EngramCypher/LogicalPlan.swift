@@ -26,13 +26,16 @@ package final class PlanNode: CustomStringConvertible {
         /// Nodes found through a property index by equality.
         case indexSeek(variable: String, label: String, property: String, value: Expression)
         /// Nodes found through a property index by range.
-        case indexRange(variable: String, label: String, property: String, lower: (Expression, Bool)?,
+        case indexRange(
+            variable: String, label: String, property: String, lower: (Expression, Bool)?,
             upper: (Expression, Bool)?)
         /// One hop from a bound node.
-        case expand(from: String, relationship: String, to: String, direction: ExpandDirection, types: [String],
+        case expand(
+            from: String, relationship: String, to: String, direction: ExpandDirection, types: [String],
             toBound: Bool, relationshipBound: Bool, properties: Expression?, excluded: [Excluded])
         /// `min...max` hops from a bound node; binds a list of relationships.
-        case varExpand(from: String, relationship: String, to: String, direction: ExpandDirection, types: [String],
+        case varExpand(
+            from: String, relationship: String, to: String, direction: ExpandDirection, types: [String],
             min: Int, max: Int, toBound: Bool, properties: Expression?, excluded: [Excluded], reversed: Bool)
         /// Keeps rows where the predicate is true.
         case filter(Expression)
@@ -108,9 +111,10 @@ package final class PlanNode: CustomStringConvertible {
 
     private static func show(_ name: String) -> String { name.hasPrefix("  ") ? "anon_" + name.dropFirst(2) : name }
 
-    private static func arrow(_ from: String, _ rel: String, _ to: String, _ direction: ExpandDirection,
-        _ types: [String], _ length: String) -> String
-    {
+    private static func arrow(
+        _ from: String, _ rel: String, _ to: String, _ direction: ExpandDirection,
+        _ types: [String], _ length: String
+    ) -> String {
         let body = "[\(show(rel))" + (types.isEmpty ? "" : ":" + types.joined(separator: "|")) + length + "]"
         switch direction {
         case .outgoing: return "(\(show(from)))-\(body)->(\(show(to)))"
@@ -138,7 +142,8 @@ package final class PlanNode: CustomStringConvertible {
         case .expand(let from, let relationship, let to, let direction, let types, let toBound, _, let properties, _):
             return Self.arrow(from, relationship, to, direction, types, "") + (toBound ? " (into)" : "")
                 + (properties.map { " \($0)" } ?? "")
-        case .varExpand(let from, let relationship, let to, let direction, let types, let min, let max, let toBound,
+        case .varExpand(
+            let from, let relationship, let to, let direction, let types, let min, let max, let toBound,
             let properties, _, _):
             return Self.arrow(from, relationship, to, direction, types, "*\(min)..\(max)") + (toBound ? " (into)" : "")
                 + (properties.map { " \($0)" } ?? "")
@@ -169,17 +174,20 @@ package final class PlanNode: CustomStringConvertible {
     /// The plan as an indented tree, one operator per line, root first.
     package var description: String {
         var lines: [String] = []
-        render(into: &lines, indent: 0, annotate: { node in
-            node.estimatedRows.map { " {est. \(Int($0.rounded()))}" } ?? ""
-        })
+        render(
+            into: &lines, indent: 0,
+            annotate: { node in
+                node.estimatedRows.map { " {est. \(Int($0.rounded()))}" } ?? ""
+            })
         return lines.joined(separator: "\n")
     }
 
     /// Renders the tree with a per-node annotation appended to each line.
     package func render(into lines: inout [String], indent: Int, annotate: (PlanNode) -> String) {
         let detail = details
-        lines.append(String(repeating: "  ", count: indent) + "+" + name + (detail.isEmpty ? "" : " " + detail)
-            + annotate(self))
+        lines.append(
+            String(repeating: "  ", count: indent) + "+" + name + (detail.isEmpty ? "" : " " + detail)
+                + annotate(self))
         for child in children.reversed() where !(child.op.isStart) {
             child.render(into: &lines, indent: indent + (children.count > 1 ? 1 : 0), annotate: annotate)
         }

@@ -77,12 +77,12 @@ final class MapOperator: Operator {
 final class OptionalOperator: Operator {
     private let input: Operator
     private let inner: (Row) throws -> Operator
-    private let introduced: [String]
+    private let introduced: [Int]
     private var current: Operator?
     private var currentRow: Row?
     private var producedAny = false
 
-    init(_ input: Operator, introduced: [String], inner: @escaping (Row) throws -> Operator) {
+    init(_ input: Operator, introduced: [Int], inner: @escaping (Row) throws -> Operator) {
         self.input = input
         self.inner = inner
         self.introduced = introduced
@@ -97,7 +97,7 @@ final class OptionalOperator: Operator {
             if let currentRow, !producedAny {
                 self.currentRow = nil
                 var row = currentRow
-                for name in introduced where row[name] == nil { row[name] = .null }
+                for slot in introduced { row[slot] = .null }
                 current = nil
                 return row
             }
@@ -159,15 +159,15 @@ final class BufferOperator: Operator {
 
 final class DistinctOperator: Operator {
     private let input: Operator
-    private let columns: [String]
+    private let columns: [Int]
     private var seen: Set<[Value]> = []
-    init(_ input: Operator, _ columns: [String]) {
+    init(_ input: Operator, _ columns: [Int]) {
         self.input = input
         self.columns = columns
     }
     override func next() throws -> Row? {
         while let row = try input.next() {
-            let key = columns.map { row[$0]?.groupingKey ?? .null }
+            let key = columns.map { row[$0].groupingKey }
             if seen.insert(key).inserted { return row }
         }
         return nil

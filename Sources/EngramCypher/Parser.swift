@@ -88,7 +88,8 @@ package struct Parser {
     }
 
     private func range(from start: Token) -> SourceRange {
-        SourceRange(start: start.range.start, end: max(previousEnd, start.range.start), line: start.range.line,
+        SourceRange(
+            start: start.range.start, end: max(previousEnd, start.range.start), line: start.range.line,
             column: start.range.column)
     }
 
@@ -243,7 +244,8 @@ package struct Parser {
             }
             if acceptKeyword("WHERE") { predicate = try parseExpression() }
         }
-        return .call(procedure: name, arguments: arguments, yields: yields, yieldAll: yieldAll, predicate: predicate,
+        return .call(
+            procedure: name, arguments: arguments, yields: yields, yieldAll: yieldAll, predicate: predicate,
             range: range(from: start))
     }
 
@@ -273,7 +275,8 @@ package struct Parser {
         }
         let skip = acceptKeyword("SKIP") ? try parseExpression() : nil
         let limit = acceptKeyword("LIMIT") ? try parseExpression() : nil
-        return Projection(distinct: distinct, includesAll: includesAll, items: items, orderBy: orderBy, skip: skip,
+        return Projection(
+            distinct: distinct, includesAll: includesAll, items: items, orderBy: orderBy, skip: skip,
             limit: limit, range: range(from: start))
     }
 
@@ -318,7 +321,8 @@ package struct Parser {
             nodes.append(try parseNodePattern())
         }
         for _ in 0..<parenthesised { try expectSymbol(")") }
-        return PatternPart(pathVariable: pathVariable, nodes: nodes, relationships: relationships,
+        return PatternPart(
+            pathVariable: pathVariable, nodes: nodes, relationships: relationships,
             range: range(from: start))
     }
 
@@ -389,7 +393,8 @@ package struct Parser {
         // `<-->` is undirected, as `--` is.
         let direction: PatternDirection =
             leftArrow == rightArrow ? .both : leftArrow ? .incoming : .outgoing
-        return RelationshipPattern(variable: variable, types: types, direction: direction, length: length,
+        return RelationshipPattern(
+            variable: variable, types: types, direction: direction, length: length,
             properties: properties, range: range(from: start))
     }
 
@@ -405,7 +410,8 @@ package struct Parser {
         depth += 1
         if depth > Self.maximumDepth {
             let found = current
-            throw CypherError(.syntaxError, "expression nested more than \(Self.maximumDepth) levels deep",
+            throw CypherError(
+                .syntaxError, "expression nested more than \(Self.maximumDepth) levels deep",
                 detail: "NestingTooDeep", line: found.range.line, column: found.range.column,
                 unexpected: found.description)
         }
@@ -467,7 +473,8 @@ package struct Parser {
             let lhs = operands[index]
             let rhs = operands[index + 1]
             let comparison = Expression(.binary(op, lhs, rhs), lhs.range.union(rhs.range))
-            result = result.map { Expression(.binary(.and, $0, comparison), $0.range.union(comparison.range)) } ?? comparison
+            result =
+                result.map { Expression(.binary(.and, $0, comparison), $0.range.union(comparison.range)) } ?? comparison
         }
         return result!
     }
@@ -494,8 +501,11 @@ package struct Parser {
                 advance()
                 let negated = acceptKeyword("NOT")
                 try expectKeyword("NULL")
-                lhs = Expression(.isNull(lhs, negated: negated), SourceRange(start: lhs.range.start, end: previousEnd,
-                    line: lhs.range.line, column: lhs.range.column))
+                lhs = Expression(
+                    .isNull(lhs, negated: negated),
+                    SourceRange(
+                        start: lhs.range.start, end: previousEnd,
+                        line: lhs.range.line, column: lhs.range.column))
                 continue
             } else {
                 return lhs
@@ -643,6 +653,17 @@ package struct Parser {
             return inner
         case .symbol("["):
             advance()
+            if atVariable && isKeyword("IN", at: 1) {
+                let variable = try parseVariable()
+                try expectKeyword("IN")
+                let list = try parseExpression()
+                let predicate = acceptKeyword("WHERE") ? try parseExpression() : nil
+                let projection = acceptSymbol("|") ? try parseExpression() : nil
+                try expectSymbol("]")
+                return Expression(
+                    .listComprehension(variable: variable, list: list, predicate: predicate, projection: projection),
+                    range(from: start))
+            }
             var items: [Expression] = []
             if !isSymbol("]") {
                 repeat { items.append(try parseExpression()) } while acceptSymbol(",")
@@ -665,15 +686,75 @@ package struct Parser {
             default:
                 break
             }
+            if word.uppercased() == "CASE" { return try parseCase() }
+            if let quantifier = Expression.Quantifier(rawValue: word.lowercased()), isSymbol("(", at: 1),
+                isKeyword("IN", at: 3)
+            {
+                advance()
+                advance()
+                let variable = try parseVariable()
+                try expectKeyword("IN")
+                let list = try parseExpression()
+                try expectKeyword("WHERE")
+                let predicate = try parseExpression()
+                try expectSymbol(")")
+                return Expression(
+                    .quantifier(quantifier, variable: variable, list: list, predicate: predicate), range(from: start))
+            }
             if let call = try parseFunctionCall() { return call }
             let name = try parseVariable()
-            return Expression(.variable(name), start.range)
+            let variable = Expression(.variable(name), start.range)
+            if isSymbol("{") { return try parseMapProjection(variable) }
+            return variable
         case .quotedIdentifier(let name):
             advance()
             return Expression(.variable(name), start.range)
         default:
             throw syntaxError(expected: ["an expression"])
         }
+    }
+
+    private mutating func parseCase() throws(CypherError) -> Expression {
+        let start = current
+        advance()
+        let subject = isKeyword("WHEN") ? nil : try parseExpression()
+        var branches: [(Expression, Expression)] = []
+        while acceptKeyword("WHEN") {
+            let condition = try parseExpression()
+            try expectKeyword("THEN")
+            branches.append((condition, try parseExpression()))
+        }
+        if branches.isEmpty { throw syntaxError(expected: ["WHEN"]) }
+        let otherwise = acceptKeyword("ELSE") ? try parseExpression() : nil
+        try expectKeyword("END")
+        return Expression(
+            .caseExpression(subject: subject, branches: branches, otherwise: otherwise), range(from: start))
+    }
+
+    private mutating func parseMapProjection(_ base: Expression) throws(CypherError) -> Expression {
+        try expectSymbol("{")
+        var items: [Expression.MapProjectionItem] = []
+        if !isSymbol("}") {
+            repeat {
+                if acceptSymbol(".") {
+                    if acceptSymbol("*") {
+                        items.append(.allProperties)
+                    } else {
+                        items.append(.property(try parseSymbolicName(what: "a property name")))
+                    }
+                } else if isSymbol(":", at: 1) {
+                    let key = try parseSymbolicName(what: "a key")
+                    advance()
+                    items.append(.entry(key, try parseExpression()))
+                } else {
+                    items.append(.variable(try parseVariable()))
+                }
+            } while acceptSymbol(",")
+        }
+        try expectSymbol("}")
+        return Expression(
+            .mapProjection(base, items),
+            SourceRange(start: base.range.start, end: previousEnd, line: base.range.line, column: base.range.column))
     }
 
     /// Parses `name(.name)*( [DISTINCT] args )` if the tokens ahead have that shape.

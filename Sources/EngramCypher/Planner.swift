@@ -22,9 +22,10 @@ package struct Planner {
     let allowWrites: Bool
     private var anonymousCount = 0
 
-    package init(graph: any CypherGraph, procedures: ProcedureRegistry, limits: CypherLimits,
-        allowWrites: Bool = false)
-    {
+    package init(
+        graph: any CypherGraph, procedures: ProcedureRegistry, limits: CypherLimits,
+        allowWrites: Bool = false
+    ) {
         self.graph = graph
         self.procedures = procedures
         self.limits = limits
@@ -77,29 +78,34 @@ package struct Planner {
             case .unwind(let expression, let alias, _):
                 try check(expression, scope, allowAggregates: false)
                 if scope[alias] != nil {
-                    throw CypherError.semantic("variable `\(alias)` is already defined", "VariableAlreadyBound",
+                    throw CypherError.semantic(
+                        "variable `\(alias)` is already defined", "VariableAlreadyBound",
                         at: expression.range)
                 }
                 plan = PlanNode(.unwind(expression, alias: alias), [plan])
                 scope[alias] = .unknown
             case .with(let projection, let predicate):
                 if isLast {
-                    throw CypherError.semantic("a query cannot end with WITH", "InvalidClauseComposition",
+                    throw CypherError.semantic(
+                        "a query cannot end with WITH", "InvalidClauseComposition",
                         at: projection.range)
                 }
-                let (projected, newScope, _) = try planProjection(plan, projection, scope, isReturn: false,
+                let (projected, newScope, _) = try planProjection(
+                    plan, projection, scope, isReturn: false,
                     predicate: predicate)
                 plan = projected
                 scope = newScope
             case .return(let projection):
                 if !isLast {
-                    throw CypherError.semantic("RETURN must be the last clause", "InvalidClauseComposition",
+                    throw CypherError.semantic(
+                        "RETURN must be the last clause", "InvalidClauseComposition",
                         at: projection.range)
                 }
                 let (projected, _, columns) = try planProjection(plan, projection, scope, isReturn: true)
                 return (projected, columns)
             case .call(let name, let arguments, let yields, let yieldAll, let predicate, let range):
-                let (node, columns) = try planCall(plan, name, arguments, yields, yieldAll, predicate, range, &scope,
+                let (node, columns) = try planCall(
+                    plan, name, arguments, yields, yieldAll, predicate, range, &scope,
                     standalone: clauses.count == 1)
                 plan = node
                 if clauses.count == 1 {
@@ -107,12 +113,14 @@ package struct Planner {
                 }
             case .create(let parts, let range):
                 guard allowWrites else {
-                    throw CypherError(.readOnlyQuery, "CREATE is not allowed: Engram's Cypher is read-only",
+                    throw CypherError(
+                        .readOnlyQuery, "CREATE is not allowed: Engram's Cypher is read-only",
                         detail: "CREATE", line: range.line, column: range.column)
                 }
                 var named = parts
                 for partIndex in named.indices {
-                    for nodeIndex in named[partIndex].nodes.indices where named[partIndex].nodes[nodeIndex].variable == nil {
+                    for nodeIndex in named[partIndex].nodes.indices
+                    where named[partIndex].nodes[nodeIndex].variable == nil {
                         named[partIndex].nodes[nodeIndex].variable = anonymous("n")
                     }
                     for part in [named[partIndex]] {
@@ -126,7 +134,8 @@ package struct Planner {
                 if isLast { return (plan, []) }
             case .delete(let targets, let detach, let range):
                 guard allowWrites else {
-                    throw CypherError(.readOnlyQuery, "DELETE is not allowed: Engram's Cypher is read-only",
+                    throw CypherError(
+                        .readOnlyQuery, "DELETE is not allowed: Engram's Cypher is read-only",
                         detail: "DELETE", line: range.line, column: range.column)
                 }
                 plan = PlanNode(.delete(targets, detach: detach), [plan])
@@ -145,7 +154,8 @@ package struct Planner {
         switch expression.kind {
         case .variable(let name):
             if scope[name] == nil {
-                throw CypherError.semantic("variable `\(name)` is not defined", "UndefinedVariable", at: expression.range)
+                throw CypherError.semantic(
+                    "variable `\(name)` is not defined", "UndefinedVariable", at: expression.range)
             }
         case .function(let name, _, let arguments):
             let lower = name.lowercased()
@@ -159,17 +169,20 @@ package struct Planner {
             }
             if expression.isAggregate {
                 if !allowAggregates {
-                    throw CypherError.semantic("aggregate \(name)() is not allowed here", "InvalidAggregation",
+                    throw CypherError.semantic(
+                        "aggregate \(name)() is not allowed here", "InvalidAggregation",
                         at: expression.range)
                 }
                 if insideAggregate {
-                    throw CypherError.semantic("aggregate \(name)() cannot be nested in another aggregate",
+                    throw CypherError.semantic(
+                        "aggregate \(name)() cannot be nested in another aggregate",
                         "NestedAggregation", at: expression.range)
                 }
             }
             try checkArgumentTypes(lower, arguments, scope)
             for argument in arguments {
-                try check(argument, scope, allowAggregates: allowAggregates,
+                try check(
+                    argument, scope, allowAggregates: allowAggregates,
                     insideAggregate: insideAggregate || expression.isAggregate)
             }
             return
@@ -178,17 +191,34 @@ package struct Planner {
                 throw CypherError.semantic("count(*) is not allowed here", "InvalidAggregation", at: expression.range)
             }
             if insideAggregate {
-                throw CypherError.semantic("count(*) cannot be nested in another aggregate", "NestedAggregation",
+                throw CypherError.semantic(
+                    "count(*) cannot be nested in another aggregate", "NestedAggregation",
                     at: expression.range)
             }
+        case .listComprehension(let variable, let list, let predicate, let projection):
+            try check(list, scope, allowAggregates: allowAggregates, insideAggregate: insideAggregate)
+            var inner = scope
+            inner[variable] = .unknown
+            for expression in [predicate, projection].compactMap({ $0 }) {
+                try check(expression, inner, allowAggregates: false)
+            }
+            return
+        case .quantifier(_, let variable, let list, let predicate):
+            try check(list, scope, allowAggregates: allowAggregates, insideAggregate: insideAggregate)
+            var inner = scope
+            inner[variable] = .unknown
+            try check(predicate, inner, allowAggregates: false)
+            return
         case .binary(let op, let lhs, let rhs) where op == .and || op == .or || op == .xor:
             for operand in [lhs, rhs] where !Self.mayBeBoolean(operand) {
-                throw CypherError.semantic("\(op.rawValue) expects booleans, got \(operand)", "InvalidArgumentType",
+                throw CypherError.semantic(
+                    "\(op.rawValue) expects booleans, got \(operand)", "InvalidArgumentType",
                     at: operand.range)
             }
         case .unary(.not, let operand):
             if !Self.mayBeBoolean(operand) {
-                throw CypherError.semantic("NOT expects a boolean, got \(operand)", "InvalidArgumentType",
+                throw CypherError.semantic(
+                    "NOT expects a boolean, got \(operand)", "InvalidArgumentType",
                     at: operand.range)
             }
         case .binary(.in, _, let rhs):
@@ -196,7 +226,8 @@ package struct Planner {
                 switch value {
                 case .null, .list: break
                 default:
-                    throw CypherError.semantic("IN expects a list on its right, got \(rhs)", "InvalidArgumentType",
+                    throw CypherError.semantic(
+                        "IN expects a list on its right, got \(rhs)", "InvalidArgumentType",
                         at: rhs.range)
                 }
             }
@@ -210,16 +241,19 @@ package struct Planner {
             }()
             let kind = staticKind(base, scope)
             if kind == .path || kind == .relationshipList || kind == .scalar || literalBase {
-                throw CypherError.semantic("cannot read a property of \(base), which is not a map or graph element",
+                throw CypherError.semantic(
+                    "cannot read a property of \(base), which is not a map or graph element",
                     "InvalidArgumentType", at: expression.range)
             }
         case .index(_, let index):
             if case .literal(let value) = index.kind, case .bool = value {
-                throw CypherError.semantic("a subscript must be an integer or a string", "InvalidArgumentType",
+                throw CypherError.semantic(
+                    "a subscript must be an integer or a string", "InvalidArgumentType",
                     at: index.range)
             }
             if case .literal(let value) = index.kind, case .double = value {
-                throw CypherError.semantic("a subscript must be an integer or a string", "InvalidArgumentType",
+                throw CypherError.semantic(
+                    "a subscript must be an integer or a string", "InvalidArgumentType",
                     at: index.range)
             }
         default:
@@ -236,7 +270,8 @@ package struct Planner {
         let kind = staticKind(first, scope)
         let literal: PropertyValue? = if case .literal(let value) = first.kind { value } else { nil }
         func fail() -> CypherError {
-            CypherError.semantic("\(name)() cannot take this argument: \(first)", "InvalidArgumentType", at: first.range)
+            CypherError.semantic(
+                "\(name)() cannot take this argument: \(first)", "InvalidArgumentType", at: first.range)
         }
         switch name {
         case "labels":
@@ -291,11 +326,13 @@ package struct Planner {
     /// A `WHERE` must be able to produce a boolean.
     private func checkPredicate(_ predicate: Expression, _ scope: Scope) throws(CypherError) {
         if let kind = staticKind(predicate, scope), [.node, .relationship, .relationshipList, .path].contains(kind) {
-            throw CypherError.semantic("WHERE expects a boolean, but \(predicate) is a \(kind)", "InvalidArgumentType",
+            throw CypherError.semantic(
+                "WHERE expects a boolean, but \(predicate) is a \(kind)", "InvalidArgumentType",
                 at: predicate.range)
         }
         if !Self.mayBeBoolean(predicate) {
-            throw CypherError.semantic("WHERE expects a boolean, got \(predicate)", "InvalidArgumentType",
+            throw CypherError.semantic(
+                "WHERE expects a boolean, got \(predicate)", "InvalidArgumentType",
                 at: predicate.range)
         }
     }
@@ -332,11 +369,13 @@ package struct Planner {
             if let existing = scope[name] {
                 if existing == .unknown { return }
                 if existing != kind {
-                    throw CypherError.semantic("variable `\(name)` is already a \(existing), not a \(kind)",
+                    throw CypherError.semantic(
+                        "variable `\(name)` is already a \(existing), not a \(kind)",
                         "VariableTypeConflict", at: range)
                 }
                 if kind == .path {
-                    throw CypherError.semantic("path variable `\(name)` is already defined", "VariableAlreadyBound",
+                    throw CypherError.semantic(
+                        "path variable `\(name)` is already defined", "VariableAlreadyBound",
                         at: range)
                 }
             } else {
@@ -355,9 +394,10 @@ package struct Planner {
                 if let properties = node.properties, case .map(let entries) = properties.kind {
                     for (key, value) in entries {
                         let lhs = Expression(.property(Expression(.variable(name), node.range), key), node.range)
-                        pending.append(PendingPredicate(
-                            expression: Expression(.binary(.equal, lhs, value), node.range),
-                            variables: value.variables.union([name])))
+                        pending.append(
+                            PendingPredicate(
+                                expression: Expression(.binary(.equal, lhs, value), node.range),
+                                variables: value.variables.union([name])))
                     }
                 }
                 parts[partIndex].nodes[nodeIndex] = node
@@ -368,19 +408,22 @@ package struct Planner {
                 let name = relationship.variable!
                 let kind: Kind = relationship.length == nil ? .relationship : .relationshipList
                 if clauseRelationships[name] != nil {
-                    throw CypherError.semantic("relationship variable `\(name)` is used twice in one pattern",
+                    throw CypherError.semantic(
+                        "relationship variable `\(name)` is used twice in one pattern",
                         "RelationshipUniquenessViolation", at: relationship.range)
                 }
                 clauseRelationships[name] = relationship.range
                 if kind == .relationshipList, outerScope[name] != nil {
-                    throw CypherError.semantic("variable `\(name)` is already defined", "VariableAlreadyBound",
+                    throw CypherError.semantic(
+                        "variable `\(name)` is already defined", "VariableAlreadyBound",
                         at: relationship.range)
                 }
                 try declare(name, kind, relationship.range, scope: &scope)
                 if let length = relationship.length {
                     let maximum = length.max ?? limits.maxVariableLengthDepth
                     if maximum > limits.maxVariableLengthDepth {
-                        throw CypherError(.depthLimitExceeded,
+                        throw CypherError(
+                            .depthLimitExceeded,
                             "variable-length pattern asks for \(maximum) hops; the limit is \(limits.maxVariableLengthDepth)",
                             detail: "DepthLimit", line: relationship.range.line, column: relationship.range.column)
                     }
@@ -425,9 +468,10 @@ package struct Planner {
         // Parts connected to already-bound variables first, then the rest in order.
         var remaining = Array(parts.indices)
         while !remaining.isEmpty {
-            let pick = remaining.firstIndex { index in
-                parts[index].nodes.contains { bound.contains($0.variable!) }
-            } ?? 0
+            let pick =
+                remaining.firstIndex { index in
+                    parts[index].nodes.contains { bound.contains($0.variable!) }
+                } ?? 0
             let part = parts[remaining.remove(at: pick)]
             let startIndex = try chooseStart(part, bound: bound, outer: Set(outerScope.keys), pending: pending)
             let startNode = part.nodes[startIndex]
@@ -447,19 +491,25 @@ package struct Planner {
                 let name = relationship.variable!
                 let targetName = target.variable!
                 var direction: ExpandDirection =
-                    relationship.direction == .outgoing ? .outgoing : relationship.direction == .incoming ? .incoming : .both
+                    relationship.direction == .outgoing
+                    ? .outgoing : relationship.direction == .incoming ? .incoming : .both
                 if reverse && direction != .both { direction = direction == .outgoing ? .incoming : .outgoing }
                 let toBound = bound.contains(targetName)
                 if let length = relationship.length {
-                    plan = PlanNode(.varExpand(from: from, relationship: name, to: targetName, direction: direction,
-                        types: relationship.types, min: length.min ?? 1,
-                        max: length.max ?? limits.maxVariableLengthDepth, toBound: toBound,
-                        properties: relationship.properties, excluded: usedRelationships, reversed: reverse), [plan])
+                    plan = PlanNode(
+                        .varExpand(
+                            from: from, relationship: name, to: targetName, direction: direction,
+                            types: relationship.types, min: length.min ?? 1,
+                            max: length.max ?? limits.maxVariableLengthDepth, toBound: toBound,
+                            properties: relationship.properties, excluded: usedRelationships, reversed: reverse), [plan]
+                    )
                     usedRelationships.append(PlanNode.Excluded(name: name, isList: true))
                 } else {
-                    plan = PlanNode(.expand(from: from, relationship: name, to: targetName, direction: direction,
-                        types: relationship.types, toBound: toBound, relationshipBound: bound.contains(name),
-                        properties: relationship.properties, excluded: usedRelationships), [plan])
+                    plan = PlanNode(
+                        .expand(
+                            from: from, relationship: name, to: targetName, direction: direction,
+                            types: relationship.types, toBound: toBound, relationshipBound: bound.contains(name),
+                            properties: relationship.properties, excluded: usedRelationships), [plan])
                     usedRelationships.append(PlanNode.Excluded(name: name, isList: false))
                 }
                 bound.insert(name)
@@ -469,17 +519,21 @@ package struct Planner {
             }
             if startIndex < part.relationships.count {
                 for index in startIndex..<part.relationships.count {
-                    try expand(part.relationships[index], from: part.nodes[index].variable!, to: part.nodes[index + 1],
+                    try expand(
+                        part.relationships[index], from: part.nodes[index].variable!, to: part.nodes[index + 1],
                         reverse: false)
                 }
             }
             for index in stride(from: startIndex - 1, through: 0, by: -1) {
-                try expand(part.relationships[index], from: part.nodes[index + 1].variable!, to: part.nodes[index],
+                try expand(
+                    part.relationships[index], from: part.nodes[index + 1].variable!, to: part.nodes[index],
                     reverse: true)
             }
             if let path = part.pathVariable {
-                plan = PlanNode(.buildPath(variable: path, nodes: part.nodes.map { $0.variable! },
-                    relationships: part.relationships.map { ($0.variable!, $0.length != nil) }), [plan])
+                plan = PlanNode(
+                    .buildPath(
+                        variable: path, nodes: part.nodes.map { $0.variable! },
+                        relationships: part.relationships.map { ($0.variable!, $0.length != nil) }), [plan])
                 bound.insert(path)
                 applyFilters(&plan)
             }
@@ -593,9 +647,10 @@ package struct Planner {
         return bestIndex
     }
 
-    private func accessPath(for node: NodePattern, _ input: PlanNode, bound: Set<String>, outer: Set<String>,
-        pending: [PendingPredicate]) throws(CypherError) -> PlanNode
-    {
+    private func accessPath(
+        for node: NodePattern, _ input: PlanNode, bound: Set<String>, outer: Set<String>,
+        pending: [PendingPredicate]
+    ) throws(CypherError) -> PlanNode {
         let name = node.variable!
         let (access, estimate) = seek(for: node, bound: bound, pending: pending)
         let op: PlanNode.Operator
@@ -624,19 +679,23 @@ package struct Planner {
         }
     }
 
-    private mutating func planProjection(_ input: PlanNode, _ projection: Projection, _ scope: Scope, isReturn: Bool,
-        predicate: Expression? = nil) throws(CypherError) -> (PlanNode, Scope, [String])
-    {
+    private mutating func planProjection(
+        _ input: PlanNode, _ projection: Projection, _ scope: Scope, isReturn: Bool,
+        predicate: Expression? = nil
+    ) throws(CypherError) -> (PlanNode, Scope, [String]) {
         var items: [ProjectionItem] = []
         if projection.includesAll {
             let visible = scope.keys.filter { !$0.hasPrefix("  ") }.sorted()
             if visible.isEmpty {
-                throw CypherError.semantic("\(isReturn ? "RETURN" : "WITH") * has no variables in scope",
+                throw CypherError.semantic(
+                    "\(isReturn ? "RETURN" : "WITH") * has no variables in scope",
                     "NoVariablesInScope", at: projection.range)
             }
             for name in visible {
-                items.append(ProjectionItem(expression: Expression(.variable(name), projection.range), alias: name,
-                    name: name))
+                items.append(
+                    ProjectionItem(
+                        expression: Expression(.variable(name), projection.range), alias: name,
+                        name: name))
             }
         }
         for item in projection.items {
@@ -645,7 +704,8 @@ package struct Planner {
                 if case .variable(let name) = item.expression.kind {
                     item.name = name
                 } else if !isReturn {
-                    throw CypherError.semantic("expression in WITH must be aliased (use AS): \(item.name)",
+                    throw CypherError.semantic(
+                        "expression in WITH must be aliased (use AS): \(item.name)",
                         "NoExpressionAlias", at: item.expression.range)
                 }
             }
@@ -653,7 +713,8 @@ package struct Planner {
         }
         var seenNames: Set<String> = []
         for item in items where !seenNames.insert(item.name).inserted {
-            throw CypherError.semantic("column `\(item.name)` is defined more than once", "ColumnNameConflict",
+            throw CypherError.semantic(
+                "column `\(item.name)` is defined more than once", "ColumnNameConflict",
                 at: item.expression.range)
         }
         for item in items { try check(item.expression, scope, allowAggregates: true) }
@@ -704,7 +765,8 @@ package struct Planner {
         for sortItem in sortItems {
             if aggregating || projection.distinct {
                 if sortItem.expression.containsAggregate {
-                    throw CypherError.semantic("aggregate in ORDER BY must also be projected", "InvalidAggregation",
+                    throw CypherError.semantic(
+                        "aggregate in ORDER BY must also be projected", "InvalidAggregation",
                         at: sortItem.expression.range)
                 }
                 for variable in sortItem.expression.variables where newScope[variable] == nil {
@@ -726,7 +788,8 @@ package struct Planner {
 
         var plan = input
         let needsInput = sortItems.map(\.expression) + (predicate.map { [$0] } ?? [])
-        let keepInput = !aggregating && !projection.distinct
+        let keepInput =
+            !aggregating && !projection.distinct
             && needsInput.contains { !$0.variables.isSubset(of: Set(columns)) }
         if aggregating {
             plan = try planAggregation(plan, items, scope)
@@ -737,9 +800,10 @@ package struct Planner {
         if !sortItems.isEmpty {
             var top: Expression? = nil
             if let limit = projection.limit {
-                top = projection.skip.map { skip in
-                    Expression(.binary(.add, skip, limit), limit.range)
-                } ?? limit
+                top =
+                    projection.skip.map { skip in
+                        Expression(.binary(.add, skip, limit), limit.range)
+                    } ?? limit
             }
             plan = PlanNode(.sort(sortItems, limit: top), [plan])
         }
@@ -752,22 +816,26 @@ package struct Planner {
 
     private func checkRowCount(_ expression: Expression) throws(CypherError) {
         if !expression.variables.isEmpty {
-            throw CypherError.semantic("SKIP and LIMIT must be constant expressions", "NonConstantExpression",
+            throw CypherError.semantic(
+                "SKIP and LIMIT must be constant expressions", "NonConstantExpression",
                 at: expression.range)
         }
         if case .literal(let value) = expression.kind {
             switch value {
             case .int(let count) where count < 0:
-                throw CypherError.semantic("SKIP and LIMIT must not be negative: \(count)", "NegativeIntegerArgument",
+                throw CypherError.semantic(
+                    "SKIP and LIMIT must not be negative: \(count)", "NegativeIntegerArgument",
                     at: expression.range)
             case .int: break
             default:
-                throw CypherError.semantic("SKIP and LIMIT must be integers: \(expression)", "InvalidArgumentType",
+                throw CypherError.semantic(
+                    "SKIP and LIMIT must be integers: \(expression)", "InvalidArgumentType",
                     at: expression.range)
             }
         }
         if case .unary(.minus, let operand) = expression.kind, case .literal(.int) = operand.kind {
-            throw CypherError.semantic("SKIP and LIMIT must not be negative", "NegativeIntegerArgument",
+            throw CypherError.semantic(
+                "SKIP and LIMIT must not be negative", "NegativeIntegerArgument",
                 at: expression.range)
         }
         if expression.containsAggregate {
@@ -836,7 +904,8 @@ package struct Planner {
         _ yieldAll: Bool, _ predicate: Expression?, _ range: SourceRange, _ scope: inout Scope, standalone: Bool
     ) throws(CypherError) -> (PlanNode, [String]) {
         guard let procedure = procedures.procedure(named: name) else {
-            throw CypherError(.readOnlyQuery, "procedure \(name) is not a registered read-only procedure",
+            throw CypherError(
+                .readOnlyQuery, "procedure \(name) is not a registered read-only procedure",
                 detail: "UnknownProcedure", line: range.line, column: range.column, unexpected: name)
         }
         let arguments = arguments ?? []
@@ -851,11 +920,13 @@ package struct Planner {
             fields = []
             for (field, alias) in yields {
                 guard procedure.outputs.contains(field) else {
-                    throw CypherError.semantic("procedure \(name) has no output `\(field)`", "UndefinedVariable",
+                    throw CypherError.semantic(
+                        "procedure \(name) has no output `\(field)`", "UndefinedVariable",
                         at: range)
                 }
                 if scope[alias] != nil {
-                    throw CypherError.semantic("variable `\(alias)` is already defined", "VariableAlreadyBound",
+                    throw CypherError.semantic(
+                        "variable `\(alias)` is already defined", "VariableAlreadyBound",
                         at: range)
                 }
                 fields.append((field, alias))

@@ -23,9 +23,10 @@ func makeTestGraph() -> InMemoryGraph {
     return graph
 }
 
-func run(_ query: String, _ parameters: [String: PropertyValue] = [:], graph: InMemoryGraph = makeTestGraph(),
-    limits: CypherLimits = CypherLimits()) throws(CypherError) -> CypherResult
-{
+func run(
+    _ query: String, _ parameters: [String: PropertyValue] = [:], graph: InMemoryGraph = makeTestGraph(),
+    limits: CypherLimits = CypherLimits()
+) throws(CypherError) -> CypherResult {
     try CypherEngine(graph: graph, limits: limits).execute(query, parameters: parameters)
 }
 

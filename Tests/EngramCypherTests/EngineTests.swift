@@ -8,8 +8,9 @@ struct EngineTests {
     func regex() throws {
         let result = try run("MATCH (p:Person) WHERE p.name =~ '[AB].*' RETURN p.name AS name ORDER BY name")
         #expect(strings(result) == [["'Ada'"], ["'Bob'"]])
-        #expect(strings(try run("RETURN 'abc' =~ 'b' AS partial, 'abc' =~ 'a.c' AS whole, null =~ 'a' AS n"))
-            == [["false", "true", "null"]])
+        #expect(
+            strings(try run("RETURN 'abc' =~ 'b' AS partial, 'abc' =~ 'a.c' AS whole, null =~ 'a' AS n"))
+                == [["false", "true", "null"]])
         #expect(throws: CypherError.self) { try run("RETURN 'a' =~ '(' AS broken") }
     }
 
@@ -35,7 +36,8 @@ struct EngineTests {
 
     @Test("Parameters inside pattern property maps")
     func parametersInPatterns() throws {
-        let result = try run("MATCH (a:Person {name: $who})-[:KNOWS {since: $year}]->(b) RETURN b.name AS name",
+        let result = try run(
+            "MATCH (a:Person {name: $who})-[:KNOWS {since: $year}]->(b) RETURN b.name AS name",
             ["who": "Ada", "year": 2020])
         #expect(strings(result) == [["'Bob'"]])
         #expect(try run("MATCH (a:Person {name: $who}) RETURN a", ["who": "Nobody"]).rows.isEmpty)
@@ -71,11 +73,13 @@ struct EngineTests {
 
     @Test("Aggregation, ordering, paging and UNION")
     func clauses() throws {
-        let counts = try run("""
+        let counts = try run(
+            """
             MATCH (p:Person)-[:KNOWS]->(f) RETURN p.name AS name, count(f) AS friends ORDER BY name
             """)
         #expect(strings(counts) == [["'Ada'", "1"], ["'Bob'", "1"]])
-        let paths = try run("MATCH p = (:Person {name: 'Ada'})-[:KNOWS*]->(x) RETURN length(p) AS hops, x.name AS name ORDER BY hops")
+        let paths = try run(
+            "MATCH p = (:Person {name: 'Ada'})-[:KNOWS*]->(x) RETURN length(p) AS hops, x.name AS name ORDER BY hops")
         #expect(strings(paths) == [["1", "'Bob'"], ["2", "'Cy'"]])
         #expect(try run("RETURN 1 AS x UNION RETURN 1 AS x UNION RETURN 2 AS x").rows.count == 2)
         #expect(try run("RETURN 1 AS x UNION ALL RETURN 1 AS x").rows.count == 2)
@@ -88,8 +92,10 @@ struct EngineTests {
     @Test("A fake db.index.vector.queryNodes procedure is called through the registry")
     func vectorProcedure() throws {
         let graph = makeTestGraph()
-        let procedure = CypherProcedure(name: "db.index.vector.queryNodes", parameters: ["indexName", "k", "vector"],
-            outputs: ["node", "score"], nodeOutputs: ["node"]) { arguments, graph in
+        let procedure = CypherProcedure(
+            name: "db.index.vector.queryNodes", parameters: ["indexName", "k", "vector"],
+            outputs: ["node", "score"], nodeOutputs: ["node"]
+        ) { arguments, graph in
             guard case .string("people") = arguments[0], case .int(let k) = arguments[1],
                 let vector = arguments[2].floatVector
             else { throw CypherError(.argumentError, "bad arguments") }
@@ -104,14 +110,16 @@ struct EngineTests {
             return rows
         }
         let engine = CypherEngine(graph: graph, procedures: ProcedureRegistry([procedure]))
-        let result = try engine.execute("""
+        let result = try engine.execute(
+            """
             CALL db.index.vector.queryNodes('people', 2, $vector) YIELD node, score
             RETURN node.name AS name, score ORDER BY score DESC
             """, parameters: ["vector": .vector([0.1, 0.2, 0.3])])
         #expect(strings(result) == [["'Ada'", "1.0"], ["'Bob'", "0.75"]])
         let standalone = try engine.execute("CALL db.index.vector.queryNodes('people', 1, [1.0, 0.0, 0.0])")
         #expect(standalone.columns == ["node", "score"])
-        let filtered = try engine.execute("""
+        let filtered = try engine.execute(
+            """
             CALL db.index.vector.queryNodes('people', 3, [1, 2, 3]) YIELD node AS n, score WHERE score < 1
             MATCH (n)-[:KNOWS]->(f) RETURN f.name AS friend
             """)
@@ -164,7 +172,8 @@ struct EngineTests {
         let flag = CypherCancellation()
         flag.cancel()
         do {
-            _ = try CypherEngine(graph: makeTestGraph()).execute("MATCH (a), (b) RETURN count(*) AS n",
+            _ = try CypherEngine(graph: makeTestGraph()).execute(
+                "MATCH (a), (b) RETURN count(*) AS n",
                 cancellation: flag)
             Issue.record("no error")
         } catch {
@@ -189,20 +198,54 @@ struct EngineTests {
 
     @Test("Results render as SPEC §6 JSON and as a table")
     func rendering() throws {
-        let result = try run("""
+        let result = try run(
+            """
             MATCH (a:Person {name: 'Ada'})-[r:KNOWS]->(b) RETURN a, r, [1, 2.5, null] AS list, {k: 'v'} AS map
             """)
-        #expect(result.jsonString() == """
-            {"columns":["a","r","list","map"],"rows":[[{"id":"ada","labels":["Person"],"properties":{"age":36,"name":"Ada"}},{"id":"k1","type":"KNOWS","start":"ada","end":"bob","properties":{"since":2020}},[1,2.5,null],{"k":"v"}]]}
-            """)
+        #expect(
+            result.jsonString() == """
+                {"columns":["a","r","list","map"],"rows":[[{"id":"ada","labels":["Person"],"properties":{"age":36,"name":"Ada"}},{"id":"k1","type":"KNOWS","start":"ada","end":"bob","properties":{"since":2020}},[1,2.5,null],{"k":"v"}]]}
+                """)
         let table = try run("RETURN 'x' AS name, 1 AS n").tableString()
-        #expect(table == """
-            +------+---+
-            | name | n |
-            +------+---+
-            | 'x'  | 1 |
-            +------+---+
-            1 row
+        #expect(
+            table == """
+                +------+---+
+                | name | n |
+                +------+---+
+                | 'x'  | 1 |
+                +------+---+
+                1 row
+                """)
+    }
+
+    @Test("Beyond the TCK subset: CASE, list comprehensions, quantifiers and map projections")
+    func extensions() throws {
+        let cases = try run(
+            """
+            MATCH (p:Person) RETURN p.name AS name,
+              CASE WHEN p.age > 30 THEN 'senior' WHEN p.age IS NULL THEN 'unknown' ELSE 'junior' END AS band,
+              CASE p.name WHEN 'Ada' THEN 1 ELSE 0 END AS isAda
+            ORDER BY name
             """)
+        #expect(
+            strings(cases) == [["'Ada'", "'senior'", "1"], ["'Bob'", "'junior'", "0"], ["'Cy'", "'unknown'", "0"]])
+        let comprehension = try run(
+            "RETURN [x IN range(1, 6) WHERE x % 2 = 0 | x * 10] AS evens, [x IN [1, 2]] AS same")
+        #expect(strings(comprehension) == [["[20, 40, 60]", "[1, 2]"]])
+        let quantifiers = try run(
+            """
+            WITH [1, 2, 3] AS xs
+            RETURN all(x IN xs WHERE x > 0) AS a, any(x IN xs WHERE x > 2) AS b, none(x IN xs WHERE x > 5) AS c,
+                   single(x IN xs WHERE x = 2) AS d, all(x IN [1, null] WHERE x > 0) AS e
+            """)
+        #expect(strings(quantifiers) == [["true", "true", "true", "true", "null"]])
+        let projection = try run(
+            """
+            MATCH (p:Person {name: 'Ada'})-[r:KNOWS]->(f) RETURN p {.name, friend: f.name, .missing} AS m, r {.*} AS rel
+            """)
+        #expect(strings(projection) == [["{friend: 'Bob', missing: null, name: 'Ada'}", "{since: 2020}"]])
+        let filtered = try run("MATCH (p:Person) WHERE any(k IN keys(p) WHERE k = 'age') RETURN count(*) AS n")
+        #expect(strings(filtered) == [["2"]])
+        #expect(throws: CypherError.self) { try run("RETURN [x IN [1] | y] AS broken") }
     }
 }

@@ -7,25 +7,28 @@ import Testing
 struct ParserTests {
     @Test("The AST prints in a canonical form")
     func printableAST() throws {
-        let statement = try Parser.parse("""
+        let statement = try Parser.parse(
+            """
             match (a:Person {name: $n})-[r:KNOWS|LIKES*1..3]->(b) where a.age > 3 + 4 * 2
             with a, count(b) AS c order by c desc limit 5
             return a.name AS name, c
             """)
-        #expect(statement.description == """
-            MATCH (a:Person {name: $n})-[r:KNOWS|LIKES*1..3]->(b) WHERE (a.age > (3 + (4 * 2)))
-            WITH a, count(b) AS c ORDER BY c DESC LIMIT 5
-            RETURN a.name AS name, c
-            """)
+        #expect(
+            statement.description == """
+                MATCH (a:Person {name: $n})-[r:KNOWS|LIKES*1..3]->(b) WHERE (a.age > (3 + (4 * 2)))
+                WITH a, count(b) AS c ORDER BY c DESC LIMIT 5
+                RETURN a.name AS name, c
+                """)
     }
 
     @Test("Tokens carry line and column")
     func tokens() throws {
         let tokens = try Lexer.tokenize("MATCH (n)\n  RETURN n.`odd name`, 0x1F, 1.5e3, 'it\\'s'")
-        #expect(tokens.map(\.description) == [
-            "MATCH", "(", "n", ")", "RETURN", "n", ".", "`odd name`", ",", "0x1F", ",", "1.5e3", ",", "'it's'",
-            "end of input",
-        ])
+        #expect(
+            tokens.map(\.description) == [
+                "MATCH", "(", "n", ")", "RETURN", "n", ".", "`odd name`", ",", "0x1F", ",", "1.5e3", ",", "'it's'",
+                "end of input",
+            ])
         #expect(tokens[4].range.line == 2 && tokens[4].range.column == 3)
     }
 
@@ -106,7 +109,8 @@ struct ParserTests {
             "MATCH (n) WHERE id(n) = 3 OR elementId(n) IN ['a', \"b\"] RETURN n {.name} // comment\n/* block */",
         ]
         let fragments = [
-            "(", ")", "[", "]", "{", "}", "-", "->", "<-", "--", ":", ",", ".", "..", "*", "$p", "'s'", "\"", "`q`", "1",
+            "(", ")", "[", "]", "{", "}", "-", "->", "<-", "--", ":", ",", ".", "..", "*", "$p", "'s'", "\"", "`q`",
+            "1",
             "-9223372036854775808", "1.5", "MATCH", "RETURN", "WITH", "WHERE", "AND", "NOT", "IN", "IS NULL", "CREATE",
             "UNION", "ORDER BY", "LIMIT", "count(*)", "=~", "<>", "|", "\\", "\n", " ", "/*", "//", "é", "🧐", "\u{0}",
         ]
@@ -148,6 +152,8 @@ struct ParserTests {
         #expect(parsed > 100)
         // Deep nesting is an error, not a stack overflow.
         #expect(throws: CypherError.self) { try Parser.parse("RETURN " + String(repeating: "(", count: 100_000)) }
-        #expect(throws: CypherError.self) { try Parser.parse("RETURN " + String(repeating: "- ", count: 100_000) + "1") }
+        #expect(throws: CypherError.self) {
+            try Parser.parse("RETURN " + String(repeating: "- ", count: 100_000) + "1")
+        }
     }
 }

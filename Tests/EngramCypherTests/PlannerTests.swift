@@ -20,13 +20,14 @@ struct PlannerTests {
     func explain() throws {
         let result = try run("EXPLAIN MATCH (a:Person)-[:KNOWS]->(b) WHERE b.age > 20 RETURN b.name AS name")
         #expect(result.rows.isEmpty)
-        #expect(result.plan == """
-            +Select name
-            +Projection b.name AS name
-            +Filter (b.age > 20)
-            +Expand (a)-[anon_r1:KNOWS]->(b)
-            +NodeByLabelScan (a:Person) {est. 3}
-            """)
+        #expect(
+            result.plan == """
+                +Select name
+                +Projection b.name AS name
+                +Filter (b.age > 20)
+                +Expand (a)-[anon_r1:KNOWS]->(b)
+                +NodeByLabelScan (a:Person) {est. 3}
+                """)
     }
 
     @Test("The most selective label is scanned first, then expanded against the arrow")
@@ -54,9 +55,11 @@ struct PlannerTests {
 
     @Test("Filters are pushed down to where their variables are bound")
     func pushDown() throws {
-        let plan = try run("""
+        let plan = try run(
+            """
             EXPLAIN MATCH (a:Person)-[:KNOWS]->(b)-[:KNOWS]->(c) WHERE a.age > 30 AND c.name = 'Cy' RETURN c
-            """).plan!
+            """
+        ).plan!
         let lines = plan.split(separator: "\n").map(String.init)
         let filterA = lines.firstIndex { $0.contains("Filter (a.age > 30)") }!
         let firstExpand = lines.lastIndex { $0.contains("Expand") }!
@@ -75,5 +78,16 @@ struct PlannerTests {
         let top = try engine.execute("PROFILE MATCH (c:Common) RETURN c.index AS i ORDER BY i DESC LIMIT 2")
         #expect(top.rows.map { $0[0] } == [.integer(199), .integer(198)])
         #expect(top.plan!.contains("+Top i DESC LIMIT 2"))
+    }
+
+    @Test("A cursor streams rows on demand, so a huge product can be sampled cheaply")
+    func streaming() throws {
+        let engine = CypherEngine(graph: skewedGraph(), limits: CypherLimits(timeout: .seconds(5)))
+        let cursor = try engine.cursor("MATCH (a:Common), (b:Common), (c:Common) RETURN a.index AS a, b.index AS b")
+        #expect(cursor.columns == ["a", "b"])
+        #expect(try cursor.next() == [.integer(0), .integer(0)])
+        #expect(try cursor.next() == [.integer(0), .integer(0)])
+        let limited = try engine.execute("MATCH (a:Common), (b:Common), (c:Common) RETURN a LIMIT 5")
+        #expect(limited.rows.count == 5)
     }
 }

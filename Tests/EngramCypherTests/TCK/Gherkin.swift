@@ -71,7 +71,8 @@ struct GherkinFeature {
                 examplesHeader = nil
                 let outline = line.hasPrefix("Scenario Outline:")
                 let title = line.drop { $0 != ":" }.dropFirst().description.trimmingWhitespace()
-                current = GherkinScenario(name: title, line: lineNumber, isOutline: outline, tags: pendingTags,
+                current = GherkinScenario(
+                    name: title, line: lineNumber, isOutline: outline, tags: pendingTags,
                     steps: [], examples: [])
                 pendingTags = []
                 continue
@@ -85,8 +86,11 @@ struct GherkinFeature {
                 let cells = Self.cells(line)
                 if inExamples {
                     if let header = examplesHeader {
-                        current?.examples.append(GherkinExample(line: lineNumber,
-                            values: Dictionary(zip(header, cells).map { ($0, $1) }, uniquingKeysWith: { a, _ in a })))
+                        current?.examples.append(
+                            GherkinExample(
+                                line: lineNumber,
+                                values: Dictionary(zip(header, cells).map { ($0, $1) }, uniquingKeysWith: { a, _ in a })
+                            ))
                     } else {
                         examplesHeader = cells
                     }
@@ -125,7 +129,8 @@ struct GherkinFeature {
             }
             let keyword = String(line.prefix { $0 != " " })
             if ["Given", "When", "Then", "And", "But"].contains(keyword) {
-                let step = GherkinStep(keyword: keyword,
+                let step = GherkinStep(
+                    keyword: keyword,
                     text: String(line.dropFirst(keyword.count)).trimmingWhitespace(), docString: nil, table: nil,
                     line: lineNumber)
                 if inBackground { background.append(step) } else { current?.steps.append(step) }

@@ -40,13 +40,16 @@ struct TCKRunnerTests {
         for file in subset.files.keys.sorted() {
             let entries = subset.files[file]!.filter { $0.status == "IN" || $0.status == "PARTIAL" }
             guard !entries.isEmpty else { continue }
-            let text = try String(contentsOf: tck.appendingPathComponent("features").appendingPathComponent(file),
+            let text = try String(
+                contentsOf: tck.appendingPathComponent("features").appendingPathComponent(file),
                 encoding: .utf8)
             let feature = GherkinFeature(parsing: text)
             for entry in entries {
                 guard let scenario = feature.scenarios.first(where: { $0.line == entry.line }) else {
-                    outcomes.append(Outcome(feature: file, scenario: entry.name, line: entry.line,
-                        failure: "scenario not found at line \(entry.line)"))
+                    outcomes.append(
+                        Outcome(
+                            feature: file, scenario: entry.name, line: entry.line,
+                            failure: "scenario not found at line \(entry.line)"))
                     continue
                 }
                 let excluded = Set(entry.excluded_example_rows ?? [])
@@ -126,7 +129,8 @@ struct TCKRunnerTests {
             do {
                 if text.hasPrefix("the ") && text.hasSuffix(" graph") {
                     let name = String(text.dropFirst(4).dropLast(6))
-                    let script = try String(contentsOf: tck.appendingPathComponent("graphs/\(name)/\(name).cypher"),
+                    let script = try String(
+                        contentsOf: tck.appendingPathComponent("graphs/\(name)/\(name).cypher"),
                         encoding: .utf8)
                     try loader.runScript(script)
                 } else if text.hasPrefix("having executed") {

@@ -24,9 +24,11 @@ indirect enum TCKValue: CustomStringConvertible {
         case .float(let d): return String(d)
         case .string(let s): return "'\(s)'"
         case .list(let items): return "[" + items.map(\.description).joined(separator: ", ") + "]"
-        case .map(let entries): return "{" + entries.keys.sorted().map { "\($0): \(entries[$0]!)" }.joined(separator: ", ") + "}"
+        case .map(let entries):
+            return "{" + entries.keys.sorted().map { "\($0): \(entries[$0]!)" }.joined(separator: ", ") + "}"
         case .node(let labels, let properties):
-            return "(" + labels.sorted().map { ":" + $0 }.joined() + (properties.isEmpty ? "" : " \(TCKValue.map(properties))") + ")"
+            return "(" + labels.sorted().map { ":" + $0 }.joined()
+                + (properties.isEmpty ? "" : " \(TCKValue.map(properties))") + ")"
         case .relationship(let type, let properties):
             return "[:" + type + (properties.isEmpty ? "" : " \(TCKValue.map(properties))") + "]"
         case .path(let nodes, let relationships, let forward):
@@ -89,7 +91,8 @@ indirect enum TCKValue: CustomStringConvertible {
         guard a.count == b.count else { return false }
         if ordered {
             return zip(a, b).allSatisfy { rowA, rowB in
-                rowA.count == rowB.count && zip(rowA, rowB).allSatisfy { $0.matches($1, unorderedLists: unorderedLists) }
+                rowA.count == rowB.count
+                    && zip(rowA, rowB).allSatisfy { $0.matches($1, unorderedLists: unorderedLists) }
             }
         }
         let wrappedA = a.map { TCKValue.list($0) }
@@ -120,9 +123,11 @@ indirect enum TCKValue: CustomStringConvertible {
         case .path(let path):
             var forward: [Bool] = []
             for (index, relationship) in path.relationships.enumerated() {
-                forward.append(relationship.start == path.nodes[index].id && relationship.end == path.nodes[index + 1].id)
+                forward.append(
+                    relationship.start == path.nodes[index].id && relationship.end == path.nodes[index + 1].id)
             }
-            self = .path(nodes: path.nodes.map(TCKValue.init), relationships: path.relationships.map(TCKValue.init),
+            self = .path(
+                nodes: path.nodes.map(TCKValue.init), relationships: path.relationships.map(TCKValue.init),
                 forward: forward)
         }
     }
@@ -132,7 +137,8 @@ indirect enum TCKValue: CustomStringConvertible {
     }
 
     init(_ relationship: CypherRelationship) {
-        self = .relationship(type: relationship.type,
+        self = .relationship(
+            type: relationship.type,
             properties: relationship.properties.mapValues { TCKValue(CypherValue($0)) })
     }
 
