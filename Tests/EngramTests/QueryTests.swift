@@ -70,4 +70,17 @@ struct QueryTests {
             #expect(error.code == .syntaxError)
         }
     }
+
+    @Test func fixturesBuildGraphsWithCreate() throws {
+        let fixture = try TestEngramStore()
+        try fixture.store._runFixture("CREATE (a:A {name: 'a'})-[:R {w: 1}]->(b:B {name: 'b'}), (a)-[:R]->(:C)")
+        let result = try fixture.store.query("MATCH (a:A)-[r:R]->(x) RETURN labels(x)[0] AS label ORDER BY label")
+        #expect(result.rows == [[.string("B")], [.string("C")]])
+        #expect(try fixture.store._checkGraphInvariants() == [])
+        do {
+            try fixture.store._runFixture("CREATE (n RETURN n")
+            Issue.record("a malformed fixture was accepted")
+        } catch is CypherError {}
+        #expect(try fixture.store.graph().statistics().nodes == 3)
+    }
 }
