@@ -166,7 +166,7 @@ extension Transaction {
 
     /// Byte-wise lexicographic order, LMDB's default key order.
     @inline(__always)
-    static func less(_ a: UnsafeRawBufferPointer, _ b: [UInt8]) -> Bool {
+    package static func less(_ a: UnsafeRawBufferPointer, _ b: [UInt8]) -> Bool {
         b.withUnsafeBytes { b in
             let common = min(a.count, b.count)
             if common > 0 {

@@ -16,14 +16,18 @@ extension Graph {
             let node = try session.requireNodeID(id)
             guard let typeIDs = try typeIDs(types, session) else { return [] }
             var result: [Neighbor] = []
-            try session.forEachRelationship(of: node, direction: direction, types: typeIDs) { relationship, _, start, end in
+            let selfID = id
+            try session.forEachRelationship(of: node, direction: direction, types: typeIDs) { relationship, type, start, end in
                 guard result.count < limit else { return false }
                 let stored = try session.storedRelationship(relationship)!
-                let other = start == node ? end : start
+                let neighbor = try session.publicNode(session.storedNode(start == node ? end : start)!)
                 result.append(
                     Neighbor(
-                        relationship: try session.publicRelationship(stored),
-                        node: try session.publicNode(session.storedNode(other)!)))
+                        relationship: GraphRelationship(
+                            id: stored.publicID, type: try session.name(.relationshipType, type),
+                            startID: start == node ? selfID : neighbor.id, endID: start == node ? neighbor.id : selfID,
+                            properties: try session.properties(stored.properties)),
+                        node: neighbor))
                 return result.count < limit
             }
             return result
@@ -240,5 +244,32 @@ extension GraphSession {
         if let lower, element < lower.0 || (!lower.inclusive && element == lower.0) { return false }
         if let upper, upper.0 < element || (!upper.inclusive && element == upper.0) { return false }
         return true
+    }
+}
+
+extension Graph {
+    /// The number of distinct nodes at the end of walks of exactly `hops` relationships from a node
+    /// (as Cypher's `MATCH (a)-[*hops]->(c) RETURN count(DISTINCT c)`, where a walk may revisit
+    /// nodes), without reading any record: adjacency keys only.
+    /// - Throws: `notFound` for an unknown node, `invalidArgument` for a negative count.
+    public func countNodes(atHops hops: Int, from id: String, direction: GraphDirection = .outgoing, types: [String] = [])
+        throws -> Int
+    {
+        guard hops >= 0 else { throw EngramError(.invalidArgument, "hops must be 0 or more, not \(hops)") }
+        return try read { session in
+            var frontier: Set<UInt64> = [try session.requireNodeID(id)]
+            guard let typeIDs = try typeIDs(types, session) else { return hops == 0 ? 1 : 0 }
+            for _ in 0..<hops {
+                var next: Set<UInt64> = []
+                for node in frontier {
+                    try session.forEachRelationship(of: node, direction: direction, types: typeIDs) { _, _, start, end in
+                        next.insert(start == node ? end : start)
+                        return true
+                    }
+                }
+                frontier = next
+            }
+            return frontier.count
+        }
     }
 }

@@ -90,8 +90,16 @@ final class GraphSession {
         return id
     }
 
+    /// Names already resolved by this session, so that hot loops do not take the catalog's lock.
+    private var localNames: [UInt64: String] = [:]
+
     func name(_ kind: SymbolKind, _ id: UInt32) throws -> String {
-        if let name = catalog.cachedName(kind, id) ?? learned.names[kind]?[id] { return name }
+        let localKey = UInt64(kind.rawValue) << 32 | UInt64(id)
+        if let name = localNames[localKey] { return name }
+        if let name = catalog.cachedName(kind, id) ?? learned.names[kind]?[id] {
+            localNames[localKey] = name
+            return name
+        }
         var key = KeyWriter()
         key.append(kind.rawValue)
         key.append(id)
@@ -117,7 +125,7 @@ final class GraphSession {
         }
     }
 
-    private func adjustCount(_ kind: CountKind, _ symbol: UInt32, by delta: Int) throws {
+    func adjustCount(_ kind: CountKind, _ symbol: UInt32, by delta: Int) throws {
         let tenant = try writableTenant()
         let key = GraphKey.count(tenant, kind, symbol)
         let current = try txn.withValue(forKey: key, in: keyspaces.counts) { $0.map { Int(GraphKey.uint64($0, at: 0)) } ?? 0 }
@@ -506,7 +514,7 @@ final class GraphSession {
         return writer.bytes.count <= 511 ? writer.bytes : nil  // values too long for a key are not indexed
     }
 
-    private func updateIndexes(node: UInt64, old: StoredNode?, new: StoredNode?) throws {
+    func updateIndexes(node: UInt64, old: StoredNode?, new: StoredNode?) throws {
         var labels = Set(old?.labels ?? [])
         labels.formUnion(new?.labels ?? [])
         for label in labels {
