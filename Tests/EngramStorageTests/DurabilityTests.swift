@@ -9,13 +9,6 @@ import Testing
 import Glibc
 #endif
 
-/// The built `engram` executable, next to the test bundle (or `ENGRAM_BINARY`).
-func engramBinary() -> String {
-    if let path = ProcessInfo.processInfo.environment["ENGRAM_BINARY"] { return path }
-    let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    return URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("engram").path
-}
-
 @Suite("Durability and concurrency", .serialized)
 struct DurabilityTests {
     /// Decodes the big-endian integer the write loop stores.
