@@ -66,7 +66,8 @@ struct EmbedCommand: ParsableCommand {
         let output: Output
         switch model {
         case .minilm:
-            let embedder = try MiniLMEmbedder(modelDirectory: modelDir.map { URL(fileURLWithPath: $0, isDirectory: true) })
+            let embedder = try MiniLMEmbedder(
+                modelDirectory: modelDir.map { URL(fileURLWithPath: $0, isDirectory: true) })
             let vectors = embedder.vectors(for: texts)
             let items = zip(texts, vectors).map { text, vector in
                 let ids = tokens ? embedder.tokenIDs(for: text) : nil

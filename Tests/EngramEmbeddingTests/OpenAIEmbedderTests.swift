@@ -12,7 +12,9 @@ struct OpenAIEmbedderTests {
         return "{\"object\":\"list\",\"model\":\"m\",\"data\":[\(items.joined(separator: ","))]}"
     }
 
-    func configuration(_ server: TestHTTPServer, retries: Int = 2, timeout: TimeInterval = 5) -> OpenAIEmbedder.Configuration {
+    func configuration(_ server: TestHTTPServer, retries: Int = 2, timeout: TimeInterval = 5)
+        -> OpenAIEmbedder.Configuration
+    {
         OpenAIEmbedder.Configuration(
             baseURL: server.baseURL, model: "test-model", apiKey: "sk-test", dimension: 3, timeout: timeout,
             maximumRetries: retries, initialBackoff: 0.05, maximumBackoff: 2, batchSize: 2)
@@ -161,7 +163,8 @@ struct OpenAIEmbedderTests {
         #expect(defaults.baseURL.absoluteString == "https://api.openai.com/v1")
         #expect(defaults.apiKey == nil)
         #expect(throws: EmbeddingError.self) {
-            try OpenAIEmbedder.Configuration.fromEnvironment(model: "m", dimension: 1, environment: ["OPENAI_BASE_URL": "ftp://x"])
+            try OpenAIEmbedder.Configuration.fromEnvironment(
+                model: "m", dimension: 1, environment: ["OPENAI_BASE_URL": "ftp://x"])
         }
     }
 

@@ -93,7 +93,8 @@ public struct OpenAIEmbedder: Embedder {
 
     /// `openai-compatible:<model>`, with `@<dimension>` when the dimension is requested from the server.
     public var modelID: String {
-        "openai-compatible:\(configuration.model)" + (configuration.sendsDimensions ? "@\(configuration.dimension)" : "")
+        "openai-compatible:\(configuration.model)"
+            + (configuration.sendsDimensions ? "@\(configuration.dimension)" : "")
     }
 
     /// The configured dimension.
@@ -164,12 +165,14 @@ public struct OpenAIEmbedder: Embedder {
                     retryAfter = Self.retryAfter(http.value(forHTTPHeaderField: "Retry-After"))
                 case 500..<600:
                     failure = EmbeddingError(
-                        .server, "server error (HTTP \(http.statusCode)) after \(attempt + 1) attempts: \(Self.summary(data))",
+                        .server,
+                        "server error (HTTP \(http.statusCode)) after \(attempt + 1) attempts: \(Self.summary(data))",
                         httpStatus: http.statusCode)
                     retryAfter = Self.retryAfter(http.value(forHTTPHeaderField: "Retry-After"))
                 default:
                     throw EmbeddingError(
-                        .invalidRequest, "the server rejected the request (HTTP \(http.statusCode)): \(Self.summary(data))",
+                        .invalidRequest,
+                        "the server rejected the request (HTTP \(http.statusCode)): \(Self.summary(data))",
                         httpStatus: http.statusCode)
                 }
             } catch let error as EmbeddingError {
@@ -177,17 +180,22 @@ public struct OpenAIEmbedder: Embedder {
             } catch let error as URLError {
                 if error.code == .timedOut {
                     failure = EmbeddingError(
-                        .timeout, "no answer from \(request.url?.absoluteString ?? "") within \(configuration.timeout) s after \(attempt + 1) attempts")
+                        .timeout,
+                        "no answer from \(request.url?.absoluteString ?? "") within \(configuration.timeout) s after \(attempt + 1) attempts"
+                    )
                 } else if error.code == .cancelled {
                     throw CancellationError()
                 } else {
                     failure = EmbeddingError(
-                        .network, "cannot reach \(request.url?.absoluteString ?? ""): \(error.localizedDescription) (after \(attempt + 1) attempts)")
+                        .network,
+                        "cannot reach \(request.url?.absoluteString ?? ""): \(error.localizedDescription) (after \(attempt + 1) attempts)"
+                    )
                 }
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
-                failure = EmbeddingError(.network, "the request failed: \(error.localizedDescription) (after \(attempt + 1) attempts)")
+                failure = EmbeddingError(
+                    .network, "the request failed: \(error.localizedDescription) (after \(attempt + 1) attempts)")
             }
             guard attempt < configuration.maximumRetries else { throw failure }
             try await Task.sleep(nanoseconds: UInt64(delay(attempt: attempt, retryAfter: retryAfter) * 1e9))

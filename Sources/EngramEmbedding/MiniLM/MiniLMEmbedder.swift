@@ -55,9 +55,11 @@ public final class MiniLMEmbedder: Embedder {
     ///   `.blasUnavailable` when OpenBLAS cannot be loaded,
     ///   `.invalidConfiguration` for a sequence length out of range.
     /// - Complexity: O(vocabulary) to read `vocab.txt`; the weights are mapped, not read.
-    public init(modelDirectory: URL? = nil, maximumSequenceLength: Int = WordPieceTokenizer.defaultMaximumLength) throws {
+    public init(modelDirectory: URL? = nil, maximumSequenceLength: Int = WordPieceTokenizer.defaultMaximumLength) throws
+    {
         guard (2...MiniLMModel.maximumPositions).contains(maximumSequenceLength) else {
-            throw EmbeddingError(.invalidConfiguration, "maximumSequenceLength must be in 2...512, not \(maximumSequenceLength)")
+            throw EmbeddingError(
+                .invalidConfiguration, "maximumSequenceLength must be in 2...512, not \(maximumSequenceLength)")
         }
         let directory = modelDirectory ?? ModelFiles.directory()
         guard ModelFiles.isPresent(in: directory) else {
