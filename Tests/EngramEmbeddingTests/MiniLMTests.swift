@@ -3,20 +3,25 @@ import EngramTestSupport
 import Foundation
 import Testing
 
-/// The installed MiniLM model, loaded once for every test; nil when it is not installed.
-let installedMiniLM: MiniLMEmbedder? = try? MiniLMEmbedder()
+/// The installed MiniLM model, loaded once for every test, or why it could not be loaded.
+let installedMiniLM = Result<MiniLMEmbedder, any Error> { try MiniLMEmbedder() }
 
 /// `ENGRAM_SKIP_MODEL_TESTS=1` skips the tests that need the model; otherwise a missing model fails them.
 let skipModelTests = ProcessInfo.processInfo.environment["ENGRAM_SKIP_MODEL_TESTS"] == "1"
 
-/// The MiniLM embedder, or a recorded failure that says how to install it.
+/// The MiniLM embedder, or a recorded failure that says why and how to install the model.
 func requireMiniLM() throws -> MiniLMEmbedder {
-    try #require(
-        installedMiniLM,
-        """
-        the MiniLM model is not installed in \(ModelFiles.directory().path): run scripts/install-model.sh \
-        (or `engram model install`), or set ENGRAM_SKIP_MODEL_TESTS=1 to skip the model tests
-        """)
+    switch installedMiniLM {
+    case .success(let embedder):
+        return embedder
+    case .failure(let error):
+        Issue.record(
+            """
+            cannot load the MiniLM model from \(ModelFiles.directory().path): \(error). Run \
+            scripts/install-model.sh (or `engram model install`), or set ENGRAM_SKIP_MODEL_TESTS=1 to skip the model tests
+            """)
+        throw error
+    }
 }
 
 /// One line of shared/embeddings/minilm-golden.jsonl.

@@ -20,10 +20,11 @@ import Foundation
 ///
 /// Matrices are row-major `Float`; pointers are borrowed for the duration of a call only.
 package enum BLAS {
-    private typealias SGEMM = @convention(c) (
-        Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
-        UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32
-    ) -> Void
+    private typealias SGEMM =
+        @convention(c) (
+            Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
+            UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32
+        ) -> Void
     private typealias SetThreads = @convention(c) (Int32) -> Void
     private typealias GetThreads = @convention(c) () -> Int32
     private typealias CoreName = @convention(c) () -> UnsafePointer<CChar>?
@@ -83,7 +84,9 @@ package enum BLAS {
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        sgemm(transposeB: true, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        sgemm(
+            transposeB: true, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc
+        )
     }
 
     /// `c[m×n] = alpha · a[m×k] · b[k×n] + beta · c`. Call only after ``ensureLoaded()`` succeeded.
@@ -93,7 +96,9 @@ package enum BLAS {
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        sgemm(transposeB: false, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        sgemm(
+            transposeB: false, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c,
+            ldc: ldc)
     }
 
     @inline(__always)
@@ -118,13 +123,17 @@ package enum BLAS {
         var candidates: [String] = []
         if let explicit = environment["ENGRAM_BLAS_LIBRARY"], !explicit.isEmpty { candidates.append(explicit) }
         #if canImport(Darwin)
-            candidates += ["libopenblas.dylib", "/opt/homebrew/opt/openblas/lib/libopenblas.dylib",
-                           "/System/Library/Frameworks/Accelerate.framework/Accelerate"]
+            candidates += [
+                "libopenblas.dylib", "/opt/homebrew/opt/openblas/lib/libopenblas.dylib",
+                "/System/Library/Frameworks/Accelerate.framework/Accelerate",
+            ]
         #else
             candidates += ["libopenblas.so.0", "libopenblas.so", "libopenblas64_.so.0"]
         #endif
         for path in candidates {
-            guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL), let sgemm = dlsym(handle, "cblas_sgemm") else { continue }
+            guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL), let sgemm = dlsym(handle, "cblas_sgemm") else {
+                continue
+            }
             let library = Library(
                 path: path,
                 sgemm: unsafeBitCast(sgemm, to: SGEMM.self),

@@ -70,10 +70,13 @@ package final class MiniLMModel: @unchecked Sendable {
         }
         vocabularySize = words.shape[0]
         wordEmbeddings = try file.floats("embeddings.word_embeddings.weight", shape: [vocabularySize, h])
-        positionEmbeddings = try file.floats("embeddings.position_embeddings.weight", shape: [Self.maximumPositions, h])
+        positionEmbeddings = try file.floats(
+            "embeddings.position_embeddings.weight", shape: [Self.maximumPositions, h])
         tokenTypeEmbeddings = try file.floats("embeddings.token_type_embeddings.weight", shape: [2, h])
         func norm(_ prefix: String) throws -> Norm {
-            Norm(weight: try file.floats(prefix + ".weight", shape: [h]), bias: try file.floats(prefix + ".bias", shape: [h]))
+            Norm(
+                weight: try file.floats(prefix + ".weight", shape: [h]),
+                bias: try file.floats(prefix + ".bias", shape: [h]))
         }
         func linear(_ prefix: String, _ outputs: Int, _ inputs: Int) throws -> Linear {
             Linear(
@@ -164,11 +167,14 @@ package final class MiniLMModel: @unchecked Sendable {
                 offset += length
             }
             apply(layer.attentionOutput, to: scratch.context, rows: total, into: scratch.q)
-            Kernels.layerNorm(x, rows: total, width: h, residual: scratch.q, norm: layer.attentionNorm, epsilon: Self.layerNormEpsilon)
+            Kernels.layerNorm(
+                x, rows: total, width: h, residual: scratch.q, norm: layer.attentionNorm, epsilon: Self.layerNormEpsilon
+            )
             apply(layer.intermediate, to: x, rows: total, into: scratch.wide)
             Kernels.gelu(scratch.wide, count: total * Self.intermediate)
             apply(layer.output, to: scratch.wide, rows: total, into: scratch.q)
-            Kernels.layerNorm(x, rows: total, width: h, residual: scratch.q, norm: layer.outputNorm, epsilon: Self.layerNormEpsilon)
+            Kernels.layerNorm(
+                x, rows: total, width: h, residual: scratch.q, norm: layer.outputNorm, epsilon: Self.layerNormEpsilon)
         }
 
         // Mean pooling over every real token ([CLS] and [SEP] included), then L2 normalisation.
@@ -192,7 +198,9 @@ package final class MiniLMModel: @unchecked Sendable {
     }
 
     /// `output[rows × outputs] = input[rows × inputs] · Wᵀ + b`.
-    private func apply(_ linear: Linear, to input: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>) {
+    private func apply(
+        _ linear: Linear, to input: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>
+    ) {
         BLAS.multiplyTransposed(
             m: rows, n: linear.outputs, k: linear.inputs, a: input, lda: linear.inputs, b: linear.weight,
             ldb: linear.inputs, c: output, ldc: linear.outputs)
