@@ -58,8 +58,9 @@ package struct PropertyBound: Sendable {
 /// The protocol is deliberately small: access paths (scan, id, index), counts for planning,
 /// expansion over adjacency, and lazy reads of labels and properties.
 package protocol CypherGraph {
-    /// The number of nodes with `label`, or of all nodes when `label` is `nil`. Used for planning;
-    /// an estimate is acceptable.
+    /// The number of nodes with `label`, or of all nodes when `label` is `nil`. Used for planning,
+    /// and exact within the snapshot: when a label's count equals the total, the planner skips
+    /// checking that label.
     func nodeCount(label: String?) throws -> Int
     /// The number of relationships of `type`, or of all relationships when `type` is `nil`. An
     /// estimate is acceptable.

@@ -177,7 +177,9 @@ package final class PlanNode: CustomStringConvertible {
         render(
             into: &lines, indent: 0,
             annotate: { node in
-                node.estimatedRows.map { " {est. \(Int($0.rounded()))}" } ?? ""
+                node.estimatedRows.map { rows in
+                    " {est. " + (rows < 10 ? String((rows * 10).rounded() / 10) : String(Int(rows.rounded()))) + "}"
+                } ?? ""
             })
         return lines.joined(separator: "\n")
     }

@@ -482,7 +482,13 @@ package struct Planner {
             } else if outerScope[startName] != nil, !startNode.labels.isEmpty {
                 // Bound earlier: its labels still have to be checked.
             }
-            plan = labelFilter(startNode, plan)
+            let boundEarlier = outerScope[startName] != nil
+            plan = labelFilter(startNode, plan, boundEarlier: boundEarlier)
+            if boundEarlier && part.relationships.isEmpty && startNode.labels.isEmpty {
+                // `MATCH (n)` over a null `n` (from OPTIONAL MATCH) matches nothing.
+                let variable = Expression(.variable(startName), startNode.range)
+                plan = PlanNode(.filter(Expression(.isNull(variable, negated: true), startNode.range)), [plan])
+            }
             applyFilters(&plan)
 
             func expand(_ relationship: RelationshipPattern, from: String, to target: NodePattern, reverse: Bool)
@@ -509,7 +515,8 @@ package struct Planner {
                         .expand(
                             from: from, relationship: name, to: targetName, direction: direction,
                             types: relationship.types, toBound: toBound, relationshipBound: bound.contains(name),
-                            properties: relationship.properties, excluded: usedRelationships), [plan])
+                            properties: relationship.properties, excluded: usedRelationships), [plan],
+                        estimatedRows: estimateExpansion(from: plan, relationship, toBound: toBound))
                     usedRelationships.append(PlanNode.Excluded(name: name, isList: false))
                 }
                 bound.insert(name)
@@ -544,9 +551,39 @@ package struct Planner {
         return (plan, introduced)
     }
 
-    private func labelFilter(_ node: NodePattern, _ plan: PlanNode) -> PlanNode {
+    /// Rows after one hop: the input's estimate times the average degree of the types (from
+    /// `relationshipCount(type:)`), or over the node count when the far end is already bound.
+    private func estimateExpansion(from input: PlanNode, _ relationship: RelationshipPattern, toBound: Bool)
+        -> Double?
+    {
+        guard let rows = Self.estimate(input), let nodes = try? graph.nodeCount(label: nil), nodes > 0 else {
+            return nil
+        }
+        let types: [String?] = relationship.types.isEmpty ? [nil] : relationship.types
+        var relationships = 0
+        for type in types { relationships += (try? graph.relationshipCount(type: type)) ?? 0 }
+        var degree = Double(relationships) / Double(nodes)
+        if relationship.direction == .both { degree *= 2 }
+        return rows * degree / (toBound ? Double(nodes) : 1)
+    }
+
+    /// The nearest estimate at or below a plan node (filters keep their input's estimate).
+    private static func estimate(_ node: PlanNode) -> Double? {
+        if let rows = node.estimatedRows { return rows }
+        if case .start = node.op { return 1 }
+        if case .argument = node.op { return 1 }
+        return node.children.first.flatMap(estimate)
+    }
+
+    /// The label check of a node just bound. A label that every node carries is not checked (the
+    /// counts are exact within a snapshot) unless the node comes from an earlier clause, where it
+    /// may be null.
+    private func labelFilter(_ node: NodePattern, _ plan: PlanNode, boundEarlier: Bool = false) -> PlanNode {
         guard !node.labels.isEmpty else { return plan }
         var labels = node.labels
+        if !boundEarlier, let total = try? graph.nodeCount(label: nil), total > 0 {
+            labels.removeAll { (try? graph.nodeCount(label: $0)) == total }
+        }
         // A label scan already guarantees its label.
         if case .labelScan(let variable, let label) = plan.op, variable == node.variable {
             labels.removeAll { $0 == label }

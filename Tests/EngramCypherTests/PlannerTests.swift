@@ -25,8 +25,8 @@ struct PlannerTests {
                 +Select name
                 +Projection b.name AS name
                 +Filter (b.age > 20)
-                +Expand (a)-[anon_r1:KNOWS]->(b)
-                +NodeByLabelScan (a:Person) {est. 3}
+                +Expand (a)-[anon_r1:KNOWS]->(b) {est. 0.2}
+                +NodeByLabelScan (a:Person) {est. 3.0}
                 """)
     }
 
@@ -89,5 +89,23 @@ struct PlannerTests {
         #expect(try cursor.next() == [.integer(0), .integer(0)])
         let limited = try engine.execute("MATCH (a:Common), (b:Common), (c:Common) RETURN a LIMIT 5")
         #expect(limited.rows.count == 5)
+    }
+
+    @Test("A label every node carries is not checked; a null from OPTIONAL MATCH matches nothing")
+    func labelElision() throws {
+        let graph = InMemoryGraph()
+        let a = graph.addNode(labels: ["Entity"], properties: ["id": "a"])
+        let b = graph.addNode(labels: ["Entity"], properties: ["id": "b"])
+        graph.addRelationship(type: "RELATED", from: a, to: b)
+        let engine = CypherEngine(graph: graph)
+        let plan = try engine.execute("EXPLAIN MATCH (x:Entity {id: 'a'})-[:RELATED]->(y:Entity) RETURN y").plan!
+        #expect(!plan.contains("(y:Entity)"))
+        #expect(
+            try engine.execute("MATCH (x:Entity {id: 'a'})-[:RELATED]->(y:Entity) RETURN y.id AS id").rows
+                == [[.string("b")]])
+        let none = try engine.execute("OPTIONAL MATCH (x:Nope) WITH x MATCH (x) RETURN x")
+        #expect(none.rows.isEmpty)
+        let labelled = try engine.execute("OPTIONAL MATCH (x:Nope) WITH x MATCH (x:Entity) RETURN x")
+        #expect(labelled.rows.isEmpty)
     }
 }
