@@ -63,7 +63,8 @@ package protocol CypherGraph {
     /// checking that label.
     func nodeCount(label: String?) throws -> Int
     /// The number of relationships of `type`, or of all relationships when `type` is `nil`. An
-    /// estimate is acceptable.
+    /// estimate is acceptable. Both counts are read while planning every query, so they must be
+    /// cheap (a stored counter, not a scan).
     func relationshipCount(type: String?) throws -> Int
 
     /// The ids of all nodes with `label` (all nodes when `nil`), in id order.

@@ -17,7 +17,18 @@ final class Executor {
 
     /// Gives a slot to every name the plan binds, so that rows have their final width before the
     /// first one is made.
+    /// Hidden relationship variables that something reads (a path, a uniqueness check); the
+    /// others need not be materialised by variable-length expansion.
+    private var referencedHidden: Set<String> = []
+
     func register(_ node: PlanNode) {
+        switch node.op {
+        case .expand(_, _, _, _, _, _, _, _, let excluded), .varExpand(_, _, _, _, _, _, _, _, _, let excluded, _):
+            for entry in excluded { referencedHidden.insert(entry.name) }
+        case .buildPath(_, _, let relationships):
+            for (name, _) in relationships { referencedHidden.insert(name) }
+        default: break
+        }
         func names(_ parts: [PatternPart]) -> [String] {
             parts.flatMap { part in
                 part.nodes.compactMap(\.variable) + part.relationships.compactMap(\.variable)
@@ -207,6 +218,7 @@ final class Executor {
             let (from, relationship, to) = (slot(fromName), slot(relationshipName), slot(toName))
             let properties = unresolvedProperties.map(resolve)
             let excluded = excludedNames.map { (slot($0.name), $0.isList) }
+            let materialize = !relationshipName.hasPrefix("  ") || referencedHidden.contains(relationshipName)
             return FlatMapOperator(try input(), context) { row in
                 guard case .node(let source) = row[from] else { return nil }
                 var target: NodeID? = nil
@@ -223,8 +235,10 @@ final class Executor {
                 return {
                     while let (path, end) = try search.next() {
                         if let target, end != target { continue }
-                        let list = path.map(Value.relationship)
-                        output[relationship] = .list(reversed ? list.reversed() : list)
+                        if materialize {
+                            let list = path.map(Value.relationship)
+                            output[relationship] = .list(reversed ? list.reversed() : list)
+                        }
                         output[to] = .node(end)
                         return output
                     }
