@@ -206,6 +206,9 @@ struct EngineTests {
             result.jsonString() == """
                 {"columns":["a","r","list","map"],"rows":[[{"id":"ada","labels":["Person"],"properties":{"age":36,"name":"Ada"}},{"id":"k1","type":"KNOWS","start":"ada","end":"bob","properties":{"since":2020}},[1,2.5,null],{"k":"v"}]]}
                 """)
+        let csv = try run("RETURN 'a,b' AS text, 'say \"hi\"' AS quote, null AS none, 1.5 AS f, [1, 'x'] AS list")
+            .csvString()
+        #expect(csv == "text,quote,none,f,list\r\n\"a,b\",\"say \"\"hi\"\"\",,1.5,\"[1,\"\"x\"\"]\"\r\n")
         let table = try run("RETURN 'x' AS name, 1 AS n").tableString()
         #expect(
             table == """
