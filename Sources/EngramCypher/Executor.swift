@@ -640,18 +640,25 @@ struct Aggregation {
         var groups: [[Value]: (Row, [Accumulator])] = [:]
         var order: [[Value]] = []
         let empty = context.layout.emptyRow()
+        var keyValues: [Value] = []
+        keyValues.reserveCapacity(keys.count)
+        var values: [Value] = []
+        values.reserveCapacity(keys.count)
         while let row = try source.next() {
             try context.tick()
-            var keyValues: [Value] = []
-            var keyRow = empty
-            for (slot, expression) in keys {
+            // Reused buffers: a row of an existing group allocates nothing here.
+            keyValues.removeAll(keepingCapacity: true)
+            values.removeAll(keepingCapacity: true)
+            for (_, expression) in keys {
                 let value = try context.evaluate(expression, row)
                 keyValues.append(value.groupingKey)
-                keyRow[slot] = value
+                values.append(value)
             }
             if let group = groups[keyValues] {
                 for accumulator in group.1 { try accumulator.add(row, context) }
             } else {
+                var keyRow = empty
+                for (index, (slot, _)) in keys.enumerated() { keyRow[slot] = values[index] }
                 let accumulators = aggregates.map { Accumulator($0.1) }
                 groups[keyValues] = (keyRow, accumulators)
                 order.append(keyValues)
