@@ -38,7 +38,8 @@ final class Executor {
         var bound: [String] = []
         switch node.op {
         case .allNodesScan(let variable), .labelScan(let variable, _), .nodeByID(let variable, _),
-            .nodeByPublicID(let variable, _), .indexSeek(let variable, _, _, _), .indexRange(let variable, _, _, _, _):
+            .nodeByPublicID(let variable, _), .indexSeek(let variable, _, _, _), .indexRange(let variable, _, _, _, _),
+            .nodeByIDs(let variable, _), .indexSeekAny(let variable, _, _, _):
             bound = [variable]
         case .expand(let from, let relationship, let to, _, _, _, _, _, _),
             .varExpand(let from, let relationship, let to, _, _, _, _, _, _, _, _):
@@ -139,6 +140,36 @@ final class Executor {
                 let candidate = NodeID(bitPattern: raw)
                 guard try graph.nodeExists(candidate) else { return nil }
                 return self.nodeIterator([candidate].makeIterator(), row, variable)
+            }
+        case .nodeByIDs(let name, let unresolved):
+            let variable = slot(name)
+            let ids = resolve(unresolved)
+            return FlatMapOperator(try input(), context) { row in
+                guard let items = try context.evaluate(ids, row).listElements else { return nil }
+                var seen: Set<NodeID> = []
+                var found: [NodeID] = []
+                for case .int(let raw) in items {
+                    let candidate = NodeID(bitPattern: raw)
+                    if try graph.nodeExists(candidate), seen.insert(candidate).inserted { found.append(candidate) }
+                }
+                return self.nodeIterator(found.makeIterator(), row, variable)
+            }
+        case .indexSeekAny(let name, let label, let property, let unresolved):
+            let variable = slot(name)
+            let values = resolve(unresolved)
+            return FlatMapOperator(try input(), context) { row in
+                guard let items = try context.evaluate(values, row).listElements else { return nil }
+                var seenKeys: Set<Value> = []
+                var seen: Set<NodeID> = []
+                var found: [NodeID] = []
+                for item in items where !item.isNull && seenKeys.insert(item.groupingKey).inserted {
+                    guard let key = item.propertyValue else { continue }
+                    var iterator = try graph.nodes(label: label, property: property, equalTo: key)
+                    while let node = iterator.next() {
+                        if seen.insert(node).inserted { found.append(node) }
+                    }
+                }
+                return self.nodeIterator(found.makeIterator(), row, variable)
             }
         case .nodeByPublicID(let name, let unresolved):
             let variable = slot(name)

@@ -21,10 +21,14 @@ package final class PlanNode: CustomStringConvertible {
         case labelScan(variable: String, label: String)
         /// The node whose internal id is the expression's value (`WHERE id(n) = …`).
         case nodeByID(variable: String, id: Expression)
+        /// The nodes whose internal ids are in the expression's list (`WHERE id(n) IN …`).
+        case nodeByIDs(variable: String, ids: Expression)
         /// The node whose public id is the expression's value (`WHERE elementId(n) = …`).
         case nodeByPublicID(variable: String, id: Expression)
         /// Nodes found through a property index by equality.
         case indexSeek(variable: String, label: String, property: String, value: Expression)
+        /// Nodes found through a property index, one lookup per element of a list (`IN`).
+        case indexSeekAny(variable: String, label: String, property: String, values: Expression)
         /// Nodes found through a property index by range.
         case indexRange(
             variable: String, label: String, property: String, lower: (Expression, Bool)?,
@@ -85,9 +89,9 @@ package final class PlanNode: CustomStringConvertible {
         case .argument: return "Argument"
         case .allNodesScan: return "AllNodesScan"
         case .labelScan: return "NodeByLabelScan"
-        case .nodeByID: return "NodeByIdSeek"
+        case .nodeByID, .nodeByIDs: return "NodeByIdSeek"
         case .nodeByPublicID: return "NodeByElementIdSeek"
-        case .indexSeek: return "NodeIndexSeek"
+        case .indexSeek, .indexSeekAny: return "NodeIndexSeek"
         case .indexRange: return "NodeIndexRangeSeek"
         case .expand: return "Expand"
         case .varExpand: return "VarLengthExpand"
@@ -130,6 +134,9 @@ package final class PlanNode: CustomStringConvertible {
         case .allNodesScan(let variable): return "(\(Self.show(variable)))"
         case .labelScan(let variable, let label): return "(\(Self.show(variable)):\(label))"
         case .nodeByID(let variable, let id): return "(\(Self.show(variable))) id = \(id)"
+        case .nodeByIDs(let variable, let ids): return "(\(Self.show(variable))) id IN \(ids)"
+        case .indexSeekAny(let variable, let label, let property, let values):
+            return "(\(Self.show(variable)):\(label)) \(property) IN \(values)"
         case .nodeByPublicID(let variable, let id): return "(\(Self.show(variable))) elementId = \(id)"
         case .indexSeek(let variable, let label, let property, let value):
             return "(\(Self.show(variable)):\(label)) \(property) = \(value)"

@@ -591,6 +591,9 @@ package struct Planner {
         if case .indexSeek(let variable, let label, _, _) = plan.op, variable == node.variable {
             labels.removeAll { $0 == label }
         }
+        if case .indexSeekAny(let variable, let label, _, _) = plan.op, variable == node.variable {
+            labels.removeAll { $0 == label }
+        }
         guard !labels.isEmpty else { return plan }
         let variable = Expression(.variable(node.variable!), node.range)
         return PlanNode(.filter(Expression(.hasLabels(variable, labels), node.range)), [plan])
@@ -599,6 +602,7 @@ package struct Planner {
     /// An access that can find the node alone: id, public id, or index equality/range.
     private enum Seek {
         case id(Expression), publicID(Expression), index(label: String, property: String, value: Expression)
+        case ids(Expression), indexAny(label: String, property: String, values: Expression)
         case range(label: String, property: String, lower: (Expression, Bool)?, upper: (Expression, Bool)?)
         case label(String), all
     }
@@ -617,6 +621,24 @@ package struct Planner {
         var uppers: [String: (Expression, Bool)] = [:]
         for predicate in pending {
             guard case .binary(let op, let lhs, let rhs) = predicate.expression.kind else { continue }
+            if op == .in {
+                // `subject IN list`: one lookup per element.
+                guard isConstant(rhs), !rhs.variables.contains(name) else { continue }
+                var size = 10.0
+                if case .list(let items) = rhs.kind { size = Double(max(items.count, 1)) }
+                if case .function(let function, _, let arguments) = lhs.kind, function.lowercased() == "id",
+                    arguments.count == 1, case .variable(name) = arguments[0].kind, size < best.1
+                {
+                    best = (.ids(rhs), size)
+                }
+                if case .property(let base, let key) = lhs.kind, case .variable(name) = base.kind {
+                    for label in node.labels where graph.isIndexed(label: label, property: key) {
+                        let estimate = max(1, Double((try? graph.nodeCount(label: label)) ?? 1000) / 100) * size
+                        if estimate < best.1 { best = (.indexAny(label: label, property: key, values: rhs), estimate) }
+                    }
+                }
+                continue
+            }
             // Normalise to `subject op value`.
             var subject = lhs
             var value = rhs
@@ -693,6 +715,9 @@ package struct Planner {
         let op: PlanNode.Operator
         switch access {
         case .id(let value): op = .nodeByID(variable: name, id: value)
+        case .ids(let values): op = .nodeByIDs(variable: name, ids: values)
+        case .indexAny(let label, let property, let values):
+            op = .indexSeekAny(variable: name, label: label, property: property, values: values)
         case .publicID(let value): op = .nodeByPublicID(variable: name, id: value)
         case .index(let label, let property, let value):
             op = .indexSeek(variable: name, label: label, property: property, value: value)

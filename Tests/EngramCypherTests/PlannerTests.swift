@@ -48,6 +48,15 @@ struct PlannerTests {
         #expect(range.contains("NodeIndexRangeSeek (c:Common) 10 <= index < 20"))
         #expect(try engine.execute("MATCH (c:Common) WHERE c.index >= 10 AND c.index < 20 RETURN c").rows.count == 10)
         #expect(try engine.execute("MATCH (c:Common) WHERE 7 = c.index RETURN c.index AS i").rows.count == 1)
+        let any = try engine.execute("EXPLAIN MATCH (c:Common) WHERE c.index IN $wanted RETURN c").plan!
+        #expect(any.contains("NodeIndexSeek (c:Common) index IN $wanted"))
+        let found = try engine.execute(
+            "MATCH (c:Common) WHERE c.index IN $wanted RETURN c.index AS i ORDER BY i",
+            parameters: ["wanted": [3, 5, 5, 500, "x", .null]])
+        #expect(found.rows == [[.integer(3)], [.integer(5)]])
+        let byIDs = try engine.execute("MATCH (n) WHERE id(n) IN [1, 2, 2, 9999] RETURN id(n) AS id ORDER BY id")
+        #expect(byIDs.rows == [[.integer(1)], [.integer(2)]])
+        #expect(try engine.execute("EXPLAIN MATCH (n) WHERE id(n) IN [1, 2] RETURN n").plan!.contains("id IN [1, 2]"))
         // Without an index, the label scan stays.
         let plain = try CypherEngine(graph: skewedGraph()).execute("EXPLAIN MATCH (c:Common {index: 7}) RETURN c").plan!
         #expect(plain.contains("NodeByLabelScan (c:Common)"))
