@@ -77,7 +77,7 @@ extension ExecutionContext {
                 return .bool(true)
             case let other: throw CypherError.type("label predicate expects a node, got \(other.typeName)")
             }
-        case .function(let name, let distinct, let arguments):
+        case .function(let name, _, let arguments):
             if FunctionLibrary.aggregateNames.contains(name.lowercased()) {
                 // Aggregates are computed by the aggregation operator and read back by name.
                 if let slot = layout.existingSlot(AggregateSlot.name(for: expression)), slot < row.count {
@@ -87,7 +87,6 @@ extension ExecutionContext {
                     "aggregate \(name) is not allowed here", "InvalidAggregation",
                     at: expression.range)
             }
-            _ = distinct
             var values: [Value] = []
             values.reserveCapacity(arguments.count)
             for argument in arguments { values.append(try evaluate(argument, row)) }

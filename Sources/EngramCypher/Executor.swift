@@ -63,9 +63,8 @@ final class Executor {
         let built = try buildOperator(node, argument: argument)
         guard profile else { return built }
         let wrapper = ProfilingOperator(built, node)
-        if let existing = profiled[ObjectIdentifier(node)] {
-            // An OPTIONAL inner plan is rebuilt per row: accumulate into one record.
-            existing.rows += 0
+        if profiled[ObjectIdentifier(node)] != nil {
+            // An OPTIONAL inner plan is rebuilt per row: its runs are summed.
             profiledExtra[ObjectIdentifier(node), default: []].append(wrapper)
         } else {
             profiled[ObjectIdentifier(node)] = wrapper
@@ -111,7 +110,6 @@ final class Executor {
         }
     }
 
-    // swiftlint:disable:next cyclomatic_complexity
     private func buildOperator(_ node: PlanNode, argument: Row?) throws -> Operator {
         let context = self.context
         let graph = self.graph

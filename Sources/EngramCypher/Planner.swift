@@ -437,9 +437,6 @@ package struct Planner {
         for part in parts {
             for node in part.nodes {
                 if let properties = node.properties { try check(properties, scope, allowAggregates: false) }
-                for label in node.labels.dropFirst(0) {
-                    _ = label
-                }
             }
             for relationship in part.relationships {
                 if let properties = relationship.properties { try check(properties, scope, allowAggregates: false) }
@@ -479,8 +476,6 @@ package struct Planner {
             if !bound.contains(startName) {
                 plan = try accessPath(for: startNode, plan, bound: bound, outer: Set(outerScope.keys), pending: pending)
                 bound.insert(startName)
-            } else if outerScope[startName] != nil, !startNode.labels.isEmpty {
-                // Bound earlier: its labels still have to be checked.
             }
             let boundEarlier = outerScope[startName] != nil
             plan = labelFilter(startNode, plan, boundEarlier: boundEarlier)
