@@ -289,6 +289,9 @@ extension ExecutionContext {
         }
         let lhs = try evaluate(lhsExpression, row)
         let rhs = try evaluate(rhsExpression, row)
+        if op == .regex, case .string(let text) = lhs, case .string(let pattern) = rhs {
+            return .bool(text.wholeMatch(of: try regex(pattern)) != nil)
+        }
         return try Self.apply(op, lhs, rhs)
     }
 
@@ -349,8 +352,9 @@ extension ExecutionContext {
             default: return .bool(b.isEmpty || a.contains(b))
             }
         case .regex:
-            guard case .string(let text) = lhs, case .string(let pattern) = rhs else { return .null }
-            return .bool(try RegexCache.matches(text, pattern))
+            // Two strings are matched by the instance method `binary`, which caches the compiled
+            // pattern; anything else is null.
+            return .null
         case .add: return try add(lhs, rhs)
         case .subtract, .multiply, .divide, .modulo, .power: return try arithmetic(op, lhs, rhs)
         default: return .null
@@ -449,15 +453,17 @@ func cypherPower(_ base: Double, _ exponent: Double) -> Double {
     return pow(base, exponent)
 }
 
-/// Compiled regular expressions, cached per pattern (queries apply one pattern to many rows).
-enum RegexCache {
-    static func matches(_ text: String, _ pattern: String) throws(CypherError) -> Bool {
-        let regex: Regex<AnyRegexOutput>
+extension ExecutionContext {
+    /// The compiled regular expression for `pattern`, compiled once per query (a query applies one
+    /// pattern to many rows).
+    func regex(_ pattern: String) throws(CypherError) -> Regex<AnyRegexOutput> {
+        if let cached = regexes[pattern] { return cached }
         do {
-            regex = try Regex(pattern)
+            let compiled = try Regex(pattern)
+            regexes[pattern] = compiled
+            return compiled
         } catch {
             throw CypherError.argument("invalid regular expression '\(pattern)': \(error)", detail: "InvalidRegex")
         }
-        return text.wholeMatch(of: regex) != nil
     }
 }

@@ -81,6 +81,8 @@ package final class ExecutionContext {
     let procedures: ProcedureRegistry
     let limits: CypherLimits
     let layout = SlotLayout()
+    /// Compiled `=~` patterns of this query.
+    var regexes: [String: Regex<AnyRegexOutput>] = [:]
     private let deadline: ContinuousClock.Instant?
     private let cancellation: CypherCancellation?
     private var ticks = 0
