@@ -197,7 +197,7 @@ extension ExecutionContext {
         } catch let error as CypherError {
             throw error
         } catch {
-            throw CypherError(.procedureFailed, "graph read failed: \(error)", detail: "GraphReadFailed")
+            throw CypherError(.graphReadFailed, "reading the graph failed: \(error)")
         }
     }
 
