@@ -117,4 +117,21 @@ struct PlannerTests {
         let labelled = try engine.execute("OPTIONAL MATCH (x:Nope) WITH x MATCH (x:Entity) RETURN x")
         #expect(labelled.rows.isEmpty)
     }
+
+    @Test("OPTIONAL MATCH and UNION plans print their branches; PROFILE sums an optional's runs")
+    func branches() throws {
+        let optional = try run(
+            """
+            PROFILE MATCH (p:Person) OPTIONAL MATCH (p)-[:KNOWS]->(f) RETURN p.name AS name, f.name AS friend
+            """)
+        #expect(optional.rows.count == 3)
+        let plan = optional.plan!
+        #expect(plan.contains("+Optional f, anon_r1 {rows: 3"))
+        #expect(plan.contains("  +Expand (p)-[anon_r1:KNOWS]->(f) {rows: 2"))
+        #expect(plan.contains("  +Argument {rows: 3"))
+        let union = try run("EXPLAIN MATCH (p:Person) RETURN p.name AS n UNION MATCH (c:Company) RETURN c.name AS n")
+        #expect(union.plan!.hasPrefix("+Union n"))
+        #expect(union.plan!.contains("  +NodeByLabelScan (c:Company)"))
+        #expect(union.plan!.contains("  +NodeByLabelScan (p:Person)"))
+    }
 }
