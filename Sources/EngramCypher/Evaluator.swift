@@ -77,6 +77,9 @@ extension ExecutionContext {
                 return .bool(true)
             case let other: throw CypherError.type("label predicate expects a node, got \(other.typeName)")
             }
+        case .function(let name, _, let arguments)
+        where name.lowercased() == "exists" && arguments.count == 1 && arguments[0].isPatternPredicate:
+            return try evaluate(arguments[0], row)
         case .function(let name, _, let arguments):
             if FunctionLibrary.aggregateNames.contains(name.lowercased()) {
                 // Aggregates are computed by the aggregation operator and read back by name.
@@ -175,11 +178,41 @@ extension ExecutionContext {
                 }
             }
             return .map(entries)
+        case .patternPredicate(let part):
+            return .bool(try patternExists(part, key: expression.description, row))
         case .countStar:
             if let slot = layout.existingSlot(AggregateSlot.name(for: expression)), slot < row.count {
                 return row[slot]
             }
             throw CypherError.semantic("count(*) is not allowed here", "InvalidAggregation", at: expression.range)
+        }
+    }
+
+    /// Whether a pattern predicate has a match for `row`: plans the pattern once per query, then
+    /// pulls at most one row through it.
+    private func patternExists(_ part: PatternPart, key: String, _ row: Row) throws(CypherError) -> Bool {
+        guard let executor else { throw CypherError.semantic("pattern predicates need a running query", "Internal") }
+        let plan: PlanNode
+        if let cached = patternPlans[key] {
+            plan = cached
+        } else {
+            var planner = Planner(
+                graph: graph, procedures: procedures, limits: limits,
+                anonymousStart: 1_000_000 * (patternPlans.count + 1))
+            plan = try planner.planPatternPredicate(part)
+            executor.register(plan)
+            patternPlans[key] = plan
+        }
+        var argument = row
+        if argument.count < layout.width {
+            argument.append(contentsOf: repeatElement(.null, count: layout.width - argument.count))
+        }
+        do {
+            return try executor.build(plan, argument: argument).next() != nil
+        } catch let error as CypherError {
+            throw error
+        } catch {
+            throw CypherError(.graphReadFailed, "reading the graph failed: \(error)")
         }
     }
 

@@ -9,6 +9,7 @@ final class Executor {
     init(context: ExecutionContext, profile: Bool) {
         self.context = context
         self.profile = profile
+        context.executor = self
     }
 
     private var graph: any CypherGraph { context.graph }

@@ -24,8 +24,9 @@ package struct Planner {
 
     package init(
         graph: any CypherGraph, procedures: ProcedureRegistry, limits: CypherLimits,
-        allowWrites: Bool = false
+        allowWrites: Bool = false, anonymousStart: Int = 0
     ) {
+        anonymousCount = anonymousStart
         self.graph = graph
         self.procedures = procedures
         self.limits = limits
@@ -195,6 +196,16 @@ package struct Planner {
                     "count(*) cannot be nested in another aggregate", "NestedAggregation",
                     at: expression.range)
             }
+        case .patternPredicate(let part):
+            for name in part.namedVariables where scope[name] == nil {
+                throw CypherError.semantic(
+                    "variable `\(name)` in a pattern predicate must be bound before it", "UndefinedVariable",
+                    at: part.range)
+            }
+            for properties in part.nodes.compactMap(\.properties) + part.relationships.compactMap(\.properties) {
+                try check(properties, scope, allowAggregates: false)
+            }
+            return
         case .listComprehension(let variable, let list, let predicate, let projection):
             try check(list, scope, allowAggregates: allowAggregates, insideAggregate: insideAggregate)
             var inner = scope
@@ -343,6 +354,15 @@ package struct Planner {
     }
 
     // MARK: MATCH
+
+    /// The plan that finds one match of a pattern predicate, starting from an `Argument` row in
+    /// which the pattern's named variables are bound.
+    mutating func planPatternPredicate(_ part: PatternPart) throws(CypherError) -> PlanNode {
+        var scope: Scope = [:]
+        for name in part.namedVariables { scope[name] = .unknown }
+        let plan = try planMatch(PlanNode(.argument), [part], nil, &scope, optional: false).0
+        return PlanNode(.limit(Expression(.literal(.int(1)), part.range)), [plan])
+    }
 
     private struct PendingPredicate {
         var expression: Expression
