@@ -49,6 +49,7 @@ final class Executor {
         case .project(let items, _): bound = items.map(\.0)
         case .aggregate(let keys, let aggregates):
             bound = keys.map(\.0) + aggregates.map { AggregateSlot.name(for: $0) }
+        case .nodeCount(_, let aggregate): bound = [AggregateSlot.name(for: aggregate)]
         case .distinct(let columns), .select(let columns), .union(_, let columns): bound = columns
         case .unwind(_, let alias): bound = [alias]
         case .call(_, _, let yields): bound = yields.map(\.alias)
@@ -294,6 +295,11 @@ final class Executor {
             let aggregates = unresolvedAggregates.map { (slot(AggregateSlot.name(for: $0)), resolve($0)) }
             let source = try input()
             return BufferOperator { try Aggregation(keys: keys, aggregates: aggregates, context: context).run(source) }
+        case .nodeCount(let label, let aggregate):
+            let target = slot(AggregateSlot.name(for: aggregate))
+            var row = layout.emptyRow()
+            row[target] = .int(Int64(try graph.nodeCount(label: label)))
+            return SingleRowOperator(row)
         case .distinct(let columns):
             return DistinctOperator(try input(), columns.map(slot))
         case .sort(let unresolvedItems, let limit):

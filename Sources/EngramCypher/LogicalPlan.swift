@@ -50,6 +50,9 @@ package final class PlanNode: CustomStringConvertible {
         case project([(String, Expression)], keepInput: Bool)
         /// Groups by `keys` and computes the aggregates (stored in hidden slots).
         case aggregate(keys: [(String, Expression)], aggregates: [Expression])
+        /// `count` over a whole label (or all nodes), answered from the graph's counts: one row with
+        /// the aggregate's value.
+        case nodeCount(label: String?, aggregate: Expression)
         /// Removes duplicate rows over `columns`.
         case distinct(columns: [String])
         /// Sorts; keeps only the first `limit` rows when given (top-k, bounded memory).
@@ -99,6 +102,7 @@ package final class PlanNode: CustomStringConvertible {
         case .optional: return "Optional"
         case .project: return "Projection"
         case .aggregate: return "Aggregation"
+        case .nodeCount: return "NodeCountFromCountStore"
         case .distinct: return "Distinct"
         case .sort(_, let limit): return limit == nil ? "Sort" : "Top"
         case .skip: return "Skip"
@@ -161,6 +165,7 @@ package final class PlanNode: CustomStringConvertible {
         case .aggregate(let keys, let aggregates):
             return "keys: [" + keys.map { "\($0.1) AS \(Self.show($0.0))" }.joined(separator: ", ") + "], aggregates: ["
                 + aggregates.map(\.description).joined(separator: ", ") + "]"
+        case .nodeCount(let label, let aggregate): return "\(aggregate) of (" + (label.map { ":" + $0 } ?? "") + ")"
         case .distinct(let columns): return columns.map(Self.show).joined(separator: ", ")
         case .sort(let items, let limit):
             return items.map { "\($0.expression)\($0.ascending ? "" : " DESC")" }.joined(separator: ", ")

@@ -970,6 +970,29 @@ package struct Planner {
             }
             finals.append((item.name, rewritten))
         }
+        // `MATCH (n[:L]) RETURN count(*)` is answered from the counts, without a scan.
+        if keys.isEmpty, aggregates.count == 1, input.children.first.map({ $0.op.isStart }) == true {
+            var scanned: (String, String?)? = nil
+            switch input.op {
+            case .labelScan(let variable, let label): scanned = (variable, label)
+            case .allNodesScan(let variable): scanned = (variable, nil)
+            default: break
+            }
+            let aggregate = aggregates[0]
+            var countsRows = false
+            switch aggregate.kind {
+            case .countStar: countsRows = true
+            case .function(let name, false, let arguments):
+                if name.lowercased() == "count", case .variable(let counted) = arguments[0].kind {
+                    countsRows = counted == scanned?.0
+                }
+            default: break
+            }
+            if let scanned, countsRows {
+                let count = PlanNode(.nodeCount(label: scanned.1, aggregate: aggregate), [PlanNode(.start)])
+                return PlanNode(.project(finals, keepInput: false), [count])
+            }
+        }
         let aggregation = PlanNode(.aggregate(keys: keys, aggregates: aggregates), [input])
         return PlanNode(.project(finals, keepInput: false), [aggregation])
     }

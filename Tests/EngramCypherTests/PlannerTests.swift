@@ -134,4 +134,19 @@ struct PlannerTests {
         #expect(union.plan!.contains("  +NodeByLabelScan (c:Company)"))
         #expect(union.plan!.contains("  +NodeByLabelScan (p:Person)"))
     }
+
+    @Test("Counting a whole label reads the count store")
+    func countStore() throws {
+        let engine = CypherEngine(graph: skewedGraph())
+        let result = try engine.execute("PROFILE MATCH (c:Common) RETURN count(*) AS n, count(c) + 1 AS m")
+        #expect(result.rows == [[.integer(200), .integer(201)]])
+        let plan = try engine.execute("EXPLAIN MATCH (c:Common) RETURN count(c) AS n").plan!
+        #expect(plan.contains("NodeCountFromCountStore count(c) of (:Common)"))
+        #expect(try engine.execute("MATCH (n) RETURN count(*) AS n").rows == [[.integer(201)]])
+        #expect(try engine.execute("MATCH (n:Nope) RETURN count(*) AS n").rows == [[.integer(0)]])
+        // Filters, grouping or DISTINCT keep the general aggregation.
+        let filtered = try engine.execute("EXPLAIN MATCH (c:Common) WHERE c.index > 3 RETURN count(*) AS n").plan!
+        #expect(filtered.contains("Aggregation"))
+        #expect(try engine.execute("MATCH (c:Common) WHERE c.index > 3 RETURN count(*) AS n").rows == [[.integer(196)]])
+    }
 }
