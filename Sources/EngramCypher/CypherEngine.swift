@@ -68,7 +68,7 @@ package struct CypherEngine {
         } catch let error as CypherError {
             throw error
         } catch {
-            throw CypherError(.procedureFailed, "fixture failed: \(error)")
+            throw CypherError(.graphReadFailed, "the fixture failed: \(error)")
         }
     }
 
@@ -138,7 +138,7 @@ package final class CypherCursor {
             } catch let error as CypherError {
                 throw error
             } catch {
-                throw CypherError(.procedureFailed, "graph read failed: \(error)", detail: "GraphReadFailed")
+                throw CypherError(.graphReadFailed, "reading the graph failed: \(error)")
             }
             try context.checkInterrupts()
         }
@@ -164,7 +164,7 @@ package final class CypherCursor {
         } catch let error as CypherError {
             throw error
         } catch {
-            throw CypherError(.procedureFailed, "graph read failed: \(error)", detail: "GraphReadFailed")
+            throw CypherError(.graphReadFailed, "reading the graph failed: \(error)")
         }
     }
 

@@ -58,11 +58,13 @@ package struct PropertyBound: Sendable {
 /// The protocol is deliberately small: access paths (scan, id, index), counts for planning,
 /// expansion over adjacency, and lazy reads of labels and properties.
 package protocol CypherGraph {
-    /// The number of nodes with `label`, or of all nodes when `label` is `nil`. Used for planning;
-    /// an estimate is acceptable.
+    /// The number of nodes with `label`, or of all nodes when `label` is `nil`. Used for planning,
+    /// and exact within the snapshot: when a label's count equals the total, the planner skips
+    /// checking that label.
     func nodeCount(label: String?) throws -> Int
     /// The number of relationships of `type`, or of all relationships when `type` is `nil`. An
-    /// estimate is acceptable.
+    /// estimate is acceptable. Both counts are read while planning every query, so they must be
+    /// cheap (a stored counter, not a scan).
     func relationshipCount(type: String?) throws -> Int
 
     /// The ids of all nodes with `label` (all nodes when `nil`), in id order.

@@ -9,6 +9,7 @@ final class Executor {
     init(context: ExecutionContext, profile: Bool) {
         self.context = context
         self.profile = profile
+        context.executor = self
     }
 
     private var graph: any CypherGraph { context.graph }
@@ -17,7 +18,18 @@ final class Executor {
 
     /// Gives a slot to every name the plan binds, so that rows have their final width before the
     /// first one is made.
+    /// Hidden relationship variables that something reads (a path, a uniqueness check); the
+    /// others need not be materialised by variable-length expansion.
+    private var referencedHidden: Set<String> = []
+
     func register(_ node: PlanNode) {
+        switch node.op {
+        case .expand(_, _, _, _, _, _, _, _, let excluded), .varExpand(_, _, _, _, _, _, _, _, _, let excluded, _):
+            for entry in excluded { referencedHidden.insert(entry.name) }
+        case .buildPath(_, _, let relationships):
+            for (name, _) in relationships { referencedHidden.insert(name) }
+        default: break
+        }
         func names(_ parts: [PatternPart]) -> [String] {
             parts.flatMap { part in
                 part.nodes.compactMap(\.variable) + part.relationships.compactMap(\.variable)
@@ -27,7 +39,8 @@ final class Executor {
         var bound: [String] = []
         switch node.op {
         case .allNodesScan(let variable), .labelScan(let variable, _), .nodeByID(let variable, _),
-            .nodeByPublicID(let variable, _), .indexSeek(let variable, _, _, _), .indexRange(let variable, _, _, _, _):
+            .nodeByPublicID(let variable, _), .indexSeek(let variable, _, _, _), .indexRange(let variable, _, _, _, _),
+            .nodeByIDs(let variable, _), .indexSeekAny(let variable, _, _, _):
             bound = [variable]
         case .expand(let from, let relationship, let to, _, _, _, _, _, _),
             .varExpand(let from, let relationship, let to, _, _, _, _, _, _, _, _):
@@ -36,6 +49,7 @@ final class Executor {
         case .project(let items, _): bound = items.map(\.0)
         case .aggregate(let keys, let aggregates):
             bound = keys.map(\.0) + aggregates.map { AggregateSlot.name(for: $0) }
+        case .nodeCount(_, let aggregate): bound = [AggregateSlot.name(for: aggregate)]
         case .distinct(let columns), .select(let columns), .union(_, let columns): bound = columns
         case .unwind(_, let alias): bound = [alias]
         case .call(_, _, let yields): bound = yields.map(\.alias)
@@ -51,9 +65,8 @@ final class Executor {
         let built = try buildOperator(node, argument: argument)
         guard profile else { return built }
         let wrapper = ProfilingOperator(built, node)
-        if let existing = profiled[ObjectIdentifier(node)] {
-            // An OPTIONAL inner plan is rebuilt per row: accumulate into one record.
-            existing.rows += 0
+        if profiled[ObjectIdentifier(node)] != nil {
+            // An OPTIONAL inner plan is rebuilt per row: its runs are summed.
             profiledExtra[ObjectIdentifier(node), default: []].append(wrapper)
         } else {
             profiled[ObjectIdentifier(node)] = wrapper
@@ -99,7 +112,6 @@ final class Executor {
         }
     }
 
-    // swiftlint:disable:next cyclomatic_complexity
     private func buildOperator(_ node: PlanNode, argument: Row?) throws -> Operator {
         let context = self.context
         let graph = self.graph
@@ -128,6 +140,36 @@ final class Executor {
                 let candidate = NodeID(bitPattern: raw)
                 guard try graph.nodeExists(candidate) else { return nil }
                 return self.nodeIterator([candidate].makeIterator(), row, variable)
+            }
+        case .nodeByIDs(let name, let unresolved):
+            let variable = slot(name)
+            let ids = resolve(unresolved)
+            return FlatMapOperator(try input(), context) { row in
+                guard let items = try context.evaluate(ids, row).listElements else { return nil }
+                var seen: Set<NodeID> = []
+                var found: [NodeID] = []
+                for case .int(let raw) in items {
+                    let candidate = NodeID(bitPattern: raw)
+                    if try graph.nodeExists(candidate), seen.insert(candidate).inserted { found.append(candidate) }
+                }
+                return self.nodeIterator(found.makeIterator(), row, variable)
+            }
+        case .indexSeekAny(let name, let label, let property, let unresolved):
+            let variable = slot(name)
+            let values = resolve(unresolved)
+            return FlatMapOperator(try input(), context) { row in
+                guard let items = try context.evaluate(values, row).listElements else { return nil }
+                var seenKeys: Set<Value> = []
+                var seen: Set<NodeID> = []
+                var found: [NodeID] = []
+                for item in items where !item.isNull && seenKeys.insert(item.groupingKey).inserted {
+                    guard let key = item.propertyValue else { continue }
+                    var iterator = try graph.nodes(label: label, property: property, equalTo: key)
+                    while let node = iterator.next() {
+                        if seen.insert(node).inserted { found.append(node) }
+                    }
+                }
+                return self.nodeIterator(found.makeIterator(), row, variable)
             }
         case .nodeByPublicID(let name, let unresolved):
             let variable = slot(name)
@@ -207,6 +249,7 @@ final class Executor {
             let (from, relationship, to) = (slot(fromName), slot(relationshipName), slot(toName))
             let properties = unresolvedProperties.map(resolve)
             let excluded = excludedNames.map { (slot($0.name), $0.isList) }
+            let materialize = !relationshipName.hasPrefix("  ") || referencedHidden.contains(relationshipName)
             return FlatMapOperator(try input(), context) { row in
                 guard case .node(let source) = row[from] else { return nil }
                 var target: NodeID? = nil
@@ -223,8 +266,10 @@ final class Executor {
                 return {
                     while let (path, end) = try search.next() {
                         if let target, end != target { continue }
-                        let list = path.map(Value.relationship)
-                        output[relationship] = .list(reversed ? list.reversed() : list)
+                        if materialize {
+                            let list = path.map(Value.relationship)
+                            output[relationship] = .list(reversed ? list.reversed() : list)
+                        }
                         output[to] = .node(end)
                         return output
                     }
@@ -250,6 +295,11 @@ final class Executor {
             let aggregates = unresolvedAggregates.map { (slot(AggregateSlot.name(for: $0)), resolve($0)) }
             let source = try input()
             return BufferOperator { try Aggregation(keys: keys, aggregates: aggregates, context: context).run(source) }
+        case .nodeCount(let label, let aggregate):
+            let target = slot(AggregateSlot.name(for: aggregate))
+            var row = layout.emptyRow()
+            row[target] = .int(Int64(try graph.nodeCount(label: label)))
+            return SingleRowOperator(row)
         case .distinct(let columns):
             return DistinctOperator(try input(), columns.map(slot))
         case .sort(let unresolvedItems, let limit):
@@ -626,18 +676,25 @@ struct Aggregation {
         var groups: [[Value]: (Row, [Accumulator])] = [:]
         var order: [[Value]] = []
         let empty = context.layout.emptyRow()
+        var keyValues: [Value] = []
+        keyValues.reserveCapacity(keys.count)
+        var values: [Value] = []
+        values.reserveCapacity(keys.count)
         while let row = try source.next() {
             try context.tick()
-            var keyValues: [Value] = []
-            var keyRow = empty
-            for (slot, expression) in keys {
+            // Reused buffers: a row of an existing group allocates nothing here.
+            keyValues.removeAll(keepingCapacity: true)
+            values.removeAll(keepingCapacity: true)
+            for (_, expression) in keys {
                 let value = try context.evaluate(expression, row)
                 keyValues.append(value.groupingKey)
-                keyRow[slot] = value
+                values.append(value)
             }
             if let group = groups[keyValues] {
                 for accumulator in group.1 { try accumulator.add(row, context) }
             } else {
+                var keyRow = empty
+                for (index, (slot, _)) in keys.enumerated() { keyRow[slot] = values[index] }
                 let accumulators = aggregates.map { Accumulator($0.1) }
                 groups[keyValues] = (keyRow, accumulators)
                 order.append(keyValues)

@@ -646,6 +646,10 @@ package struct Parser {
             advance()
             return Expression(.parameter(name), start.range)
         case .symbol("("):
+            if looksLikePattern() {
+                let part = try parsePatternPart()
+                return Expression(.patternPredicate(part), part.range)
+            }
             advance()
             var inner = try parseExpression()
             try expectSymbol(")")
@@ -712,6 +716,24 @@ package struct Parser {
         default:
             throw syntaxError(expected: ["an expression"])
         }
+    }
+
+    /// Whether the tokens ahead are a node pattern followed by a relationship (`(a)-->`,
+    /// `(a)-[`, `(a)<-`): a pattern predicate rather than a parenthesised expression.
+    private func looksLikePattern() -> Bool {
+        var offset = 0
+        var depth = 0
+        repeat {
+            switch token(at: offset).kind {
+            case .symbol("("), .symbol("{"), .symbol("["): depth += 1
+            case .symbol(")"), .symbol("}"), .symbol("]"): depth -= 1
+            case .end: return false
+            default: break
+            }
+            offset += 1
+        } while depth > 0
+        if isSymbol("-", at: offset) { return isSymbol("[", at: offset + 1) || isSymbol("-", at: offset + 1) }
+        return isSymbol("<", at: offset) && isSymbol("-", at: offset + 1)
     }
 
     private mutating func parseCase() throws(CypherError) -> Expression {

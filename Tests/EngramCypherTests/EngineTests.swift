@@ -206,6 +206,9 @@ struct EngineTests {
             result.jsonString() == """
                 {"columns":["a","r","list","map"],"rows":[[{"id":"ada","labels":["Person"],"properties":{"age":36,"name":"Ada"}},{"id":"k1","type":"KNOWS","start":"ada","end":"bob","properties":{"since":2020}},[1,2.5,null],{"k":"v"}]]}
                 """)
+        let csv = try run("RETURN 'a,b' AS text, 'say \"hi\"' AS quote, null AS none, 1.5 AS f, [1, 'x'] AS list")
+            .csvString()
+        #expect(csv == "text,quote,none,f,list\r\n\"a,b\",\"say \"\"hi\"\"\",,1.5,\"[1,\"\"x\"\"]\"\r\n")
         let table = try run("RETURN 'x' AS name, 1 AS n").tableString()
         #expect(
             table == """
@@ -247,5 +250,28 @@ struct EngineTests {
         let filtered = try run("MATCH (p:Person) WHERE any(k IN keys(p) WHERE k = 'age') RETURN count(*) AS n")
         #expect(strings(filtered) == [["2"]])
         #expect(throws: CypherError.self) { try run("RETURN [x IN [1] | y] AS broken") }
+    }
+
+    @Test("Pattern predicates in WHERE (beyond the subset)")
+    func patternPredicates() throws {
+        let knowsSomeone = try run("MATCH (p:Person) WHERE (p)-[:KNOWS]->() RETURN p.name AS name ORDER BY name")
+        #expect(strings(knowsSomeone) == [["'Ada'"], ["'Bob'"]])
+        let known = try run("MATCH (p:Person) WHERE NOT (p)<-[:KNOWS]-(:Person) RETURN p.name AS name")
+        #expect(strings(known) == [["'Ada'"]])
+        let both = try run(
+            """
+            MATCH (a:Person), (b:Person) WHERE (a)-[:KNOWS]->(b) AND exists((b)-[:KNOWS]->())
+            RETURN a.name AS a, b.name AS b
+            """)
+        #expect(strings(both) == [["'Ada'", "'Bob'"]])
+        #expect(strings(try run("MATCH (p:Person {name: 'Ada'}) RETURN (p)--(:Company) AS works")) == [["true"]])
+        // Arithmetic on parenthesised expressions is not a pattern.
+        #expect(strings(try run("WITH 5 AS a, 3 AS b RETURN (a) - (b) AS d, (a)-(b) AS e")) == [["2", "2"]])
+        do {
+            _ = try run("MATCH (p:Person) WHERE (p)-[:KNOWS]->(q) RETURN p")
+            Issue.record("no error")
+        } catch {
+            #expect(error.detail == "UndefinedVariable" && error.message.contains("`q`"))
+        }
     }
 }
