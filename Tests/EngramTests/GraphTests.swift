@@ -66,7 +66,7 @@ struct GraphCRUDTests {
         try graph.createNode(id: "a")
         try graph.createNode(id: "b")
         let r = try graph.createRelationship(id: "r1", from: "a", to: "b", type: "KNOWS", properties: ["since": 2020])
-        #expect(r == GraphRelationship(id: "r1", type: "KNOWS", startID: "a", endID: "b", properties: ["since": 2020]))
+        #expect(r == GraphRelationship(id: "r1", type: "KNOWS", start: "a", end: "b", properties: ["since": 2020]))
         #expect(try graph.relationship(id: "r1") == r)
         #expect(errorCode { try graph.createRelationship(from: "a", to: "zz", type: "KNOWS") } == .notFound)
         #expect(errorCode { try graph.createRelationship(id: "r1", from: "a", to: "b", type: "KNOWS") } == .alreadyExists)
