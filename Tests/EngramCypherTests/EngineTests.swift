@@ -209,6 +209,11 @@ struct EngineTests {
         let csv = try run("RETURN 'a,b' AS text, 'say \"hi\"' AS quote, null AS none, 1.5 AS f, [1, 'x'] AS list")
             .csvString()
         #expect(csv == "text,quote,none,f,list\r\n\"a,b\",\"say \"\"hi\"\"\",,1.5,\"[1,\"\"x\"\"]\"\r\n")
+        let accessors = try run("MATCH (p:Person) RETURN p.name AS name, p.age AS age, p AS node ORDER BY name")
+        #expect(accessors.values(of: "name")?.compactMap(\.stringValue) == ["Ada", "Bob", "Cy"])
+        #expect(accessors.values(of: "age")?.map(\.intValue) == [36, 25, nil])
+        #expect(accessors.values(of: "node")?.first?.nodeValue?.id == "ada")
+        #expect(accessors.values(of: "missing") == nil)
         let table = try run("RETURN 'x' AS name, 1 AS n").tableString()
         #expect(
             table == """
