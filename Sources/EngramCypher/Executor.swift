@@ -121,7 +121,7 @@ final class Executor {
         func input() throws -> Operator { try build(node.children[0], argument: argument) }
         switch node.op {
         case .start: return SingleRowOperator(layout.emptyRow())
-        case .argument: return SingleRowOperator(argument ?? layout.emptyRow())
+        case .argument: return SingleRowOperator(argument ?? layout.emptyRow(), isArgument: true)
         case .allNodesScan(let name):
             let variable = slot(name)
             return FlatMapOperator(try input(), context) { row in
@@ -294,7 +294,9 @@ final class Executor {
             let keys = unresolvedKeys.map { (slot($0.0), resolve($0.1)) }
             let aggregates = unresolvedAggregates.map { (slot(AggregateSlot.name(for: $0)), resolve($0)) }
             let source = try input()
-            return BufferOperator { try Aggregation(keys: keys, aggregates: aggregates, context: context).run(source) }
+            return BufferOperator(source) {
+                try Aggregation(keys: keys, aggregates: aggregates, context: context).run(source)
+            }
         case .nodeCount(let label, let aggregate):
             let target = slot(AggregateSlot.name(for: aggregate))
             var row = layout.emptyRow()
@@ -306,7 +308,7 @@ final class Executor {
             let items = unresolvedItems.map { SortItem(expression: resolve($0.expression), ascending: $0.ascending) }
             let source = try input()
             let cap = try limit.map { try count($0, "LIMIT") }
-            return BufferOperator { try self.sort(source, items, cap) }
+            return BufferOperator(source) { try self.sort(source, items, cap) }
         case .skip(let expression):
             return SkipOperator(try input(), try count(expression, "SKIP"))
         case .limit(let expression):
