@@ -230,9 +230,8 @@ package final class CypherCursor {
 
     private func node(_ id: NodeID, _ context: ExecutionContext) throws(CypherError) -> CypherNode {
         try context.graphCall {
-            CypherNode(
-                id: try graph.publicID(ofNode: id), labels: try graph.labels(of: id),
-                properties: try graph.properties(ofNode: id))
+            let snapshot = try graph.nodeSnapshot(id)
+            return CypherNode(id: snapshot.publicID, labels: snapshot.labels, properties: snapshot.properties)
         }
     }
 
