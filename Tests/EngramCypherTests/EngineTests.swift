@@ -279,4 +279,54 @@ struct EngineTests {
             #expect(error.detail == "UndefinedVariable" && error.message.contains("`q`"))
         }
     }
+
+    @Test("shortestPath and allShortestPaths between two nodes (beyond the subset)")
+    func shortestPaths() throws {
+        let graph = InMemoryGraph()
+        // a -> b -> d, a -> c -> d, a -> d via e -> f (longer), plus an unrelated node z.
+        var ids: [String: NodeID] = [:]
+        for name in ["a", "b", "c", "d", "e", "f", "z"] {
+            ids[name] = graph.addNode(labels: ["N"], properties: ["name": .string(name)], publicID: name)
+        }
+        for (from, to) in [("a", "b"), ("b", "d"), ("a", "c"), ("c", "d"), ("a", "e"), ("e", "f"), ("f", "d")] {
+            graph.addRelationship(type: "R", from: ids[from]!, to: ids[to]!)
+        }
+        let engine = CypherEngine(graph: graph)
+        let one = try engine.execute(
+            """
+            MATCH p = shortestPath((x:N {name: 'a'})-[:R*]->(y:N {name: 'd'})) RETURN length(p) AS hops,
+              [n IN nodes(p) | n.name] AS names
+            """)
+        #expect(one.rows.count == 1)
+        #expect(one.rows[0][0] == .integer(2))
+        let every = try engine.execute(
+            """
+            MATCH p = allShortestPaths((x:N {name: 'a'})-[:R*]->(y:N {name: 'd'}))
+            RETURN [n IN nodes(p) | n.name] AS names ORDER BY names
+            """)
+        #expect(strings(every) == [["['a', 'b', 'd']"], ["['a', 'c', 'd']"]])
+        let backwards = try engine.execute(
+            """
+            MATCH p = shortestPath((x:N {name: 'd'})<-[:R*..5]-(y:N {name: 'a'})) RETURN length(p) AS hops
+            """)
+        #expect(backwards.rows == [[.integer(2)]])
+        #expect(
+            try engine.execute(
+                """
+                MATCH p = shortestPath((x:N {name: 'a'})-[:R*]-(y:N {name: 'z'})) RETURN p
+                """
+            ).rows.isEmpty)
+        #expect(
+            try engine.execute(
+                """
+                MATCH p = shortestPath((x:N {name: 'a'})-[:R*..1]->(y:N {name: 'd'})) RETURN p
+                """
+            ).rows.isEmpty)
+        let plan = try engine.execute(
+            "EXPLAIN MATCH p = shortestPath((x:N {name: 'a'})-[*]-(y:N {name: 'd'})) RETURN p")
+        #expect(plan.plan!.contains("+ShortestPath p = (x)-[anon_r1*1..32]-(y)"))
+        #expect(
+            try Parser.parse("MATCH p = shortestPath((a)-[*]-(b)) RETURN p").description
+                == "MATCH p = shortestPath((a)-[*..]-(b))\nRETURN p")
+    }
 }
