@@ -275,7 +275,15 @@ package struct RelationshipPattern: Sendable, CustomStringConvertible {
 /// One comma-separated part of a pattern: an optional path variable and a chain of nodes and
 /// relationships.
 package struct PatternPart: Sendable, CustomStringConvertible {
+    /// `shortestPath(…)` or `allShortestPaths(…)` around a part.
+    package enum Shortest: String, Sendable, CaseIterable {
+        case single = "shortestPath", all = "allShortestPaths"
+    }
+
     package var pathVariable: String?
+    /// Set when the part is wrapped in `shortestPath` / `allShortestPaths`: then it has exactly two
+    /// nodes and one variable-length relationship.
+    package var shortest: Shortest? = nil
     package var nodes: [NodePattern]
     /// `relationships[i]` joins `nodes[i]` and `nodes[i + 1]`.
     package var relationships: [RelationshipPattern]
@@ -287,12 +295,12 @@ package struct PatternPart: Sendable, CustomStringConvertible {
     }
 
     package var description: String {
-        var text = pathVariable.map { $0 + " = " } ?? ""
-        text += nodes[0].description
+        var text = nodes[0].description
         for (index, relationship) in relationships.enumerated() {
             text += relationship.description + nodes[index + 1].description
         }
-        return text
+        if let shortest { text = shortest.rawValue + "(" + text + ")" }
+        return (pathVariable.map { $0 + " = " } ?? "") + text
     }
 }
 

@@ -208,7 +208,15 @@ extension ExecutionContext {
             argument.append(contentsOf: repeatElement(.null, count: layout.width - argument.count))
         }
         do {
-            return try executor.build(plan, argument: argument).next() != nil
+            let probe: Operator
+            if let cached = patternOperators[key] {
+                probe = cached
+                try probe.reset(argument)
+            } else {
+                probe = try executor.build(plan, argument: argument)
+                patternOperators[key] = probe
+            }
+            return try probe.next() != nil
         } catch let error as CypherError {
             throw error
         } catch {

@@ -490,6 +490,34 @@ package struct Planner {
                     parts[index].nodes.contains { bound.contains($0.variable!) }
                 } ?? 0
             let part = parts[remaining.remove(at: pick)]
+            if part.shortest != nil {
+                // Bind both ends (seek or scan), then search between them.
+                for node in part.nodes {
+                    if !bound.contains(node.variable!) {
+                        plan = try accessPath(
+                            for: node, plan, bound: bound, outer: Set(outerScope.keys), pending: pending)
+                        bound.insert(node.variable!)
+                    }
+                    plan = labelFilter(node, plan, boundEarlier: outerScope[node.variable!] != nil)
+                    applyFilters(&plan)
+                }
+                let relationship = part.relationships[0]
+                let direction: ExpandDirection =
+                    relationship.direction == .outgoing
+                    ? .outgoing : relationship.direction == .incoming ? .incoming : .both
+                plan = PlanNode(
+                    .shortestPath(
+                        from: part.nodes[0].variable!, relationship: relationship.variable!,
+                        to: part.nodes[1].variable!, direction: direction, types: relationship.types,
+                        min: relationship.length?.min ?? 1,
+                        max: relationship.length?.max ?? limits.maxVariableLengthDepth,
+                        all: part.shortest == .all, path: part.pathVariable, properties: relationship.properties),
+                    [plan])
+                bound.insert(relationship.variable!)
+                if let path = part.pathVariable { bound.insert(path) }
+                applyFilters(&plan)
+                continue
+            }
             let startIndex = try chooseStart(part, bound: bound, outer: Set(outerScope.keys), pending: pending)
             let startNode = part.nodes[startIndex]
             let startName = startNode.variable!
