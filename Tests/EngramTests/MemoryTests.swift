@@ -536,3 +536,35 @@ struct MemoryReasoningAndCascadeTests {
         #expect(node.properties["int"]?.intValue == 42 && node.properties["double"]?.intValue == nil)
     }
 }
+
+@Suite("Memory: summaries and the demo")
+struct MemorySummaryTests {
+    @Test func extractiveSummaryKeepsTheCentralSentencesInOrder() throws {
+        let fixture = try TestEngramStore()
+        let memory = fixture.store.context(user: "alice")
+        let chat = try memory.startConversation()
+        try memory.addMessages(
+            [
+                NewMessage(role: .system, content: "You are a travel agent."),
+                NewMessage(role: .user, content: "Hello! I want a flight to Lisbon. A cheap flight to Lisbon in May."),
+                NewMessage(role: .assistant, content: "Sure. Flights to Lisbon in May start at 90 euros."),
+                NewMessage(role: .user, content: "Thanks."),
+            ], to: chat.id)
+        let episode = try memory.summarizeConversation(chat.id, using: ExtractiveSummarizer(maximumSentences: 2))
+        #expect(episode.kind == .episode && episode.conversationID == chat.id)
+        #expect(episode.content == "I want a flight to Lisbon. A cheap flight to Lisbon in May.")
+        #expect(try memory.memories(MemoryFilter(kinds: [.episode])).total == 1)
+        let empty = try memory.startConversation()
+        #expect(errorCode { try memory.summarizeConversation(empty.id) } == .emptyContent)
+    }
+
+    @Test func demoRunsTheSameTwice() throws {
+        let fixture = try TestEngramStore()
+        let first = try MemoryDemo.run(store: fixture.store)
+        let second = try MemoryDemo.run(store: fixture.store)
+        #expect(first == second)
+        #expect(first.contains("  fact: Alice's budget is 600 euros"))
+        #expect(first.contains("  fact: Alice's budget is 400 euros"))
+        #expect(try fixture.store._checkGraphInvariants() == [])
+    }
+}
