@@ -568,3 +568,84 @@ struct MemorySummaryTests {
         #expect(try fixture.store._checkGraphInvariants() == [])
     }
 }
+
+@Suite("Memory: listing, statistics, isolation")
+struct MemoryListingTests {
+    @Test func cursorAndOffsetPagesCoverTheListOnce() throws {
+        let fixture = try TestEngramStore()
+        let clock = TestClock()
+        let memory = fixture.store.context(user: "alice", options: clock.options())
+        var generator = SeededGenerator(seed: 7)
+        var ids: [String] = []
+        for i in 0..<23 {
+            // Backfilled creation times in a shuffled order, with ties, so that the order is by time then id.
+            let age = TimeInterval(Int.random(in: 0..<10, using: &generator)) * 60
+            ids.append(try memory.remember(NewMemory("m\(i)", createdAt: clock.now.addingTimeInterval(-age))).id)
+        }
+        for descending in [false, true] {
+            for order in ListOptions.Order.allCases {
+                let all = try memory.memories(options: ListOptions(limit: 1000, order: order, descending: descending))
+                #expect(all.total == 23 && Set(all.items.map(\.id)) == Set(ids))
+                var options = ListOptions(limit: 5, order: order, descending: descending)
+                var viaCursor: [String] = []
+                var page = try memory.memories(options: options)
+                viaCursor += page.items.map(\.id)
+                while let cursor = page.nextCursor {
+                    options.cursor = cursor
+                    page = try memory.memories(options: options)
+                    viaCursor += page.items.map(\.id)
+                    #expect(page.total == 23)
+                }
+                #expect(viaCursor == all.items.map(\.id))
+                var viaOffset: [String] = []
+                for offset in stride(from: 0, to: 23, by: 5) {
+                    viaOffset += try memory.memories(
+                        options: ListOptions(limit: 5, offset: offset, order: order, descending: descending)
+                    )
+                    .items.map(\.id)
+                }
+                #expect(viaOffset == all.items.map(\.id))
+            }
+        }
+        let byCreation = try memory.memories(options: ListOptions(limit: 1000)).items.map(\.createdAt)
+        #expect(byCreation == byCreation.sorted())
+        #expect(errorCode { _ = try memory.memories(options: ListOptions(cursor: "garbage")) } == .invalidArgument)
+        #expect(errorCode { _ = try memory.memories(options: ListOptions(offset: -1)) } == .invalidArgument)
+    }
+
+    @Test func statisticsCountByKindStateAndScope() throws {
+        let fixture = try TestEngramStore()
+        let memory = fixture.store.context(user: "alice", agent: "bot")
+        let old = try memory.remember(NewMemory("a", kind: .fact))
+        try memory.supersede(old.id, with: NewMemory("b", kind: .fact))
+        try memory.remember(NewMemory("c", kind: .preference, scope: .agent, state: .inactive))
+        try memory.remember(NewMemory("d", scope: .tenant))
+        let statistics = try memory.memoryStatistics()
+        #expect(statistics.total == 4)
+        #expect(statistics.byKind == ["fact": 2, "preference": 1, "general": 1])
+        #expect(statistics.byState == [.active: 3, .inactive: 1])
+        #expect(statistics.byScope == [.user: 2, .agent: 1, .tenant: 1])
+        #expect(try memory.memories(MemoryFilter.everything).total == 4)
+        #expect(try fixture.store.context(user: "bob").memoryStatistics().total == 1)
+    }
+
+    @Test func tenantsAreIsolatedThroughCypherToo() throws {
+        let fixture = try TestEngramStore()
+        let acme = fixture.store.context(tenant: "acme", user: "alice")
+        let entity = try acme.addEntity(name: "Ada", type: "Person")
+        let chat = try acme.startConversation()
+        let message = try acme.addMessage(to: chat.id, role: .user, content: "I met Ada")
+        try acme.link(message.id, mentions: entity.id)
+        try acme.remember(NewMemory("Ada is a friend", scope: .tenant, mentions: [entity.id]))
+        let query = "MATCH (x)-[:MENTIONS]->(e:Entity) RETURN count(x)"
+        #expect(try fixture.store.query(query, tenant: "acme").rows.first?.first == .integer(2))
+        #expect(try fixture.store.query(query, tenant: "zeta").rows.first?.first == .integer(0))
+        let zeta = fixture.store.context(tenant: "zeta", user: "alice")
+        #expect(try zeta.entity(id: entity.id) == nil)
+        #expect(try zeta.memories().total == 0)
+        #expect(errorCode { try zeta.link(message.id, mentions: entity.id) } == .notFound)
+        #expect(
+            errorCode { try fixture.store.context(tenant: "acme", user: "bob").link(message.id, mentions: entity.id) }
+                == .notFound)
+    }
+}

@@ -175,13 +175,17 @@ public struct MemoryFilter: Sendable, Hashable {
     public var asOf: Date?
     /// Keep memories drawn from this conversation.
     public var conversationID: String?
+    /// Keep memories whatever their validity (superseded and not yet valid ones too); ignores ``asOf``.
+    public var includeAllValidity: Bool
 
     /// Creates a filter; the default keeps the active, currently valid memories the context sees.
     public init(
         kinds: [MemoryKind] = [], states: [MemoryState] = [.active], scopes: [MemoryScope] = [],
         annotations: [String: String] = [:],
-        createdAfter: Date? = nil, createdBefore: Date? = nil, asOf: Date? = nil, conversationID: String? = nil
+        createdAfter: Date? = nil, createdBefore: Date? = nil, asOf: Date? = nil, conversationID: String? = nil,
+        includeAllValidity: Bool = false
     ) {
+        self.includeAllValidity = includeAllValidity
         self.kinds = kinds
         self.states = states
         self.scopes = scopes
@@ -192,7 +196,10 @@ public struct MemoryFilter: Sendable, Hashable {
         self.conversationID = conversationID
     }
 
-    /// Every state.
+    /// Every state, every validity: all the memories a context sees.
+    public static let everything = MemoryFilter(states: MemoryState.allCases, includeAllValidity: true)
+
+    /// Every state, currently valid.
     public static let allStates = MemoryFilter(states: MemoryState.allCases)
 }
 
@@ -526,6 +533,10 @@ extension MemorySession {
                 if let after = filter.createdAfter, created < MemoryTime.millis(after) { continue }
                 if let before = filter.createdBefore, created >= MemoryTime.millis(before) { continue }
                 if let conversation = filter.conversationID, record.string("conversation") != conversation { continue }
+                if filter.includeAllValidity {
+                    result.append(record)
+                    continue
+                }
                 if at != nil, created > time { continue }
                 if (record.int("valid_from") ?? created) > time { continue }
                 if let until = record.int("valid_until"), until <= time { continue }
@@ -533,5 +544,35 @@ extension MemorySession {
             }
         }
         return result
+    }
+}
+
+/// Counts of the memories a context sees, by kind, state and scope.
+public struct MemoryStatistics: Sendable, Hashable {
+    /// Every memory the context sees and that has not expired, whatever its state and validity.
+    public var total: Int
+    /// By kind name (`fact`, `preference`, …, `general`).
+    public var byKind: [String: Int]
+    /// By state.
+    public var byState: [MemoryState: Int]
+    /// By scope.
+    public var byScope: [MemoryScope: Int]
+}
+
+extension MemoryContext {
+    /// Counts of the memories this context sees (its tenant's and the global ones), by kind, state and scope.
+    /// - Complexity: O(m) over the memories of the tenant and the global tenant.
+    public func memoryStatistics() throws -> MemoryStatistics {
+        try read { session in
+            let records = try session.visibleMemories(MemoryFilter(states: [], includeAllValidity: true))
+            var statistics = MemoryStatistics(total: records.count, byKind: [:], byState: [:], byScope: [:])
+            for record in records {
+                let memory = Memory(record)
+                statistics.byKind[memory.kind.rawValue, default: 0] += 1
+                statistics.byState[memory.state, default: 0] += 1
+                statistics.byScope[memory.scope, default: 0] += 1
+            }
+            return statistics
+        }
     }
 }
