@@ -649,3 +649,48 @@ struct MemoryListingTests {
                 == .notFound)
     }
 }
+
+@Suite("Memory: bi-temporal relationships and mentions")
+struct MemoryTemporalTests {
+    @Test func relationshipsAreReadAsOfATime() throws {
+        let fixture = try TestEngramStore()
+        let clock = TestClock()
+        let memory = fixture.store.context(user: "alice", options: clock.options())
+        let ada = try memory.addEntity(name: "Ada", type: "Person")
+        let acme = try memory.addEntity(name: "Acme", type: "Organization", aliases: ["ACME Inc"])
+        let initech = try memory.addEntity(name: "Initech", type: "Organization")
+        let start = clock.now
+        let job = try memory.relate(ada.id, "WORKS_AT", acme.id)
+        clock.advance(100)
+        try memory.endRelationship(job.id)
+        try memory.relate(ada.id, "WORKS_AT", initech.id, validFrom: clock.now)
+        #expect(try memory.relationships(of: ada.id).map(\.targetID) == [initech.id])
+        #expect(try memory.relationships(of: ada.id, asOf: start.addingTimeInterval(50)).map(\.targetID) == [acme.id])
+        #expect(try memory.relationships(of: ada.id, includeAllValidity: true).count == 2)
+        #expect(try memory.relationships(of: acme.id, includeAllValidity: true).count == 1)  // not its ALIAS_OF
+        #expect(errorCode { try memory.endRelationship("nope") } == .notFound)
+    }
+
+    @Test func messagesMentionEntitiesInTheSameTransaction() throws {
+        let fixture = try TestEngramStore()
+        let memory = fixture.store.context(user: "alice")
+        let ada = try memory.addEntity(name: "Ada", type: "Person")
+        let chat = try memory.startConversation()
+        try memory.addMessages(
+            [NewMessage(role: .user, content: "Ada called", mentions: [ada.id, ada.id])], to: chat.id)
+        let before = try fixture.store.graph().statistics()
+        #expect(
+            errorCode {
+                try memory.addMessages(
+                    [
+                        NewMessage(role: .user, content: "ok"),
+                        NewMessage(role: .user, content: "x", mentions: ["nope"]),
+                    ],
+                    to: chat.id)
+            } == .notFound)
+        #expect(try fixture.store.graph().statistics() == before)
+        let rows = try fixture.store.query("MATCH (m:Message)-[:MENTIONS]->(e:Person {name: 'Ada'}) RETURN m.content")
+            .rows
+        #expect(rows.count == 1)
+    }
+}

@@ -77,13 +77,16 @@ public struct NewMessage: Sendable, Hashable {
     public var timestamp: Date?
     /// Free metadata.
     public var metadata: [String: PropertyValue]
+    /// Entities the message mentions (`MENTIONS` relationships).
+    public var mentions: [String]
 
     /// Creates a message to add.
     public init(
         id: String? = nil, role: MessageRole, content: String, timestamp: Date? = nil,
-        metadata: [String: PropertyValue] = [:]
+        metadata: [String: PropertyValue] = [:], mentions: [String] = []
     ) {
         self.id = id
+        self.mentions = mentions
         self.role = role
         self.content = content
         self.timestamp = timestamp
@@ -252,6 +255,9 @@ extension MemoryContext {
                         "metadata": message.metadata.isEmpty ? .null : .map(message.metadata),
                     ])
                 try session.graph.link(record.node, node.node, "HAS_MESSAGE")
+                for entity in Set(message.mentions) {
+                    try session.graph.link(node.node, try session.requireEntity(entity).node, "MENTIONS")
+                }
                 if let last {
                     try session.graph.link(last, node.node, "NEXT_MESSAGE")
                 } else {

@@ -273,26 +273,59 @@ extension MemoryContext {
     }
 
     /// The relationships between entities that start or end at `entity` (of `types`, or any).
+    /// - Parameters:
+    ///   - asOf: keep the relationships valid at this time (`valid_from <= t < valid_until`, open
+    ///   bounds hold); `nil` keeps those valid now.
+    ///   - includeAllValidity: keep every relationship whatever its validity.
     /// - Throws: `notFound` for an unknown entity.
-    public func relationships(of entity: String, direction: GraphDirection = .both, types: [String] = []) throws
-        -> [EntityRelationship]
-    {
+    public func relationships(
+        of entity: String, direction: GraphDirection = .both, types: [String] = [], asOf: Date? = nil,
+        includeAllValidity: Bool = false
+    ) throws -> [EntityRelationship] {
         try read { session in
             let record = try session.requireEntity(entity)
             let graph = session.graph
+            let time = asOf.map(MemoryTime.millis) ?? session.now
             var result: [EntityRelationship] = []
             try graph.forEachRelationship(of: record.node, direction: direction, types: nil) {
                 relationship, _, start, end in
-                let stored = try graph.storedRelationship(relationship)!
-                let public_ = try graph.publicRelationship(stored)
+                let public_ = try graph.publicRelationship(graph.storedRelationship(relationship)!)
                 if !types.isEmpty, !types.contains(public_.type) { return true }
                 let other = start == record.node ? end : start
-                if try graph.memoryNode(other)?.labels.contains("Entity") == true {
-                    result.append(EntityRelationship(public_))
+                guard try graph.memoryNode(other)?.labels.contains("Entity") == true, public_.type != "ALIAS_OF" else {
+                    return true
                 }
+                if !includeAllValidity {
+                    if let from = public_.properties["valid_from"]?.intValue, from > time { return true }
+                    if let until = public_.properties["valid_until"]?.intValue, until <= time { return true }
+                }
+                result.append(EntityRelationship(public_))
                 return true
             }
             return result
+        }
+    }
+
+    /// Ends a relationship between entities: sets its `valid_until` (now when `nil`). It leaves
+    /// current reads and stays readable `asOf` an earlier time.
+    /// - Throws: `notFound` for an unknown relationship.
+    @discardableResult
+    public func endRelationship(_ id: String, at time: Date? = nil) throws -> EntityRelationship {
+        try write { session in
+            let graph = session.graph
+            guard let relationship = try graph.relationshipID(id),
+                let stored = try graph.storedRelationship(relationship),
+                try [stored.start, stored.end].allSatisfy({
+                    try graph.memoryNode($0)?.labels.contains("Entity") == true
+                })
+            else {
+                throw EngramError(.notFound, "there is no relationship '\(id)' between entities in tenant '\(tenant)'")
+            }
+            var properties = try graph.properties(graph.storedRelationship(relationship)!.properties)
+            properties["valid_until"] = .int(time.map(MemoryTime.millis) ?? session.now)
+            properties["updated_at"] = .int(session.now)
+            try graph.replaceRelationship(relationship, properties: try graph.storedProperties(properties))
+            return EntityRelationship(try graph.publicRelationship(graph.storedRelationship(relationship)!))
         }
     }
 }
