@@ -10,8 +10,9 @@ struct BenchMemoryCommand: ParsableCommand {
         abstract: "Time message appends (single and batched) and memory writes, without embeddings.",
         discussion: """
             Each phase writes --records records into a fresh store: messages one per call (one \
-            transaction each), messages in batches of --batch per call, and memories one per call. \
-            Conversations hold --per-conversation messages each. Commits are not flushed unless \
+            transaction each), messages in batches of --batch per call, and memories one per call; \
+            then the first page of the memories (all of them are read to sort and count) and of the \
+            last conversation's messages. Conversations hold --per-conversation messages each. Commits are not flushed unless \
             --durable is given, so that the figures measure Engram, not the disk's flush latency.
             """
     )
@@ -64,12 +65,22 @@ struct BenchMemoryCommand: ParsableCommand {
         }
         let memories = BenchStorageCommand.seconds(since: start)
 
+        start = DispatchTime.now()
+        let listed = try memory.memories(options: ListOptions(limit: 10, order: .updatedAt, descending: true))
+        let listSeconds = BenchStorageCommand.seconds(since: start)
+        _ = try memory.messages(in: conversation, options: ListOptions(limit: 50))  // warm the pages of the last conversation
+        start = DispatchTime.now()
+        let page = try memory.messages(in: conversation, options: ListOptions(limit: 50))
+        let messagesPageSeconds = BenchStorageCommand.seconds(since: start)
+
         let figures: [String: Any] = [
             "records": records, "batch": batch, "messages_per_conversation": perConversation,
             "durability": durable ? "full" : "nosync",
             "messages_single_per_s": Double(records) / single,
             "messages_batched_per_s": Double(records) / batched,
             "memories_single_per_s": Double(records) / memories,
+            "memories_list_first_page_ms": listSeconds * 1000, "memories_listed_total": listed.total,
+            "messages_first_page_ms": messagesPageSeconds * 1000, "messages_page_total": page.total,
             "store_bytes": store.info().usedBytes,
         ]
         if format == .json {
