@@ -68,7 +68,8 @@ struct BenchMemoryCommand: ParsableCommand {
         start = DispatchTime.now()
         let listed = try memory.memories(options: ListOptions(limit: 10, order: .updatedAt, descending: true))
         let listSeconds = BenchStorageCommand.seconds(since: start)
-        _ = try memory.messages(in: conversation, options: ListOptions(limit: 50))  // warm the pages of the last conversation
+        // Warm the pages of the last conversation.
+        _ = try memory.messages(in: conversation, options: ListOptions(limit: 50))
         start = DispatchTime.now()
         let page = try memory.messages(in: conversation, options: ListOptions(limit: 50))
         let messagesPageSeconds = BenchStorageCommand.seconds(since: start)
