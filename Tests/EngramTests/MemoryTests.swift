@@ -694,3 +694,43 @@ struct MemoryTemporalTests {
         #expect(rows.count == 1)
     }
 }
+
+@Suite("Memory: concurrency")
+struct MemoryConcurrencyTests {
+    @Test func concurrentContextsWriteAndReadConsistently() throws {
+        let fixture = try TestEngramStore()
+        let store = fixture.store
+        let users = ["u0", "u1", "u2", "u3"]
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: users.count * 2) { index in
+            let user = users[index % users.count]
+            let memory = store.context(tenant: "acme", user: user, agent: "a\(index)")
+            do {
+                if index < users.count {
+                    let chat = try memory.startConversation(id: "chat-\(user)")
+                    for i in 0..<10 {
+                        try memory.addMessage(to: chat.id, role: i % 2 == 0 ? .user : .assistant, content: "m\(i)")
+                    }
+                } else {
+                    for i in 0..<10 {
+                        try memory.remember(NewMemory("fact \(i)", kind: .fact))
+                        // A reader never sees a half-written batch: the count is always whole.
+                        let count = try memory.memories(MemoryFilter(kinds: [.fact])).total
+                        if count > 10 { throw EngramError(.corrupted, "saw \(count) facts") }
+                    }
+                }
+            } catch {
+                failures.withLock { $0.append("\(error)") }
+            }
+        }
+        #expect(failures.withLock { $0 } == [])
+        for user in users {
+            let memory = store.context(tenant: "acme", user: user)
+            let messages = try memory.messages(in: "chat-\(user)").items
+            #expect(messages.map(\.content) == (0..<10).map { "m\($0)" })
+            #expect(try memory.memories().total == 10)
+        }
+        #expect(try store.context(tenant: "acme").users().total == 4)
+        #expect(try store._checkGraphInvariants() == [])
+    }
+}
