@@ -14,6 +14,13 @@ public typealias GraphRelationship = CypherRelationship
 /// A walk through the graph: `nodes[i]` and `nodes[i + 1]` are joined by `relationships[i]`.
 public typealias GraphPath = CypherPath
 
+extension CypherRelationship {
+    /// The public id of the start node (the same as ``CypherRelationship/start``).
+    public var startID: String { start }
+    /// The public id of the end node (the same as ``CypherRelationship/end``).
+    public var endID: String { end }
+}
+
 extension CypherPath {
     /// The number of relationships.
     public var length: Int { relationships.count }
