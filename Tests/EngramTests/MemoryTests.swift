@@ -734,3 +734,57 @@ struct MemoryConcurrencyTests {
         #expect(try store._checkGraphInvariants() == [])
     }
 }
+
+@Suite("Memory: updates of every record type")
+struct MemoryUpdateTests {
+    @Test func messagesAreReadUpdatedAndDeletedKeepingTheChain() throws {
+        let fixture = try TestEngramStore()
+        let memory = fixture.store.context(user: "alice")
+        let chat = try memory.startConversation(id: "c")
+        let messages = try memory.addMessages((0..<4).map { NewMessage(role: .user, content: "m\($0)") }, to: "c")
+        #expect(try memory.message(id: messages[1].id) == messages[1])
+        #expect(try fixture.store.context(user: "bob").message(id: messages[1].id) == nil)
+        let edited = try memory.updateMessage(id: messages[1].id, content: "edited", metadata: ["edited": true])
+        #expect(edited.content == "edited" && edited.metadata == ["edited": true])
+        #expect(errorCode { try memory.updateMessage(id: messages[1].id, content: "") } == .emptyContent)
+
+        let chain = "MATCH (:Conversation {title: 'T'})-[:FIRST_MESSAGE]->(f)-[:NEXT_MESSAGE*0..]->(m) RETURN m.content"
+        try memory.updateConversation(id: chat.id, title: "T", annotations: ["k": "v"], ttl: 0)
+        func contents() throws -> [String] {
+            try fixture.store.query(chain).rows.compactMap {
+                if case .string(let text) = $0[0] { return text } else { return nil }
+            }
+        }
+        #expect(try contents() == ["m0", "edited", "m2", "m3"])
+        try memory.deleteMessage(id: messages[0].id)  // the first
+        try memory.deleteMessage(id: messages[2].id)  // a middle one
+        #expect(try contents() == ["edited", "m3"])
+        try memory.deleteMessage(id: messages[3].id)  // the last
+        let after = try memory.addMessage(to: "c", role: .assistant, content: "new")
+        #expect(try contents() == ["edited", "new"])
+        #expect(try memory.messages(in: "c").items.map(\.id) == [messages[1].id, after.id])
+        let conversation = try #require(try memory.conversation(id: "c"))
+        #expect(conversation.messageCount == 2 && conversation.title == "T" && conversation.annotations == ["k": "v"])
+        #expect(errorCode { try memory.deleteMessage(id: "nope") } == .notFound)
+        #expect(try fixture.store._checkGraphInvariants() == [])
+    }
+
+    @Test func usersAgentsAndTracesAreReadUpdatedAndDeleted() throws {
+        let fixture = try TestEngramStore()
+        let memory = fixture.store.context(user: "alice", agent: "bot")
+        #expect(try memory.user(named: "alice") == nil)
+        let alice = try memory.setUserAttributes(["plan": "pro"])
+        #expect(alice.attributes == ["plan": "pro"] && alice.name == "alice")
+        try memory.setAgentAttributes(["model": "small"])
+        #expect(try memory.agent(named: "bot")?.attributes == ["model": "small"])
+        #expect(try memory.user(named: "alice") == alice)
+        #expect(errorCode { try fixture.store.context().setUserAttributes([:]) } == .invalidArgument)
+        let trace = try memory.startTrace(task: "t")
+        try memory.recordToolCall(trace: trace.id, tool: "x")
+        try memory.deleteTrace(id: trace.id)
+        #expect(try memory.trace(id: trace.id) == nil)
+        let labels = try fixture.store.graph().statistics().nodesByLabel
+        #expect(labels["ReasoningStep"] == nil && labels["ToolCall"] == nil)
+        #expect(try fixture.store._checkGraphInvariants() == [])
+    }
+}

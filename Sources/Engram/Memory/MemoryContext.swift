@@ -388,3 +388,49 @@ extension MemoryContext {
         }
     }
 }
+
+extension MemoryContext {
+    /// The user `name` of the tenant, or `nil` before any write in their name.
+    public func user(named name: String) throws -> MemoryParticipant? {
+        try read { session in
+            try session.graph.memoryNode(id: MemorySession.userID(name), label: "User").map(MemoryParticipant.init)
+        }
+    }
+
+    /// The agent `name` of the tenant, or `nil` before any write in its name.
+    public func agent(named name: String) throws -> MemoryParticipant? {
+        try read { session in
+            try session.graph.memoryNode(id: MemorySession.agentID(name), label: "Agent").map(MemoryParticipant.init)
+        }
+    }
+
+    /// Sets the context's user's attributes (creating the user when needed).
+    /// - Throws: `invalidArgument` for a context without a user.
+    @discardableResult
+    public func setUserAttributes(_ attributes: [String: PropertyValue]) throws -> MemoryParticipant {
+        try write { session in
+            let user = try session.requireUser("setting user attributes")
+            try session.prepareWrite()
+            var record = try session.graph.memoryNode(id: MemorySession.userID(user), label: "User")!
+            record["attributes"] = attributes.isEmpty ? .null : .map(attributes)
+            try session.graph.save(record)
+            return MemoryParticipant(record)
+        }
+    }
+
+    /// Sets the context's agent's attributes (creating the agent when needed).
+    /// - Throws: `invalidArgument` for a context without an agent.
+    @discardableResult
+    public func setAgentAttributes(_ attributes: [String: PropertyValue]) throws -> MemoryParticipant {
+        try write { session in
+            guard let agent else {
+                throw EngramError(.invalidArgument, "setting agent attributes needs a context with an agent")
+            }
+            try session.prepareWrite()
+            var record = try session.graph.memoryNode(id: MemorySession.agentID(agent), label: "Agent")!
+            record["attributes"] = attributes.isEmpty ? .null : .map(attributes)
+            try session.graph.save(record)
+            return MemoryParticipant(record)
+        }
+    }
+}
