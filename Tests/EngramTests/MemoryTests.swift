@@ -788,3 +788,20 @@ struct MemoryUpdateTests {
         #expect(try fixture.store._checkGraphInvariants() == [])
     }
 }
+
+@Suite("Memory: async")
+struct MemoryAsyncTests {
+    @Test func performRunsCallsFromAsyncCode() async throws {
+        let fixture = try TestEngramStore()
+        let memory = fixture.store.context(user: "alice")
+        let ids = try await withThrowingTaskGroup(of: String.self) { group in
+            for i in 0..<8 {
+                group.addTask { try await memory.perform { try $0.remember(NewMemory("fact \(i)", kind: .fact)).id } }
+            }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        #expect(Set(ids).count == 8)
+        #expect(try await memory.perform { try $0.memories().total } == 8)
+        await #expect(throws: EngramError.self) { try await memory.perform { try $0.remember(NewMemory("")) } }
+    }
+}

@@ -434,3 +434,24 @@ extension MemoryContext {
         }
     }
 }
+
+extension MemoryContext {
+    /// Runs `body` on a dispatch queue and resumes the caller when it returns, so that memory calls
+    /// made from async code never occupy one of Swift's cooperative threads while they wait for the
+    /// writer lock or read.
+    ///
+    /// ```swift
+    /// let page = try await memory.perform { try $0.memories(MemoryFilter(kinds: [.preference])) }
+    /// ```
+    ///
+    /// Each call inside `body` is still its own transaction.
+    /// - Returns: what `body` returns.
+    /// - Throws: what `body` throws.
+    public func perform<T: Sendable>(_ body: @escaping @Sendable (MemoryContext) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async {
+                continuation.resume(with: Result { try body(self) })
+            }
+        }
+    }
+}
