@@ -38,14 +38,16 @@ for key, name, doc in TABLES:
     ranges = sorted(raw[key])
     lines.append(f"    /// {doc}")
     lines.append(f"    package static let {name}: [ClosedRange<UInt32>] = [")
-    row = []
+    # Lines of at most 120 characters, as .swift-format wants them.
+    line = "       "
     for a, b in ranges:
-        row.append(f"0x{a:X}...0x{b:X}")
-        if len(row) == 6:
-            lines.append("        " + ", ".join(row) + ",")
-            row = []
-    if row:
-        lines.append("        " + ", ".join(row) + ",")
+        item = f" 0x{a:X}...0x{b:X},"
+        if len(line) + len(item) > 120:
+            lines.append(line)
+            line = "       "
+        line += item
+    if line.strip():
+        lines.append(line)
     lines.append("    ]")
     lines.append("")
 lines[-1] = "}"

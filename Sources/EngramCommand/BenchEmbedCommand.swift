@@ -33,7 +33,8 @@ struct BenchEmbedCommand: ParsableCommand {
         BLAS.setThreadCount(threads)
         let residentBefore = residentBytes()
         let embedder = try MiniLMEmbedder(modelDirectory: modelDir.map { URL(fileURLWithPath: $0, isDirectory: true) })
-        let words = ("the quick brown fox jumps over a lazy dog while memory engines store "
+        let words =
+            ("the quick brown fox jumps over a lazy dog while memory engines store "
             + "facts about people places and events for later retrieval").split(separator: " ")
         func text(tokens: Int) -> String {
             (0..<(tokens - 2)).map { String(words[$0 % words.count]) }.joined(separator: " ")

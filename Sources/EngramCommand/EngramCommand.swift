@@ -8,7 +8,10 @@ struct EngramCommand: ParsableCommand {
         abstract: "An embedded knowledge-graph memory engine for AI agents.",
         discussion: "Run 'engram demo' for a tour on a local store, or 'engram <subcommand> --help'.",
         version: EngramVersion.current,
-        subcommands: [DemoCommand.self, ImportCommand.self, BenchCommand.self, StressCommand.self]
+        subcommands: [
+            DemoCommand.self, QueryCommand.self, ImportCommand.self, EmbedCommand.self, ModelCommand.self, BenchCommand.self,
+            StressCommand.self,
+        ]
     )
 }
 

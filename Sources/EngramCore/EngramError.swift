@@ -125,3 +125,23 @@ extension EngramError.Code {
     /// A message was added to a conversation that has ended.
     public static let conversationEnded = Self(rawValue: "conversation_ended")
 }
+
+// MARK: - Codes of the vector layer
+
+extension EngramError.Code {
+    /// A vector has another number of components than its index's dimension; embed it with the
+    /// index's model (see ``EngramError/dimensionMismatch(expected:got:index:)``).
+    public static let dimensionMismatch = Self(rawValue: "dimension_mismatch")
+    /// A vector cannot be stored or searched: a NaN or infinite component, or the zero vector in a
+    /// cosine index.
+    public static let invalidVector = Self(rawValue: "invalid_vector")
+}
+
+extension EngramError {
+    /// A vector of `got` components was given to vector index `index`, which holds `expected`.
+    public static func dimensionMismatch(expected: Int, got: Int, index: String) -> EngramError {
+        EngramError(
+            .dimensionMismatch,
+            "vector index '\(index)' holds vectors of \(expected) components (expected \(expected)), got \(got); embed with the index's model")
+    }
+}

@@ -41,6 +41,9 @@ package struct Expression: Sendable, CustomStringConvertible {
         case quantifier(Quantifier, variable: String, list: Expression, predicate: Expression)
         /// `base {.key, key: expression, variable, .*}`.
         case mapProjection(Expression, [MapProjectionItem])
+        /// A pattern used as a predicate (`WHERE (a)-[:KNOWS]->()`): true when it has a match. All
+        /// its named variables must already be bound.
+        case patternPredicate(PatternPart)
     }
 
     /// The quantifiers over lists.
@@ -95,6 +98,7 @@ package struct Expression: Sendable, CustomStringConvertible {
                 + (projection.map { " | \($0)" } ?? "") + "]"
         case .quantifier(let quantifier, let variable, let list, let predicate):
             return "\(quantifier.rawValue)(\(variable) IN \(list) WHERE \(predicate))"
+        case .patternPredicate(let part): return part.description
         case .mapProjection(let base, let items):
             return "\(base) {"
                 + items.map { item in
@@ -127,6 +131,8 @@ package struct Expression: Sendable, CustomStringConvertible {
         case .listComprehension(_, let list, let predicate, let projection):
             return [list] + [predicate, projection].compactMap { $0 }
         case .quantifier(_, _, let list, let predicate): return [list, predicate]
+        case .patternPredicate(let part):
+            return part.namedVariables.map { Expression(.variable($0), part.range) }
         case .mapProjection(let base, let items):
             return [base]
                 + items.compactMap { item in
@@ -137,6 +143,12 @@ package struct Expression: Sendable, CustomStringConvertible {
                     }
                 }
         }
+    }
+
+    /// Whether the expression is a pattern predicate.
+    package var isPatternPredicate: Bool {
+        if case .patternPredicate = kind { return true }
+        return false
     }
 
     /// Whether the expression is a call of an aggregating function (`count`, `collect`, …).
@@ -180,7 +192,7 @@ package struct Expression: Sendable, CustomStringConvertible {
         func go(_ expression: Expression) -> Expression { expression.rewritten(transform) }
         var copy = self
         switch kind {
-        case .literal, .parameter, .variable, .countStar: return self
+        case .literal, .parameter, .variable, .countStar, .patternPredicate: return self
         case .property(let base, let key): copy.kind = .property(go(base), key)
         case .list(let items): copy.kind = .list(items.map(go))
         case .map(let entries): copy.kind = .map(entries.map { ($0.0, go($0.1)) })
@@ -263,19 +275,32 @@ package struct RelationshipPattern: Sendable, CustomStringConvertible {
 /// One comma-separated part of a pattern: an optional path variable and a chain of nodes and
 /// relationships.
 package struct PatternPart: Sendable, CustomStringConvertible {
+    /// `shortestPath(…)` or `allShortestPaths(…)` around a part.
+    package enum Shortest: String, Sendable, CaseIterable {
+        case single = "shortestPath", all = "allShortestPaths"
+    }
+
     package var pathVariable: String?
+    /// Set when the part is wrapped in `shortestPath` / `allShortestPaths`: then it has exactly two
+    /// nodes and one variable-length relationship.
+    package var shortest: Shortest? = nil
     package var nodes: [NodePattern]
     /// `relationships[i]` joins `nodes[i]` and `nodes[i + 1]`.
     package var relationships: [RelationshipPattern]
     package var range: SourceRange
 
+    /// The variables the part names (not the anonymous ones the planner adds).
+    package var namedVariables: [String] {
+        nodes.compactMap(\.variable) + relationships.compactMap(\.variable) + [pathVariable].compactMap { $0 }
+    }
+
     package var description: String {
-        var text = pathVariable.map { $0 + " = " } ?? ""
-        text += nodes[0].description
+        var text = nodes[0].description
         for (index, relationship) in relationships.enumerated() {
             text += relationship.description + nodes[index + 1].description
         }
-        return text
+        if let shortest { text = shortest.rawValue + "(" + text + ")" }
+        return (pathVariable.map { $0 + " = " } ?? "") + text
     }
 }
 

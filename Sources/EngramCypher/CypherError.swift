@@ -48,6 +48,8 @@ public struct CypherError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let cancelled = Code(rawValue: "cancelled")
         /// A procedure failed while running.
         public static let procedureFailed = Code(rawValue: "procedureFailed")
+        /// The graph (the storage under it) failed to answer a read; the message carries its error.
+        public static let graphReadFailed = Code(rawValue: "graphReadFailed")
     }
 
     /// The kind of error.

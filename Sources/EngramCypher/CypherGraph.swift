@@ -58,11 +58,13 @@ package struct PropertyBound: Sendable {
 /// The protocol is deliberately small: access paths (scan, id, index), counts for planning,
 /// expansion over adjacency, and lazy reads of labels and properties.
 package protocol CypherGraph {
-    /// The number of nodes with `label`, or of all nodes when `label` is `nil`. Used for planning;
-    /// an estimate is acceptable.
+    /// The number of nodes with `label`, or of all nodes when `label` is `nil`. Used for planning,
+    /// and exact within the snapshot: when a label's count equals the total, the planner skips
+    /// checking that label.
     func nodeCount(label: String?) throws -> Int
     /// The number of relationships of `type`, or of all relationships when `type` is `nil`. An
-    /// estimate is acceptable.
+    /// estimate is acceptable. Both counts are read while planning every query, so they must be
+    /// cheap (a stored counter, not a scan).
     func relationshipCount(type: String?) throws -> Int
 
     /// The ids of all nodes with `label` (all nodes when `nil`), in id order.
@@ -94,6 +96,12 @@ package protocol CypherGraph {
     /// All properties of a relationship.
     func properties(ofRelationship id: RelationshipID) throws -> [String: PropertyValue]
 
+    /// A node's public id, labels and properties at once, for results. Implement it when one record
+    /// read yields all three; the default makes three calls.
+    func nodeSnapshot(_ node: NodeID) throws -> (
+        publicID: String, labels: [String], properties: [String: PropertyValue]
+    )
+
     /// Whether nodes with `label` are indexed by `property` (so that the lookups below are cheap).
     func isIndexed(label: String, property: String) -> Bool
     /// Nodes with `label` whose `property` equals `value`. Only called when ``isIndexed(label:property:)``.
@@ -102,6 +110,15 @@ package protocol CypherGraph {
     /// only values of the bounds' type. Only called when ``isIndexed(label:property:)``.
     func nodes(label: String, property: String, from lower: PropertyBound?, to upper: PropertyBound?) throws
         -> any IteratorProtocol<NodeID>
+}
+
+extension CypherGraph {
+    /// Three calls: ``publicID(ofNode:)``, ``labels(of:)``, ``properties(ofNode:)``.
+    package func nodeSnapshot(_ node: NodeID) throws
+        -> (publicID: String, labels: [String], properties: [String: PropertyValue])
+    {
+        (try publicID(ofNode: node), try labels(of: node), try properties(ofNode: node))
+    }
 }
 
 /// A graph that test fixtures can write to. Only ``CypherEngine/executeFixture(_:)`` uses it;

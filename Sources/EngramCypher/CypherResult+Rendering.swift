@@ -18,6 +18,28 @@ extension CypherResult {
         return output
     }
 
+    /// The result as CSV (RFC 4180): a header row of column names, then one line per row. Strings
+    /// are written as they are, `null` as an empty field, numbers and booleans as literals, and
+    /// lists, maps, nodes, relationships and paths as their JSON rendering. Fields that contain a
+    /// comma, a quote or a line break are quoted, with quotes doubled.
+    public func csvString() -> String {
+        func field(_ text: String) -> String {
+            guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+            return "\"" + text.replacing("\"", with: "\"\"") + "\""
+        }
+        func render(_ value: CypherValue) -> String {
+            switch value {
+            case .null: return ""
+            case .string(let text): return text
+            case .boolean, .integer, .float: return JSONWriter.render(value).trimmingQuotes()
+            default: return JSONWriter.render(value)
+            }
+        }
+        var lines = [columns.map(field).joined(separator: ",")]
+        for row in rows { lines.append(row.map { field(render($0)) }.joined(separator: ",")) }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
     /// The result as a text table with a header row, one line per row, and a row count footer.
     ///
     /// ```
@@ -108,5 +130,12 @@ enum JSONWriter {
 
     private static func object(_ rendered: [String: String]) -> String {
         "{" + rendered.keys.sorted().map { quote($0) + ":" + rendered[$0]! }.joined(separator: ",") + "}"
+    }
+}
+
+extension String {
+    /// The string without one pair of surrounding double quotes (JSON renders `NaN` quoted).
+    fileprivate func trimmingQuotes() -> String {
+        hasPrefix("\"") && hasSuffix("\"") && count >= 2 ? String(dropFirst().dropLast()) : self
     }
 }

@@ -77,7 +77,10 @@ extension ExecutionContext {
                 return .bool(true)
             case let other: throw CypherError.type("label predicate expects a node, got \(other.typeName)")
             }
-        case .function(let name, let distinct, let arguments):
+        case .function(let name, _, let arguments)
+        where name.lowercased() == "exists" && arguments.count == 1 && arguments[0].isPatternPredicate:
+            return try evaluate(arguments[0], row)
+        case .function(let name, _, let arguments):
             if FunctionLibrary.aggregateNames.contains(name.lowercased()) {
                 // Aggregates are computed by the aggregation operator and read back by name.
                 if let slot = layout.existingSlot(AggregateSlot.name(for: expression)), slot < row.count {
@@ -87,7 +90,6 @@ extension ExecutionContext {
                     "aggregate \(name) is not allowed here", "InvalidAggregation",
                     at: expression.range)
             }
-            _ = distinct
             var values: [Value] = []
             values.reserveCapacity(arguments.count)
             for argument in arguments { values.append(try evaluate(argument, row)) }
@@ -176,11 +178,49 @@ extension ExecutionContext {
                 }
             }
             return .map(entries)
+        case .patternPredicate(let part):
+            return .bool(try patternExists(part, key: expression.description, row))
         case .countStar:
             if let slot = layout.existingSlot(AggregateSlot.name(for: expression)), slot < row.count {
                 return row[slot]
             }
             throw CypherError.semantic("count(*) is not allowed here", "InvalidAggregation", at: expression.range)
+        }
+    }
+
+    /// Whether a pattern predicate has a match for `row`: plans the pattern once per query, then
+    /// pulls at most one row through it.
+    private func patternExists(_ part: PatternPart, key: String, _ row: Row) throws(CypherError) -> Bool {
+        guard let executor else { throw CypherError.semantic("pattern predicates need a running query", "Internal") }
+        let plan: PlanNode
+        if let cached = patternPlans[key] {
+            plan = cached
+        } else {
+            var planner = Planner(
+                graph: graph, procedures: procedures, limits: limits,
+                anonymousStart: 1_000_000 * (patternPlans.count + 1))
+            plan = try planner.planPatternPredicate(part)
+            executor.register(plan)
+            patternPlans[key] = plan
+        }
+        var argument = row
+        if argument.count < layout.width {
+            argument.append(contentsOf: repeatElement(.null, count: layout.width - argument.count))
+        }
+        do {
+            let probe: Operator
+            if let cached = patternOperators[key] {
+                probe = cached
+                try probe.reset(argument)
+            } else {
+                probe = try executor.build(plan, argument: argument)
+                patternOperators[key] = probe
+            }
+            return try probe.next() != nil
+        } catch let error as CypherError {
+            throw error
+        } catch {
+            throw CypherError(.graphReadFailed, "reading the graph failed: \(error)")
         }
     }
 
@@ -198,7 +238,7 @@ extension ExecutionContext {
         } catch let error as CypherError {
             throw error
         } catch {
-            throw CypherError(.procedureFailed, "graph read failed: \(error)", detail: "GraphReadFailed")
+            throw CypherError(.graphReadFailed, "reading the graph failed: \(error)")
         }
     }
 
@@ -290,6 +330,9 @@ extension ExecutionContext {
         }
         let lhs = try evaluate(lhsExpression, row)
         let rhs = try evaluate(rhsExpression, row)
+        if op == .regex, case .string(let text) = lhs, case .string(let pattern) = rhs {
+            return .bool(text.wholeMatch(of: try regex(pattern)) != nil)
+        }
         return try Self.apply(op, lhs, rhs)
     }
 
@@ -350,8 +393,9 @@ extension ExecutionContext {
             default: return .bool(b.isEmpty || a.contains(b))
             }
         case .regex:
-            guard case .string(let text) = lhs, case .string(let pattern) = rhs else { return .null }
-            return .bool(try RegexCache.matches(text, pattern))
+            // Two strings are matched by the instance method `binary`, which caches the compiled
+            // pattern; anything else is null.
+            return .null
         case .add: return try add(lhs, rhs)
         case .subtract, .multiply, .divide, .modulo, .power: return try arithmetic(op, lhs, rhs)
         default: return .null
@@ -450,15 +494,17 @@ func cypherPower(_ base: Double, _ exponent: Double) -> Double {
     return pow(base, exponent)
 }
 
-/// Compiled regular expressions, cached per pattern (queries apply one pattern to many rows).
-enum RegexCache {
-    static func matches(_ text: String, _ pattern: String) throws(CypherError) -> Bool {
-        let regex: Regex<AnyRegexOutput>
+extension ExecutionContext {
+    /// The compiled regular expression for `pattern`, compiled once per query (a query applies one
+    /// pattern to many rows).
+    func regex(_ pattern: String) throws(CypherError) -> Regex<AnyRegexOutput> {
+        if let cached = regexes[pattern] { return cached }
         do {
-            regex = try Regex(pattern)
+            let compiled = try Regex(pattern)
+            regexes[pattern] = compiled
+            return compiled
         } catch {
             throw CypherError.argument("invalid regular expression '\(pattern)': \(error)", detail: "InvalidRegex")
         }
-        return text.wholeMatch(of: regex) != nil
     }
 }

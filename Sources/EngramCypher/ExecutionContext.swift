@@ -81,6 +81,14 @@ package final class ExecutionContext {
     let procedures: ProcedureRegistry
     let limits: CypherLimits
     let layout = SlotLayout()
+    /// The executor running this query (for pattern predicates, which run a small plan per row).
+    weak var executor: Executor?
+    /// The plans of this query's pattern predicates, by pattern text.
+    var patternPlans: [String: PlanNode] = [:]
+    /// Their operator trees, built once and rewound per row.
+    var patternOperators: [String: Operator] = [:]
+    /// Compiled `=~` patterns of this query.
+    var regexes: [String: Regex<AnyRegexOutput>] = [:]
     private let deadline: ContinuousClock.Instant?
     private let cancellation: CypherCancellation?
     private var ticks = 0

@@ -9,6 +9,7 @@ final class Executor {
     init(context: ExecutionContext, profile: Bool) {
         self.context = context
         self.profile = profile
+        context.executor = self
     }
 
     private var graph: any CypherGraph { context.graph }
@@ -17,7 +18,18 @@ final class Executor {
 
     /// Gives a slot to every name the plan binds, so that rows have their final width before the
     /// first one is made.
+    /// Hidden relationship variables that something reads (a path, a uniqueness check); the
+    /// others need not be materialised by variable-length expansion.
+    private var referencedHidden: Set<String> = []
+
     func register(_ node: PlanNode) {
+        switch node.op {
+        case .expand(_, _, _, _, _, _, _, _, let excluded), .varExpand(_, _, _, _, _, _, _, _, _, let excluded, _):
+            for entry in excluded { referencedHidden.insert(entry.name) }
+        case .buildPath(_, _, let relationships):
+            for (name, _) in relationships { referencedHidden.insert(name) }
+        default: break
+        }
         func names(_ parts: [PatternPart]) -> [String] {
             parts.flatMap { part in
                 part.nodes.compactMap(\.variable) + part.relationships.compactMap(\.variable)
@@ -27,15 +39,19 @@ final class Executor {
         var bound: [String] = []
         switch node.op {
         case .allNodesScan(let variable), .labelScan(let variable, _), .nodeByID(let variable, _),
-            .nodeByPublicID(let variable, _), .indexSeek(let variable, _, _, _), .indexRange(let variable, _, _, _, _):
+            .nodeByPublicID(let variable, _), .indexSeek(let variable, _, _, _), .indexRange(let variable, _, _, _, _),
+            .nodeByIDs(let variable, _), .indexSeekAny(let variable, _, _, _):
             bound = [variable]
         case .expand(let from, let relationship, let to, _, _, _, _, _, _),
             .varExpand(let from, let relationship, let to, _, _, _, _, _, _, _, _):
             bound = [from, relationship, to]
+        case .shortestPath(let from, let relationship, let to, _, _, _, _, _, let path, _):
+            bound = [from, relationship, to] + [path].compactMap { $0 }
         case .optional(let introduced): bound = introduced
         case .project(let items, _): bound = items.map(\.0)
         case .aggregate(let keys, let aggregates):
             bound = keys.map(\.0) + aggregates.map { AggregateSlot.name(for: $0) }
+        case .nodeCount(_, let aggregate): bound = [AggregateSlot.name(for: aggregate)]
         case .distinct(let columns), .select(let columns), .union(_, let columns): bound = columns
         case .unwind(_, let alias): bound = [alias]
         case .call(_, _, let yields): bound = yields.map(\.alias)
@@ -51,9 +67,8 @@ final class Executor {
         let built = try buildOperator(node, argument: argument)
         guard profile else { return built }
         let wrapper = ProfilingOperator(built, node)
-        if let existing = profiled[ObjectIdentifier(node)] {
-            // An OPTIONAL inner plan is rebuilt per row: accumulate into one record.
-            existing.rows += 0
+        if profiled[ObjectIdentifier(node)] != nil {
+            // An OPTIONAL inner plan is rebuilt per row: its runs are summed.
             profiledExtra[ObjectIdentifier(node), default: []].append(wrapper)
         } else {
             profiled[ObjectIdentifier(node)] = wrapper
@@ -99,7 +114,6 @@ final class Executor {
         }
     }
 
-    // swiftlint:disable:next cyclomatic_complexity
     private func buildOperator(_ node: PlanNode, argument: Row?) throws -> Operator {
         let context = self.context
         let graph = self.graph
@@ -109,7 +123,7 @@ final class Executor {
         func input() throws -> Operator { try build(node.children[0], argument: argument) }
         switch node.op {
         case .start: return SingleRowOperator(layout.emptyRow())
-        case .argument: return SingleRowOperator(argument ?? layout.emptyRow())
+        case .argument: return SingleRowOperator(argument ?? layout.emptyRow(), isArgument: true)
         case .allNodesScan(let name):
             let variable = slot(name)
             return FlatMapOperator(try input(), context) { row in
@@ -128,6 +142,36 @@ final class Executor {
                 let candidate = NodeID(bitPattern: raw)
                 guard try graph.nodeExists(candidate) else { return nil }
                 return self.nodeIterator([candidate].makeIterator(), row, variable)
+            }
+        case .nodeByIDs(let name, let unresolved):
+            let variable = slot(name)
+            let ids = resolve(unresolved)
+            return FlatMapOperator(try input(), context) { row in
+                guard let items = try context.evaluate(ids, row).listElements else { return nil }
+                var seen: Set<NodeID> = []
+                var found: [NodeID] = []
+                for case .int(let raw) in items {
+                    let candidate = NodeID(bitPattern: raw)
+                    if try graph.nodeExists(candidate), seen.insert(candidate).inserted { found.append(candidate) }
+                }
+                return self.nodeIterator(found.makeIterator(), row, variable)
+            }
+        case .indexSeekAny(let name, let label, let property, let unresolved):
+            let variable = slot(name)
+            let values = resolve(unresolved)
+            return FlatMapOperator(try input(), context) { row in
+                guard let items = try context.evaluate(values, row).listElements else { return nil }
+                var seenKeys: Set<Value> = []
+                var seen: Set<NodeID> = []
+                var found: [NodeID] = []
+                for item in items where !item.isNull && seenKeys.insert(item.groupingKey).inserted {
+                    guard let key = item.propertyValue else { continue }
+                    var iterator = try graph.nodes(label: label, property: property, equalTo: key)
+                    while let node = iterator.next() {
+                        if seen.insert(node).inserted { found.append(node) }
+                    }
+                }
+                return self.nodeIterator(found.makeIterator(), row, variable)
             }
         case .nodeByPublicID(let name, let unresolved):
             let variable = slot(name)
@@ -207,6 +251,7 @@ final class Executor {
             let (from, relationship, to) = (slot(fromName), slot(relationshipName), slot(toName))
             let properties = unresolvedProperties.map(resolve)
             let excluded = excludedNames.map { (slot($0.name), $0.isList) }
+            let materialize = !relationshipName.hasPrefix("  ") || referencedHidden.contains(relationshipName)
             return FlatMapOperator(try input(), context) { row in
                 guard case .node(let source) = row[from] else { return nil }
                 var target: NodeID? = nil
@@ -223,12 +268,36 @@ final class Executor {
                 return {
                     while let (path, end) = try search.next() {
                         if let target, end != target { continue }
-                        let list = path.map(Value.relationship)
-                        output[relationship] = .list(reversed ? list.reversed() : list)
+                        if materialize {
+                            let list = path.map(Value.relationship)
+                            output[relationship] = .list(reversed ? list.reversed() : list)
+                        }
                         output[to] = .node(end)
                         return output
                     }
                     return nil
+                }
+            }
+        case .shortestPath(
+            let fromName, let relationshipName, let toName, let direction, let types, let minimum, let maximum,
+            let all, let pathName, let unresolvedProperties):
+            let (from, relationship, to) = (slot(fromName), slot(relationshipName), slot(toName))
+            let path = pathName.map(slot)
+            let properties = unresolvedProperties.map(resolve)
+            return FlatMapOperator(try input(), context) { row in
+                guard case .node(let source) = row[from], case .node(let target) = row[to] else { return nil }
+                let propertyMap = try properties.map { try context.evaluate($0, row) }
+                let found = try self.shortestPaths(
+                    from: source, to: target, direction: direction, types: types, minimum: minimum, maximum: maximum,
+                    all: all, propertyMap: propertyMap)
+                var index = 0
+                var output = row
+                return {
+                    guard index < found.count else { return nil }
+                    defer { index += 1 }
+                    output[relationship] = .list(found[index].relationships.map(Value.relationship))
+                    if let path { output[path] = .path(found[index]) }
+                    return output
                 }
             }
         case .filter(let predicate):
@@ -249,14 +318,21 @@ final class Executor {
             let keys = unresolvedKeys.map { (slot($0.0), resolve($0.1)) }
             let aggregates = unresolvedAggregates.map { (slot(AggregateSlot.name(for: $0)), resolve($0)) }
             let source = try input()
-            return BufferOperator { try Aggregation(keys: keys, aggregates: aggregates, context: context).run(source) }
+            return BufferOperator(source) {
+                try Aggregation(keys: keys, aggregates: aggregates, context: context).run(source)
+            }
+        case .nodeCount(let label, let aggregate):
+            let target = slot(AggregateSlot.name(for: aggregate))
+            var row = layout.emptyRow()
+            row[target] = .int(Int64(try graph.nodeCount(label: label)))
+            return SingleRowOperator(row)
         case .distinct(let columns):
             return DistinctOperator(try input(), columns.map(slot))
         case .sort(let unresolvedItems, let limit):
             let items = unresolvedItems.map { SortItem(expression: resolve($0.expression), ascending: $0.ascending) }
             let source = try input()
             let cap = try limit.map { try count($0, "LIMIT") }
-            return BufferOperator { try self.sort(source, items, cap) }
+            return BufferOperator(source) { try self.sort(source, items, cap) }
         case .skip(let expression):
             return SkipOperator(try input(), try count(expression, "SKIP"))
         case .limit(let expression):
@@ -379,6 +455,55 @@ final class Executor {
             }
         }
         return row
+    }
+
+    /// Breadth-first search from `source` to `target`: the first shortest path, or all of them.
+    private func shortestPaths(
+        from source: NodeID, to target: NodeID, direction: ExpandDirection, types: [String], minimum: Int,
+        maximum: Int, all: Bool, propertyMap: Value?
+    ) throws -> [PathValue] {
+        if source == target {
+            return minimum == 0 ? [PathValue(nodes: [source], relationships: [])] : []
+        }
+        var depthOf: [NodeID: Int] = [source: 0]
+        var parents: [NodeID: [(RelationshipRecord, NodeID)]] = [:]
+        var frontier = [source]
+        var depth = 0
+        while !frontier.isEmpty && depth < maximum && depthOf[target] == nil {
+            depth += 1
+            var next: [NodeID] = []
+            for node in frontier {
+                var edges = try graph.relationships(of: node, direction: direction, types: types)
+                while let edge = edges.next() {
+                    try context.tick()
+                    if let propertyMap, !(try matches(edge, propertyMap)) { continue }
+                    let other = edge.otherEnd(from: node)
+                    if let seen = depthOf[other] {
+                        if all && seen == depth { parents[other, default: []].append((edge, node)) }
+                        continue
+                    }
+                    depthOf[other] = depth
+                    parents[other] = [(edge, node)]
+                    next.append(other)
+                }
+            }
+            frontier = next
+        }
+        guard let length = depthOf[target], length >= minimum else { return [] }
+        var paths: [PathValue] = []
+        // Walk the parent links back from the target; every combination is one shortest path.
+        func walk(_ node: NodeID, _ suffixNodes: [NodeID], _ suffixRelationships: [RelationshipRecord]) {
+            if node == source {
+                paths.append(PathValue(nodes: [source] + suffixNodes, relationships: suffixRelationships))
+                return
+            }
+            for (edge, parent) in parents[node] ?? [] {
+                walk(parent, [node] + suffixNodes, [edge] + suffixRelationships)
+                if !all && !paths.isEmpty { return }
+            }
+        }
+        walk(target, [], [])
+        return paths
     }
 
     private func usedRelationships(_ row: Row, _ excluded: [(Int, Bool)]) -> Set<RelationshipID> {
@@ -626,18 +751,25 @@ struct Aggregation {
         var groups: [[Value]: (Row, [Accumulator])] = [:]
         var order: [[Value]] = []
         let empty = context.layout.emptyRow()
+        var keyValues: [Value] = []
+        keyValues.reserveCapacity(keys.count)
+        var values: [Value] = []
+        values.reserveCapacity(keys.count)
         while let row = try source.next() {
             try context.tick()
-            var keyValues: [Value] = []
-            var keyRow = empty
-            for (slot, expression) in keys {
+            // Reused buffers: a row of an existing group allocates nothing here.
+            keyValues.removeAll(keepingCapacity: true)
+            values.removeAll(keepingCapacity: true)
+            for (_, expression) in keys {
                 let value = try context.evaluate(expression, row)
                 keyValues.append(value.groupingKey)
-                keyRow[slot] = value
+                values.append(value)
             }
             if let group = groups[keyValues] {
                 for accumulator in group.1 { try accumulator.add(row, context) }
             } else {
+                var keyRow = empty
+                for (index, (slot, _)) in keys.enumerated() { keyRow[slot] = values[index] }
                 let accumulators = aggregates.map { Accumulator($0.1) }
                 groups[keyValues] = (keyRow, accumulators)
                 order.append(keyValues)

@@ -19,6 +19,7 @@ package final class InMemoryGraph: CypherWritableGraph, @unchecked Sendable {
     private var indexes: [String: [Value: [NodeID]]] = [:]
     private var labelMembers: [String: [NodeID]] = [:]
     private var deletedRelationships: Set<RelationshipID> = []
+    private var typeCounts: [String: Int] = [:]
 
     package init() {}
 
@@ -73,6 +74,7 @@ package final class InMemoryGraph: CypherWritableGraph, @unchecked Sendable {
         relationshipRecords.append(RelationshipRecord(id: id, type: type, start: start, end: end))
         relationshipPublicIDs.append(publicID ?? "r\(id)")
         relationshipProperties.append(properties.filter { !$0.value.isNull })
+        typeCounts[type, default: 0] += 1
         outgoing[Int(start)].append(id)
         incoming[Int(end)].append(id)
         return id
@@ -95,12 +97,8 @@ package final class InMemoryGraph: CypherWritableGraph, @unchecked Sendable {
     }
 
     package func relationshipCount(type: String?) -> Int {
-        var count = 0
-        for record in relationshipRecords
-        where (type == nil || record.type == type) && !deletedRelationships.contains(record.id) {
-            count += 1
-        }
-        return count
+        guard let type else { return relationshipCountTotal }
+        return typeCounts[type] ?? 0
     }
 
     package func nodes(label: String?) -> any IteratorProtocol<NodeID> {
@@ -155,6 +153,7 @@ package final class InMemoryGraph: CypherWritableGraph, @unchecked Sendable {
     package func deleteRelationship(_ id: RelationshipID) {
         guard id < RelationshipID(relationshipRecords.count), deletedRelationships.insert(id).inserted else { return }
         let record = relationshipRecords[Int(id)]
+        typeCounts[record.type, default: 1] -= 1
         outgoing[Int(record.start)].removeAll { $0 == id }
         incoming[Int(record.end)].removeAll { $0 == id }
     }

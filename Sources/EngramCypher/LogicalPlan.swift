@@ -21,10 +21,14 @@ package final class PlanNode: CustomStringConvertible {
         case labelScan(variable: String, label: String)
         /// The node whose internal id is the expression's value (`WHERE id(n) = …`).
         case nodeByID(variable: String, id: Expression)
+        /// The nodes whose internal ids are in the expression's list (`WHERE id(n) IN …`).
+        case nodeByIDs(variable: String, ids: Expression)
         /// The node whose public id is the expression's value (`WHERE elementId(n) = …`).
         case nodeByPublicID(variable: String, id: Expression)
         /// Nodes found through a property index by equality.
         case indexSeek(variable: String, label: String, property: String, value: Expression)
+        /// Nodes found through a property index, one lookup per element of a list (`IN`).
+        case indexSeekAny(variable: String, label: String, property: String, values: Expression)
         /// Nodes found through a property index by range.
         case indexRange(
             variable: String, label: String, property: String, lower: (Expression, Bool)?,
@@ -37,6 +41,11 @@ package final class PlanNode: CustomStringConvertible {
         case varExpand(
             from: String, relationship: String, to: String, direction: ExpandDirection, types: [String],
             min: Int, max: Int, toBound: Bool, properties: Expression?, excluded: [Excluded], reversed: Bool)
+        /// The shortest path(s) between two bound nodes, by breadth-first search; binds the
+        /// relationship list and the path.
+        case shortestPath(
+            from: String, relationship: String, to: String, direction: ExpandDirection, types: [String], min: Int,
+            max: Int, all: Bool, path: String?, properties: Expression?)
         /// Keeps rows where the predicate is true.
         case filter(Expression)
         /// Runs `children[1]` once per input row (starting from `argument`); emits its rows, or the
@@ -46,6 +55,9 @@ package final class PlanNode: CustomStringConvertible {
         case project([(String, Expression)], keepInput: Bool)
         /// Groups by `keys` and computes the aggregates (stored in hidden slots).
         case aggregate(keys: [(String, Expression)], aggregates: [Expression])
+        /// `count` over a whole label (or all nodes), answered from the graph's counts: one row with
+        /// the aggregate's value.
+        case nodeCount(label: String?, aggregate: Expression)
         /// Removes duplicate rows over `columns`.
         case distinct(columns: [String])
         /// Sorts; keeps only the first `limit` rows when given (top-k, bounded memory).
@@ -85,16 +97,18 @@ package final class PlanNode: CustomStringConvertible {
         case .argument: return "Argument"
         case .allNodesScan: return "AllNodesScan"
         case .labelScan: return "NodeByLabelScan"
-        case .nodeByID: return "NodeByIdSeek"
+        case .nodeByID, .nodeByIDs: return "NodeByIdSeek"
         case .nodeByPublicID: return "NodeByElementIdSeek"
-        case .indexSeek: return "NodeIndexSeek"
+        case .indexSeek, .indexSeekAny: return "NodeIndexSeek"
         case .indexRange: return "NodeIndexRangeSeek"
         case .expand: return "Expand"
         case .varExpand: return "VarLengthExpand"
+        case .shortestPath(_, _, _, _, _, _, _, let all, _, _): return all ? "AllShortestPaths" : "ShortestPath"
         case .filter: return "Filter"
         case .optional: return "Optional"
         case .project: return "Projection"
         case .aggregate: return "Aggregation"
+        case .nodeCount: return "NodeCountFromCountStore"
         case .distinct: return "Distinct"
         case .sort(_, let limit): return limit == nil ? "Sort" : "Top"
         case .skip: return "Skip"
@@ -130,6 +144,9 @@ package final class PlanNode: CustomStringConvertible {
         case .allNodesScan(let variable): return "(\(Self.show(variable)))"
         case .labelScan(let variable, let label): return "(\(Self.show(variable)):\(label))"
         case .nodeByID(let variable, let id): return "(\(Self.show(variable))) id = \(id)"
+        case .nodeByIDs(let variable, let ids): return "(\(Self.show(variable))) id IN \(ids)"
+        case .indexSeekAny(let variable, let label, let property, let values):
+            return "(\(Self.show(variable)):\(label)) \(property) IN \(values)"
         case .nodeByPublicID(let variable, let id): return "(\(Self.show(variable))) elementId = \(id)"
         case .indexSeek(let variable, let label, let property, let value):
             return "(\(Self.show(variable)):\(label)) \(property) = \(value)"
@@ -147,6 +164,10 @@ package final class PlanNode: CustomStringConvertible {
             let properties, _, _):
             return Self.arrow(from, relationship, to, direction, types, "*\(min)..\(max)") + (toBound ? " (into)" : "")
                 + (properties.map { " \($0)" } ?? "")
+        case .shortestPath(
+            let from, let relationship, let to, let direction, let types, let min, let max, _, let path, _):
+            return (path.map { Self.show($0) + " = " } ?? "")
+                + Self.arrow(from, relationship, to, direction, types, "*\(min)..\(max)")
         case .filter(let predicate): return predicate.description
         case .optional(let introduced): return introduced.map(Self.show).joined(separator: ", ")
         case .project(let items, _):
@@ -154,6 +175,7 @@ package final class PlanNode: CustomStringConvertible {
         case .aggregate(let keys, let aggregates):
             return "keys: [" + keys.map { "\($0.1) AS \(Self.show($0.0))" }.joined(separator: ", ") + "], aggregates: ["
                 + aggregates.map(\.description).joined(separator: ", ") + "]"
+        case .nodeCount(let label, let aggregate): return "\(aggregate) of (" + (label.map { ":" + $0 } ?? "") + ")"
         case .distinct(let columns): return columns.map(Self.show).joined(separator: ", ")
         case .sort(let items, let limit):
             return items.map { "\($0.expression)\($0.ascending ? "" : " DESC")" }.joined(separator: ", ")
@@ -177,7 +199,9 @@ package final class PlanNode: CustomStringConvertible {
         render(
             into: &lines, indent: 0,
             annotate: { node in
-                node.estimatedRows.map { " {est. \(Int($0.rounded()))}" } ?? ""
+                node.estimatedRows.map { rows in
+                    " {est. " + (rows < 10 ? String((rows * 10).rounded() / 10) : String(Int(rows.rounded()))) + "}"
+                } ?? ""
             })
         return lines.joined(separator: "\n")
     }

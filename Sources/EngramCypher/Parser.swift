@@ -309,6 +309,25 @@ package struct Parser {
             pathVariable = try parseVariable()
             advance()
         }
+        if case .identifier(let word) = current.kind, isSymbol("(", at: 1),
+            let shortest = PatternPart.Shortest.allCases.first(where: { $0.rawValue.lowercased() == word.lowercased() })
+        {
+            advance()
+            advance()
+            var inner = try parsePatternPart()
+            try expectSymbol(")")
+            guard inner.nodes.count == 2, inner.pathVariable == nil else {
+                throw CypherError(
+                    .syntaxError, "\(shortest.rawValue) takes one relationship between two nodes",
+                    detail: "InvalidShortestPath", line: start.range.line, column: start.range.column,
+                    unexpected: word)
+            }
+            if inner.relationships[0].length == nil { inner.relationships[0].length = (1, 1) }
+            inner.pathVariable = pathVariable
+            inner.shortest = shortest
+            inner.range = range(from: start)
+            return inner
+        }
         var parenthesised = 0
         while isSymbol("(") && isSymbol("(", at: 1) {
             advance()
@@ -646,6 +665,10 @@ package struct Parser {
             advance()
             return Expression(.parameter(name), start.range)
         case .symbol("("):
+            if looksLikePattern() {
+                let part = try parsePatternPart()
+                return Expression(.patternPredicate(part), part.range)
+            }
             advance()
             var inner = try parseExpression()
             try expectSymbol(")")
@@ -712,6 +735,24 @@ package struct Parser {
         default:
             throw syntaxError(expected: ["an expression"])
         }
+    }
+
+    /// Whether the tokens ahead are a node pattern followed by a relationship (`(a)-->`,
+    /// `(a)-[`, `(a)<-`): a pattern predicate rather than a parenthesised expression.
+    private func looksLikePattern() -> Bool {
+        var offset = 0
+        var depth = 0
+        repeat {
+            switch token(at: offset).kind {
+            case .symbol("("), .symbol("{"), .symbol("["): depth += 1
+            case .symbol(")"), .symbol("}"), .symbol("]"): depth -= 1
+            case .end: return false
+            default: break
+            }
+            offset += 1
+        } while depth > 0
+        if isSymbol("-", at: offset) { return isSymbol("[", at: offset + 1) || isSymbol("-", at: offset + 1) }
+        return isSymbol("<", at: offset) && isSymbol("-", at: offset + 1)
     }
 
     private mutating func parseCase() throws(CypherError) -> Expression {

@@ -24,8 +24,9 @@ package struct Planner {
 
     package init(
         graph: any CypherGraph, procedures: ProcedureRegistry, limits: CypherLimits,
-        allowWrites: Bool = false
+        allowWrites: Bool = false, anonymousStart: Int = 0
     ) {
+        anonymousCount = anonymousStart
         self.graph = graph
         self.procedures = procedures
         self.limits = limits
@@ -195,6 +196,16 @@ package struct Planner {
                     "count(*) cannot be nested in another aggregate", "NestedAggregation",
                     at: expression.range)
             }
+        case .patternPredicate(let part):
+            for name in part.namedVariables where scope[name] == nil {
+                throw CypherError.semantic(
+                    "variable `\(name)` in a pattern predicate must be bound before it", "UndefinedVariable",
+                    at: part.range)
+            }
+            for properties in part.nodes.compactMap(\.properties) + part.relationships.compactMap(\.properties) {
+                try check(properties, scope, allowAggregates: false)
+            }
+            return
         case .listComprehension(let variable, let list, let predicate, let projection):
             try check(list, scope, allowAggregates: allowAggregates, insideAggregate: insideAggregate)
             var inner = scope
@@ -344,6 +355,15 @@ package struct Planner {
 
     // MARK: MATCH
 
+    /// The plan that finds one match of a pattern predicate, starting from an `Argument` row in
+    /// which the pattern's named variables are bound.
+    mutating func planPatternPredicate(_ part: PatternPart) throws(CypherError) -> PlanNode {
+        var scope: Scope = [:]
+        for name in part.namedVariables { scope[name] = .unknown }
+        let plan = try planMatch(PlanNode(.argument), [part], nil, &scope, optional: false).0
+        return PlanNode(.limit(Expression(.literal(.int(1)), part.range)), [plan])
+    }
+
     private struct PendingPredicate {
         var expression: Expression
         var variables: Set<String>
@@ -437,9 +457,6 @@ package struct Planner {
         for part in parts {
             for node in part.nodes {
                 if let properties = node.properties { try check(properties, scope, allowAggregates: false) }
-                for label in node.labels.dropFirst(0) {
-                    _ = label
-                }
             }
             for relationship in part.relationships {
                 if let properties = relationship.properties { try check(properties, scope, allowAggregates: false) }
@@ -473,16 +490,48 @@ package struct Planner {
                     parts[index].nodes.contains { bound.contains($0.variable!) }
                 } ?? 0
             let part = parts[remaining.remove(at: pick)]
+            if part.shortest != nil {
+                // Bind both ends (seek or scan), then search between them.
+                for node in part.nodes {
+                    if !bound.contains(node.variable!) {
+                        plan = try accessPath(
+                            for: node, plan, bound: bound, outer: Set(outerScope.keys), pending: pending)
+                        bound.insert(node.variable!)
+                    }
+                    plan = labelFilter(node, plan, boundEarlier: outerScope[node.variable!] != nil)
+                    applyFilters(&plan)
+                }
+                let relationship = part.relationships[0]
+                let direction: ExpandDirection =
+                    relationship.direction == .outgoing
+                    ? .outgoing : relationship.direction == .incoming ? .incoming : .both
+                plan = PlanNode(
+                    .shortestPath(
+                        from: part.nodes[0].variable!, relationship: relationship.variable!,
+                        to: part.nodes[1].variable!, direction: direction, types: relationship.types,
+                        min: relationship.length?.min ?? 1,
+                        max: relationship.length?.max ?? limits.maxVariableLengthDepth,
+                        all: part.shortest == .all, path: part.pathVariable, properties: relationship.properties),
+                    [plan])
+                bound.insert(relationship.variable!)
+                if let path = part.pathVariable { bound.insert(path) }
+                applyFilters(&plan)
+                continue
+            }
             let startIndex = try chooseStart(part, bound: bound, outer: Set(outerScope.keys), pending: pending)
             let startNode = part.nodes[startIndex]
             let startName = startNode.variable!
             if !bound.contains(startName) {
                 plan = try accessPath(for: startNode, plan, bound: bound, outer: Set(outerScope.keys), pending: pending)
                 bound.insert(startName)
-            } else if outerScope[startName] != nil, !startNode.labels.isEmpty {
-                // Bound earlier: its labels still have to be checked.
             }
-            plan = labelFilter(startNode, plan)
+            let boundEarlier = outerScope[startName] != nil
+            plan = labelFilter(startNode, plan, boundEarlier: boundEarlier)
+            if boundEarlier && part.relationships.isEmpty && startNode.labels.isEmpty {
+                // `MATCH (n)` over a null `n` (from OPTIONAL MATCH) matches nothing.
+                let variable = Expression(.variable(startName), startNode.range)
+                plan = PlanNode(.filter(Expression(.isNull(variable, negated: true), startNode.range)), [plan])
+            }
             applyFilters(&plan)
 
             func expand(_ relationship: RelationshipPattern, from: String, to target: NodePattern, reverse: Bool)
@@ -509,7 +558,8 @@ package struct Planner {
                         .expand(
                             from: from, relationship: name, to: targetName, direction: direction,
                             types: relationship.types, toBound: toBound, relationshipBound: bound.contains(name),
-                            properties: relationship.properties, excluded: usedRelationships), [plan])
+                            properties: relationship.properties, excluded: usedRelationships), [plan],
+                        estimatedRows: estimateExpansion(from: plan, relationship, toBound: toBound))
                     usedRelationships.append(PlanNode.Excluded(name: name, isList: false))
                 }
                 bound.insert(name)
@@ -544,14 +594,47 @@ package struct Planner {
         return (plan, introduced)
     }
 
-    private func labelFilter(_ node: NodePattern, _ plan: PlanNode) -> PlanNode {
+    /// Rows after one hop: the input's estimate times the average degree of the types (from
+    /// `relationshipCount(type:)`), or over the node count when the far end is already bound.
+    private func estimateExpansion(from input: PlanNode, _ relationship: RelationshipPattern, toBound: Bool)
+        -> Double?
+    {
+        guard let rows = Self.estimate(input), let nodes = try? graph.nodeCount(label: nil), nodes > 0 else {
+            return nil
+        }
+        let types: [String?] = relationship.types.isEmpty ? [nil] : relationship.types
+        var relationships = 0
+        for type in types { relationships += (try? graph.relationshipCount(type: type)) ?? 0 }
+        var degree = Double(relationships) / Double(nodes)
+        if relationship.direction == .both { degree *= 2 }
+        return rows * degree / (toBound ? Double(nodes) : 1)
+    }
+
+    /// The nearest estimate at or below a plan node (filters keep their input's estimate).
+    private static func estimate(_ node: PlanNode) -> Double? {
+        if let rows = node.estimatedRows { return rows }
+        if case .start = node.op { return 1 }
+        if case .argument = node.op { return 1 }
+        return node.children.first.flatMap(estimate)
+    }
+
+    /// The label check of a node just bound. A label that every node carries is not checked (the
+    /// counts are exact within a snapshot) unless the node comes from an earlier clause, where it
+    /// may be null.
+    private func labelFilter(_ node: NodePattern, _ plan: PlanNode, boundEarlier: Bool = false) -> PlanNode {
         guard !node.labels.isEmpty else { return plan }
         var labels = node.labels
+        if !boundEarlier, let total = try? graph.nodeCount(label: nil), total > 0 {
+            labels.removeAll { (try? graph.nodeCount(label: $0)) == total }
+        }
         // A label scan already guarantees its label.
         if case .labelScan(let variable, let label) = plan.op, variable == node.variable {
             labels.removeAll { $0 == label }
         }
         if case .indexSeek(let variable, let label, _, _) = plan.op, variable == node.variable {
+            labels.removeAll { $0 == label }
+        }
+        if case .indexSeekAny(let variable, let label, _, _) = plan.op, variable == node.variable {
             labels.removeAll { $0 == label }
         }
         guard !labels.isEmpty else { return plan }
@@ -562,6 +645,7 @@ package struct Planner {
     /// An access that can find the node alone: id, public id, or index equality/range.
     private enum Seek {
         case id(Expression), publicID(Expression), index(label: String, property: String, value: Expression)
+        case ids(Expression), indexAny(label: String, property: String, values: Expression)
         case range(label: String, property: String, lower: (Expression, Bool)?, upper: (Expression, Bool)?)
         case label(String), all
     }
@@ -580,6 +664,24 @@ package struct Planner {
         var uppers: [String: (Expression, Bool)] = [:]
         for predicate in pending {
             guard case .binary(let op, let lhs, let rhs) = predicate.expression.kind else { continue }
+            if op == .in {
+                // `subject IN list`: one lookup per element.
+                guard isConstant(rhs), !rhs.variables.contains(name) else { continue }
+                var size = 10.0
+                if case .list(let items) = rhs.kind { size = Double(max(items.count, 1)) }
+                if case .function(let function, _, let arguments) = lhs.kind, function.lowercased() == "id",
+                    arguments.count == 1, case .variable(name) = arguments[0].kind, size < best.1
+                {
+                    best = (.ids(rhs), size)
+                }
+                if case .property(let base, let key) = lhs.kind, case .variable(name) = base.kind {
+                    for label in node.labels where graph.isIndexed(label: label, property: key) {
+                        let estimate = max(1, Double((try? graph.nodeCount(label: label)) ?? 1000) / 100) * size
+                        if estimate < best.1 { best = (.indexAny(label: label, property: key, values: rhs), estimate) }
+                    }
+                }
+                continue
+            }
             // Normalise to `subject op value`.
             var subject = lhs
             var value = rhs
@@ -656,6 +758,9 @@ package struct Planner {
         let op: PlanNode.Operator
         switch access {
         case .id(let value): op = .nodeByID(variable: name, id: value)
+        case .ids(let values): op = .nodeByIDs(variable: name, ids: values)
+        case .indexAny(let label, let property, let values):
+            op = .indexSeekAny(variable: name, label: label, property: property, values: values)
         case .publicID(let value): op = .nodeByPublicID(variable: name, id: value)
         case .index(let label, let property, let value):
             op = .indexSeek(variable: name, label: label, property: property, value: value)
@@ -892,6 +997,29 @@ package struct Planner {
                     "AmbiguousAggregationExpression", at: item.expression.range)
             }
             finals.append((item.name, rewritten))
+        }
+        // `MATCH (n[:L]) RETURN count(*)` is answered from the counts, without a scan.
+        if keys.isEmpty, aggregates.count == 1, input.children.first.map({ $0.op.isStart }) == true {
+            var scanned: (String, String?)? = nil
+            switch input.op {
+            case .labelScan(let variable, let label): scanned = (variable, label)
+            case .allNodesScan(let variable): scanned = (variable, nil)
+            default: break
+            }
+            let aggregate = aggregates[0]
+            var countsRows = false
+            switch aggregate.kind {
+            case .countStar: countsRows = true
+            case .function(let name, false, let arguments):
+                if name.lowercased() == "count", case .variable(let counted) = arguments[0].kind {
+                    countsRows = counted == scanned?.0
+                }
+            default: break
+            }
+            if let scanned, countsRows {
+                let count = PlanNode(.nodeCount(label: scanned.1, aggregate: aggregate), [PlanNode(.start)])
+                return PlanNode(.project(finals, keepInput: false), [count])
+            }
         }
         let aggregation = PlanNode(.aggregate(keys: keys, aggregates: aggregates), [input])
         return PlanNode(.project(finals, keepInput: false), [aggregation])

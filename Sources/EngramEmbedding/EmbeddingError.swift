@@ -29,6 +29,9 @@ public struct EmbeddingError: Error, Sendable, Equatable, CustomStringConvertibl
         public static let invalidConfiguration = Code(rawValue: "invalid_configuration")
         /// The input cannot be embedded (an empty token sequence, an id outside the vocabulary).
         public static let invalidInput = Code(rawValue: "invalid_input")
+        /// Stored vectors were made by another embedding model (their model id differs): reindex the
+        /// store with the current embedder, or open it with the one that made them.
+        public static let modelMismatch = Code(rawValue: "model_mismatch")
         /// A vector had another length than the embedder's dimension.
         public static let dimensionMismatch = Code(rawValue: "dimension_mismatch")
         /// The server refused the credentials (HTTP 401 or 403).

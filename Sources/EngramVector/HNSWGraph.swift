@@ -62,8 +62,8 @@ final class HNSWGraph {
     var freeSlots = Heap<UInt32>()
     var entryPoint: UInt32? = nil
     var maxLevel: Int = 0
-    private(set) var liveCount: Int = 0
-    private(set) var deletedCount: Int = 0
+    var liveCount: Int = 0
+    var deletedCount: Int = 0
 
     /// The change log of the running mutation, when the caller asked for one.
     var recorder: ChangeRecorder? = nil

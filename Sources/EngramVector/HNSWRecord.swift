@@ -112,8 +112,74 @@ extension HNSWGraph {
         return result
     }
 
-    /// Applies persisted records in order, then checks what they touched.
+    /// Applies persisted records in order, then checks what they touched. When a record is
+    /// rejected, the graph is sanitised (``sanitize()``) before the error is rethrown, so that a
+    /// live index stays memory-safe to search.
     func apply(_ records: some Sequence<HNSWRecord>) throws(VectorIndexError) {
+        do {
+            try applyUnchecked(records)
+        } catch {
+            sanitize()
+            throw error
+        }
+    }
+
+    /// Drops every link that does not lead to an occupied slot present at that level (and self
+    /// and duplicate links), re-derives the id map, counts and in-degrees, and picks a valid entry
+    /// point: the state a rejected ``apply(_:)`` leaves behind.
+    func sanitize() {
+        slotOfID.removeAll(keepingCapacity: true)
+        var live = 0
+        var deleted = 0
+        var best: UInt32? = nil
+        var bestLevel = -1
+        for s in 0..<slotCount {
+            let slot = UInt32(s)
+            switch states[s] {
+            case .free: continue
+            case .live:
+                if slotOfID[ids[s]] == nil {
+                    slotOfID[ids[s]] = slot
+                    live += 1
+                } else {
+                    states[s] = .deleted
+                    deleted += 1
+                }
+            case .deleted: deleted += 1
+            }
+            if Int(levels[s]) > bestLevel {
+                best = slot
+                bestLevel = Int(levels[s])
+            }
+            for level in 0...Int(levels[s]) {
+                let list = linkList(slot, level: level)
+                var kept = 0
+                var seen = Set<UInt32>()
+                for i in 0..<Swift.min(Int(list[0]), capacity(at: level)) {
+                    let link = list[i + 1]
+                    guard link != slot, Int(link) < slotCount, states[Int(link)] != .free,
+                        Int(levels[Int(link)]) >= level, seen.insert(link).inserted
+                    else { continue }
+                    list[kept + 1] = link
+                    kept += 1
+                }
+                list[0] = UInt32(kept)
+            }
+        }
+        liveCount = live
+        deletedCount = deleted
+        if let entryPoint, Int(entryPoint) < slotCount, states[Int(entryPoint)] != .free,
+            Int(levels[Int(entryPoint)]) == maxLevel, maxLevel == bestLevel
+        {
+            // Keep it.
+        } else {
+            entryPoint = best
+            maxLevel = Swift.max(bestLevel, 0)
+        }
+        recountInDegrees()
+    }
+
+    private func applyUnchecked(_ records: some Sequence<HNSWRecord>) throws(VectorIndexError) {
         var touched: [UInt32] = []
         for record in records {
             switch record {

@@ -1,6 +1,7 @@
 import EngramCore
 import EngramCypher
 import EngramTestSupport
+import Foundation
 import Testing
 
 @Suite("Lexer and parser")
@@ -98,16 +99,20 @@ struct ParserTests {
         }
     }
 
-    @Test("100,000 seeded random and mutated inputs never crash the parser")
+    @Test("100,000 seeded random and mutated inputs never crash the parser (nor, when they parse, the engine)")
     func fuzz() {
-        var generator = SeededGenerator(seed: 0x5EED_C4B7)
-        let seeds = [
-            "MATCH (a:Person {name: $name})-[r:KNOWS*1..3]->(b) WHERE a.age > 30 AND b.name =~ 'A.*' RETURN a, count(*) AS c ORDER BY c DESC SKIP 1 LIMIT 10",
-            "OPTIONAL MATCH p = (a)<-[:X|Y]-(b) WITH a, collect(DISTINCT b)[0..2] AS bs UNWIND bs AS x RETURN x.name, size(bs)",
-            "RETURN [1, 2.5, 'x', null, {k: [true]}][-1] IS NOT NULL, -0x1F, 0o17, 1e10, toUpper('a') STARTS WITH 'A'",
-            "CALL db.index.vector.queryNodes('m', 5, [0.1, 0.2]) YIELD node, score RETURN node UNION ALL RETURN 1 AS node",
-            "MATCH (n) WHERE id(n) = 3 OR elementId(n) IN ['a', \"b\"] RETURN n {.name} // comment\n/* block */",
-        ]
+        // ENGRAM_FUZZ_SEED / ENGRAM_FUZZ_COUNT explore further by hand; CI runs the fixed seed.
+        let environment = ProcessInfo.processInfo.environment
+        var generator = SeededGenerator(seed: environment["ENGRAM_FUZZ_SEED"].flatMap { UInt64($0) } ?? 0x5EED_C4B7)
+        let total = environment["ENGRAM_FUZZ_COUNT"].flatMap { Int($0) } ?? 100_000
+        let seeds =
+            Self.tckQueries() + [
+                "MATCH (a:Person {name: $name})-[r:KNOWS*1..3]->(b) WHERE a.age > 30 AND b.name =~ 'A.*' RETURN a, count(*) AS c ORDER BY c DESC SKIP 1 LIMIT 10",
+                "OPTIONAL MATCH p = (a)<-[:X|Y]-(b) WITH a, collect(DISTINCT b)[0..2] AS bs UNWIND bs AS x RETURN x.name, size(bs)",
+                "RETURN [1, 2.5, 'x', null, {k: [true]}][-1] IS NOT NULL, -0x1F, 0o17, 1e10, toUpper('a') STARTS WITH 'A'",
+                "CALL db.index.vector.queryNodes('m', 5, [0.1, 0.2]) YIELD node, score RETURN node UNION ALL RETURN 1 AS node",
+                "MATCH (n) WHERE id(n) = 3 OR elementId(n) IN ['a', \"b\"] RETURN n {.name} // comment\n/* block */",
+            ]
         let fragments = [
             "(", ")", "[", "]", "{", "}", "-", "->", "<-", "--", ":", ",", ".", "..", "*", "$p", "'s'", "\"", "`q`",
             "1",
@@ -116,7 +121,9 @@ struct ParserTests {
         ]
         var parsed = 0
         var failed = 0
-        for index in 0..<100_000 {
+        let engine = CypherEngine(
+            graph: makeTestGraph(), limits: CypherLimits(maxRows: 1000, timeout: .milliseconds(200)))
+        for index in 0..<total {
             var text: String
             if index % 2 == 0 {
                 // Mutate a valid query: delete, duplicate or insert a fragment at random places.
@@ -143,17 +150,38 @@ struct ParserTests {
             do {
                 _ = try Parser.parse(text)
                 parsed += 1
+                // What parses must also plan and run without crashing: any outcome is a result or
+                // a typed error.
+                _ = try? engine.execute(text, parameters: ["p": 1, "name": "Ada", "vector": [0.1, 0.2]])
             } catch {
                 failed += 1
                 #expect(error.code == .syntaxError || error.code == .readOnlyQuery)
             }
         }
-        #expect(parsed + failed == 100_000)
+        #expect(parsed + failed == total)
         #expect(parsed > 100)
         // Deep nesting is an error, not a stack overflow.
         #expect(throws: CypherError.self) { try Parser.parse("RETURN " + String(repeating: "(", count: 100_000)) }
         #expect(throws: CypherError.self) {
             try Parser.parse("RETURN " + String(repeating: "- ", count: 100_000) + "1")
         }
+    }
+
+    /// The queries of the TCK feature files (when `../shared/tck` is present), as fuzzing seeds.
+    static func tckQueries() -> [String] {
+        let features = sharedFolder().appendingPathComponent("tck/features")
+        guard let enumerator = FileManager.default.enumerator(atPath: features.path) else { return [] }
+        var queries: [String] = []
+        for case let path as String in enumerator where path.hasSuffix(".feature") {
+            guard let text = try? String(contentsOf: features.appendingPathComponent(path), encoding: .utf8) else {
+                continue
+            }
+            for scenario in GherkinFeature(parsing: text).scenarios {
+                for step in scenario.steps where step.text.hasPrefix("executing query") {
+                    if let query = step.docString { queries.append(query) }
+                }
+            }
+        }
+        return queries.sorted()
     }
 }

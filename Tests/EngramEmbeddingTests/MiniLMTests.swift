@@ -3,20 +3,25 @@ import EngramTestSupport
 import Foundation
 import Testing
 
-/// The installed MiniLM model, loaded once for every test; nil when it is not installed.
-let installedMiniLM: MiniLMEmbedder? = try? MiniLMEmbedder()
+/// The installed MiniLM model, loaded once for every test, or why it could not be loaded.
+let installedMiniLM = Result<MiniLMEmbedder, any Error> { try MiniLMEmbedder() }
 
 /// `ENGRAM_SKIP_MODEL_TESTS=1` skips the tests that need the model; otherwise a missing model fails them.
 let skipModelTests = ProcessInfo.processInfo.environment["ENGRAM_SKIP_MODEL_TESTS"] == "1"
 
-/// The MiniLM embedder, or a recorded failure that says how to install it.
+/// The MiniLM embedder, or a recorded failure that says why and how to install the model.
 func requireMiniLM() throws -> MiniLMEmbedder {
-    try #require(
-        installedMiniLM,
-        """
-        the MiniLM model is not installed in \(ModelFiles.directory().path): run scripts/install-model.sh \
-        (or `engram model install`), or set ENGRAM_SKIP_MODEL_TESTS=1 to skip the model tests
-        """)
+    switch installedMiniLM {
+    case .success(let embedder):
+        return embedder
+    case .failure(let error):
+        Issue.record(
+            """
+            cannot load the MiniLM model from \(ModelFiles.directory().path): \(error). Run \
+            scripts/install-model.sh (or `engram model install`), or set ENGRAM_SKIP_MODEL_TESTS=1 to skip the model tests
+            """)
+        throw error
+    }
 }
 
 /// One line of shared/embeddings/minilm-golden.jsonl.
@@ -115,6 +120,23 @@ struct MiniLMBehaviourTests {
             let single = embedder.vectors(for: [text])[0]
             let worst = zip(single, vector).map { abs($0 - $1) }.max()!
             #expect(worst < 1e-6)
+        }
+    }
+
+    @Test func concurrentCallersGetTheSameVectors() async throws {
+        let embedder = try requireMiniLM()
+        let texts = (0..<8).map { "concurrent caller number \($0) asks about memory" }
+        let sequential = embedder.vectors(for: texts)
+        let concurrent = try await withThrowingTaskGroup(of: (Int, [Float]).self) { group in
+            for (index, text) in texts.enumerated() {
+                group.addTask { (index, try await embedder.embed([text])[0]) }
+            }
+            var results = [[Float]](repeating: [], count: texts.count)
+            for try await (index, vector) in group { results[index] = vector }
+            return results
+        }
+        for (a, b) in zip(sequential, concurrent) {
+            #expect(zip(a, b).map { abs($0 - $1) }.max()! < 1e-6)
         }
     }
 

@@ -66,7 +66,7 @@ struct GraphCRUDTests {
         try graph.createNode(id: "a")
         try graph.createNode(id: "b")
         let r = try graph.createRelationship(id: "r1", from: "a", to: "b", type: "KNOWS", properties: ["since": 2020])
-        #expect(r == GraphRelationship(id: "r1", type: "KNOWS", startID: "a", endID: "b", properties: ["since": 2020]))
+        #expect(r == GraphRelationship(id: "r1", type: "KNOWS", start: "a", end: "b", properties: ["since": 2020]))
         #expect(try graph.relationship(id: "r1") == r)
         #expect(errorCode { try graph.createRelationship(from: "a", to: "zz", type: "KNOWS") } == .notFound)
         #expect(errorCode { try graph.createRelationship(id: "r1", from: "a", to: "b", type: "KNOWS") } == .alreadyExists)
@@ -143,5 +143,32 @@ struct GraphCRUDTests {
         #expect(try graph.node(id: "x")?.properties == ["p": "v"])
         #expect(try graph.neighbors(of: "x").map(\.node.id) == ["y"])
         #expect(try store.graph(tenant: "other").node(id: "x") == nil)
+    }
+}
+
+@Suite("Graph: tenants")
+struct GraphTenantTests {
+    @Test func droppingATenantRemovesAllOfItAndNothingElse() throws {
+        let fixture = try TestEngramStore()
+        let store = fixture.store
+        for tenant in ["a", "b"] {
+            let graph = store.graph(tenant: tenant)
+            try graph.createIndex(label: "P", property: "name", normalized: true)
+            for i in 0..<30 { try graph.createNode(id: "n\(i)", labels: ["P"], properties: ["name": .string("N \(i)")]) }
+            for i in 0..<29 { try graph.createRelationship(from: "n\(i)", to: "n\(i + 1)", type: "NEXT") }
+        }
+        let before = try store.query("MATCH (n)-[r]->(m) RETURN n.name, type(r), m.name ORDER BY n.name", tenant: "b")
+        #expect(try store.tenants() == ["a", "b"])
+        #expect(try store.dropTenant("a"))
+        #expect(try !store.dropTenant("a"))
+        #expect(try store.tenants() == ["b"])
+        #expect(try store.graph(tenant: "a").statistics().nodes == 0)
+        #expect(try store.graph(tenant: "a").node(id: "n1") == nil)
+        #expect(try store.query("MATCH (n)-[r]->(m) RETURN n.name, type(r), m.name ORDER BY n.name", tenant: "b") == before)
+        #expect(try store._checkGraphInvariants() == [])
+        // The name can be used again, from scratch.
+        try store.graph(tenant: "a").createNode(id: "fresh")
+        #expect(try store.graph(tenant: "a").statistics().nodes == 1)
+        #expect(try store._checkGraphInvariants() == [])
     }
 }

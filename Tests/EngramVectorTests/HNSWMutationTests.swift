@@ -148,6 +148,15 @@ struct HNSWMutationTests {
             try restore([node, .links(slot: 0, level: 0, neighbours: [0]), .entryPoint(slot: 0, maxLevel: 0)])
         }
         try restore([node, .links(slot: 0, level: 0, neighbours: []), .entryPoint(slot: 0, maxLevel: 0)])
+
+        // A rejected batch leaves a live index safe to search: bad links are dropped.
+        let index = try HNSWIndex(dimension: 8, metric: .l2, parameters: parameters)
+        var data = ClusteredData(dimension: 8, clusters: 2, seed: 4)
+        for i in 0..<50 { try index.insert(data.point(), id: UInt64(i)) }
+        expectError(.corruptRecord) { try index.apply([.links(slot: 3, level: 0, neighbours: [1, 9_999, 3])]) }
+        #expect(try index.search(data.point(), limit: 5).count == 5)
+        #expect(index._checkInvariants().allSatisfy { !$0.contains("links") })
+        #expect(index.count == 50)
     }
 
     @Test("Removing every vector leaves an empty, searchable index")

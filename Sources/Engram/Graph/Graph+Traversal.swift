@@ -25,7 +25,7 @@ extension Graph {
                     Neighbor(
                         relationship: GraphRelationship(
                             id: stored.publicID, type: try session.name(.relationshipType, type),
-                            startID: start == node ? selfID : neighbor.id, endID: start == node ? neighbor.id : selfID,
+                            start: start == node ? selfID : neighbor.id, end: start == node ? neighbor.id : selfID,
                             properties: try session.properties(stored.properties)),
                         node: neighbor))
                 return result.count < limit

@@ -41,6 +41,11 @@ final class GraphCatalog: Sendable {
         cache.withLock { $0.tenants[name] }
     }
 
+    /// Drops a tenant from the cache, after the tenant was deleted.
+    func forget(tenant: String) {
+        cache.withLock { _ = $0.tenants.removeValue(forKey: tenant) }
+    }
+
     /// Adds entries read from, or committed to, the store.
     func absorb(_ names: Names) {
         cache.withLock { $0.merge(names) }

@@ -29,9 +29,10 @@ extension EngramStore {
         _ text: String, parameters: [String: PropertyValue] = [:], tenant: String = "default",
         limits: CypherLimits = CypherLimits(), cancellation: CypherCancellation? = nil
     ) throws -> CypherResult {
-        try readGraph(tenant: tenant) { session in
+        let procedures = VectorProcedures.registry(try vectorRegistry)
+        return try readGraph(tenant: tenant) { session in
             let graph = StoreCypherGraph(session: session)
-            let engine = CypherEngine(graph: graph, limits: limits)
+            let engine = CypherEngine(graph: graph, procedures: procedures, limits: limits)
             let result: CypherResult
             do {
                 result = try engine.execute(text, parameters: parameters, cancellation: cancellation)

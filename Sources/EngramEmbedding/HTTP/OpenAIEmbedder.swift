@@ -93,7 +93,8 @@ public struct OpenAIEmbedder: Embedder {
 
     /// `openai-compatible:<model>`, with `@<dimension>` when the dimension is requested from the server.
     public var modelID: String {
-        "openai-compatible:\(configuration.model)" + (configuration.sendsDimensions ? "@\(configuration.dimension)" : "")
+        "openai-compatible:\(configuration.model)"
+            + (configuration.sendsDimensions ? "@\(configuration.dimension)" : "")
     }
 
     /// The configured dimension.
@@ -164,12 +165,14 @@ public struct OpenAIEmbedder: Embedder {
                     retryAfter = Self.retryAfter(http.value(forHTTPHeaderField: "Retry-After"))
                 case 500..<600:
                     failure = EmbeddingError(
-                        .server, "server error (HTTP \(http.statusCode)) after \(attempt + 1) attempts: \(Self.summary(data))",
+                        .server,
+                        "server error (HTTP \(http.statusCode)) after \(attempt + 1) attempts: \(Self.summary(data))",
                         httpStatus: http.statusCode)
                     retryAfter = Self.retryAfter(http.value(forHTTPHeaderField: "Retry-After"))
                 default:
                     throw EmbeddingError(
-                        .invalidRequest, "the server rejected the request (HTTP \(http.statusCode)): \(Self.summary(data))",
+                        .invalidRequest,
+                        "the server rejected the request (HTTP \(http.statusCode)): \(Self.summary(data))",
                         httpStatus: http.statusCode)
                 }
             } catch let error as EmbeddingError {
@@ -177,17 +180,22 @@ public struct OpenAIEmbedder: Embedder {
             } catch let error as URLError {
                 if error.code == .timedOut {
                     failure = EmbeddingError(
-                        .timeout, "no answer from \(request.url?.absoluteString ?? "") within \(configuration.timeout) s after \(attempt + 1) attempts")
+                        .timeout,
+                        "no answer from \(request.url?.absoluteString ?? "") within \(configuration.timeout) s after \(attempt + 1) attempts"
+                    )
                 } else if error.code == .cancelled {
                     throw CancellationError()
                 } else {
                     failure = EmbeddingError(
-                        .network, "cannot reach \(request.url?.absoluteString ?? ""): \(error.localizedDescription) (after \(attempt + 1) attempts)")
+                        .network,
+                        "cannot reach \(request.url?.absoluteString ?? ""): \(error.localizedDescription) (after \(attempt + 1) attempts)"
+                    )
                 }
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
-                failure = EmbeddingError(.network, "the request failed: \(error.localizedDescription) (after \(attempt + 1) attempts)")
+                failure = EmbeddingError(
+                    .network, "the request failed: \(error.localizedDescription) (after \(attempt + 1) attempts)")
             }
             guard attempt < configuration.maximumRetries else { throw failure }
             try await Task.sleep(nanoseconds: UInt64(delay(attempt: attempt, retryAfter: retryAfter) * 1e9))
@@ -220,22 +228,31 @@ public struct OpenAIEmbedder: Embedder {
     /// URLSession's timeout for a configured timeout: whole seconds, a second later than ours.
     private static func backstop(_ timeout: TimeInterval) -> TimeInterval { timeout.rounded(.up) + 1 }
 
-    /// Sends the request, racing it against the timeout (URLSession's own timeout is an idle timer
-    /// on some platforms, so a server that trickles bytes could hold it longer).
+    /// Sends the request and gives up after the timeout. The answer, the timeout and a cancellation
+    /// of the calling task race; the first one wins and the data task is cancelled, so a server that
+    /// never answers (or URLSession's timers, which only count whole seconds on Linux) cannot hold
+    /// the caller longer than the timeout.
     private func send(_ request: URLRequest) async throws -> (Data, URLResponse) {
+        let race = RequestRace()
         let session = self.session
         let timeout = configuration.timeout
-        return try await withThrowingTaskGroup(of: (Data, URLResponse)?.self) { group in
-            group.addTask { try await session.data(for: request) }
-            group.addTask {
-                try await Task.sleep(nanoseconds: UInt64(timeout * 1e9))
-                return nil
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                race.start(continuation) {
+                    session.dataTask(with: request) { data, response, error in
+                        if let data, let response, error == nil {
+                            race.finish(.success((data, response)))
+                        } else {
+                            race.finish(.failure(error ?? URLError(.badServerResponse)))
+                        }
+                    }
+                }
+                DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
+                    race.finish(.failure(URLError(.timedOut)))
+                }
             }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let result = first else {
-                throw URLError(.timedOut)
-            }
-            return result
+        } onCancel: {
+            race.finish(.failure(CancellationError()))
         }
     }
 
@@ -289,5 +306,48 @@ public struct OpenAIEmbedder: Embedder {
     private static func summary(_ data: Data) -> String {
         let text = String(decoding: data.prefix(200), as: UTF8.self)
         return text.isEmpty ? "(empty body)" : text.replacingOccurrences(of: "\n", with: " ")
+    }
+}
+
+/// The state of one request's race between its answer, its timeout and cancellation: the first
+/// `finish` resumes the continuation and cancels the data task; later ones do nothing.
+private final class RequestRace: @unchecked Sendable {
+    // Safe: every stored property is read and written under `lock`.
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<(Data, URLResponse), any Error>?
+    private var task: URLSessionDataTask?
+    private var outcome: Result<(Data, URLResponse), any Error>?
+
+    func start(
+        _ continuation: CheckedContinuation<(Data, URLResponse), any Error>, makeTask: () -> URLSessionDataTask
+    ) {
+        let task = makeTask()
+        let early: Result<(Data, URLResponse), any Error>? = lock.withLock {
+            if let outcome { return outcome }
+            self.continuation = continuation
+            self.task = task
+            return nil
+        }
+        if let early {
+            // Cancelled before the request started.
+            continuation.resume(with: early)
+        } else {
+            task.resume()
+        }
+    }
+
+    func finish(_ result: Result<(Data, URLResponse), any Error>) {
+        let (continuation, task): (CheckedContinuation<(Data, URLResponse), any Error>?, URLSessionDataTask?) =
+            lock.withLock {
+                guard outcome == nil else { return (nil, nil) }
+                outcome = result
+                defer {
+                    self.continuation = nil
+                    self.task = nil
+                }
+                return (self.continuation, self.task)
+            }
+        task?.cancel()
+        continuation?.resume(with: result)
     }
 }

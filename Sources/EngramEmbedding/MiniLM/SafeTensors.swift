@@ -79,7 +79,8 @@ package struct SafeTensorsFile: Sendable {
             else {
                 throw EmbeddingError(.invalidModel, "\(path): tensor \(name) has a malformed header entry")
             }
-            entries[name] = Entry(dtype: dtype, shape: shape, offset: dataStart + range[0], byteCount: range[1] - range[0])
+            entries[name] = Entry(
+                dtype: dtype, shape: shape, offset: dataStart + range[0], byteCount: range[1] - range[0])
         }
         self.entries = entries
     }

@@ -48,8 +48,10 @@ public struct WordPieceTokenizer: Sendable {
     /// - Throws: ``EmbeddingError`` `.invalidModel` when the vocabulary lacks the special tokens.
     public init(tokens: [String]) throws {
         vocabulary = Vocabulary(tokens: tokens)
-        for (name, id) in [("[PAD]", Self.padID), ("[UNK]", Self.unknownID), ("[CLS]", Self.classID),
-                           ("[SEP]", Self.separatorID), ("[MASK]", Self.maskID)]
+        for (name, id) in [
+            ("[PAD]", Self.padID), ("[UNK]", Self.unknownID), ("[CLS]", Self.classID),
+            ("[SEP]", Self.separatorID), ("[MASK]", Self.maskID),
+        ]
         where vocabulary.id(of: name) != id {
             throw EmbeddingError(.invalidModel, "the vocabulary does not have \(name) at id \(id)")
         }
@@ -250,7 +252,9 @@ public struct WordPieceTokenizer: Sendable {
                 while start < end {
                     let lower = boundaries[start]
                     let upper = end == scalarCount ? bytes.count : boundaries[end]
-                    if let id = vocabulary.id(of: UnsafeBufferPointer(rebasing: bytes[lower..<upper]), continuation: start > 0) {
+                    if let id = vocabulary.id(
+                        of: UnsafeBufferPointer(rebasing: bytes[lower..<upper]), continuation: start > 0)
+                    {
                         found = id
                         break
                     }

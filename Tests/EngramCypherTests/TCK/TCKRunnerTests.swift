@@ -37,6 +37,8 @@ struct TCKRunnerTests {
         let subsetData = try Data(contentsOf: tck.appendingPathComponent("subset.json"))
         let subset = try JSONDecoder().decode(Subset.self, from: subsetData)
         var outcomes: [Outcome] = []
+        var casesRun = 0
+        var casesFailed = 0
         for file in subset.files.keys.sorted() {
             let entries = subset.files[file]!.filter { $0.status == "IN" || $0.status == "PARTIAL" }
             guard !entries.isEmpty else { continue }
@@ -56,13 +58,16 @@ struct TCKRunnerTests {
                 var failure: String? = nil
                 if scenario.isOutline {
                     for example in scenario.examples where !excluded.contains(example.line) {
+                        casesRun += 1
                         if let problem = Self.run(scenario, feature.background, example.values, tck) {
-                            failure = "example at line \(example.line): \(problem)"
-                            break
+                            casesFailed += 1
+                            failure = failure ?? "example at line \(example.line): \(problem)"
                         }
                     }
                 } else {
+                    casesRun += 1
                     failure = Self.run(scenario, feature.background, [:], tck)
+                    if failure != nil { casesFailed += 1 }
                 }
                 outcomes.append(Outcome(feature: file, scenario: entry.name, line: entry.line, failure: failure))
             }
@@ -78,6 +83,7 @@ struct TCKRunnerTests {
             report.append("  \(outcome.scenario) (line \(outcome.line)): \(outcome.failure!)")
         }
         let passed = outcomes.count - failed.count
+        report.append("TCK cases (outline rows expanded): \(casesRun - casesFailed) passed, \(casesFailed) failed")
         report.append("TCK: \(passed) passed, \(failed.count) failed")
         print(report.joined(separator: "\n"))
         let floorText = (try? String(contentsOf: Self.floorFile, encoding: .utf8)) ?? "0"
