@@ -482,12 +482,19 @@ struct MemoryReasoningAndCascadeTests {
         let fixture = try TestEngramStore()
         try Self.populate(fixture.store, clock: TestClock())
         let zeta = try fixture.store.exportJSONLines(.tenant("zeta"))
-        try fixture.store.deleteTenant("acme")
+        try fixture.store.dropTenant("acme")
         #expect(try fixture.store._checkGraphInvariants() == [])
         #expect(try fixture.store.graph(tenant: "acme").statistics().nodes == 0)
         #expect(try fixture.store.exportJSONLines(.tenant("zeta")) == zeta)
         #expect(
             try fixture.store.context(tenant: "zeta", user: "bob").memories().items.map(\.content).contains("global"))
+        #expect(try !fixture.store.tenants().contains("acme"))
+        // The tenant starts again from nothing, its indexes declared anew.
+        let again = fixture.store.context(tenant: "acme", user: "alice")
+        try again.addEntity(name: "Zoë", type: "Person", aliases: ["Zoe B"])
+        #expect(try again.findEntities(named: "zoe b").count == 1)
+        #expect(try again.users().items.map(\.name) == ["alice"])
+        #expect(try fixture.store._checkGraphInvariants() == [])
     }
 
     @Test func exportImportRoundTrip() throws {
