@@ -44,6 +44,9 @@ package struct Expression: Sendable, CustomStringConvertible {
         /// A pattern used as a predicate (`WHERE (a)-[:KNOWS]->()`): true when it has a match. All
         /// its named variables must already be bound.
         case patternPredicate(PatternPart)
+        /// `EXISTS { [MATCH] pattern [WHERE predicate] }`: true when the pattern has a match; it may
+        /// introduce variables of its own.
+        case existsSubquery([PatternPart], Expression?)
     }
 
     /// The quantifiers over lists.
@@ -99,6 +102,9 @@ package struct Expression: Sendable, CustomStringConvertible {
         case .quantifier(let quantifier, let variable, let list, let predicate):
             return "\(quantifier.rawValue)(\(variable) IN \(list) WHERE \(predicate))"
         case .patternPredicate(let part): return part.description
+        case .existsSubquery(let parts, let predicate):
+            return "EXISTS { MATCH " + parts.map(\.description).joined(separator: ", ")
+                + (predicate.map { " WHERE \($0)" } ?? "") + " }"
         case .mapProjection(let base, let items):
             return "\(base) {"
                 + items.map { item in
@@ -133,6 +139,7 @@ package struct Expression: Sendable, CustomStringConvertible {
         case .quantifier(_, _, let list, let predicate): return [list, predicate]
         case .patternPredicate(let part):
             return part.namedVariables.map { Expression(.variable($0), part.range) }
+        case .existsSubquery: return []
         case .mapProjection(let base, let items):
             return [base]
                 + items.compactMap { item in
@@ -178,6 +185,9 @@ package struct Expression: Sendable, CustomStringConvertible {
             var inner = predicate.variables
             inner.remove(variable)
             return list.variables.union(inner)
+        case .existsSubquery(let parts, let predicate):
+            // Outer and inner names alike: such a predicate is placed after the whole pattern.
+            return Set(parts.flatMap(\.namedVariables)).union(predicate?.variables ?? [])
         default: break
         }
         var names: Set<String> = []
@@ -192,7 +202,7 @@ package struct Expression: Sendable, CustomStringConvertible {
         func go(_ expression: Expression) -> Expression { expression.rewritten(transform) }
         var copy = self
         switch kind {
-        case .literal, .parameter, .variable, .countStar, .patternPredicate: return self
+        case .literal, .parameter, .variable, .countStar, .patternPredicate, .existsSubquery: return self
         case .property(let base, let key): copy.kind = .property(go(base), key)
         case .list(let items): copy.kind = .list(items.map(go))
         case .map(let entries): copy.kind = .map(entries.map { ($0.0, go($0.1)) })

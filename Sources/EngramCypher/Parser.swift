@@ -710,6 +710,15 @@ package struct Parser {
                 break
             }
             if word.uppercased() == "CASE" { return try parseCase() }
+            if word.uppercased() == "EXISTS" && isSymbol("{", at: 1) {
+                advance()
+                advance()
+                _ = acceptKeyword("MATCH")
+                let parts = try parsePattern()
+                let predicate = acceptKeyword("WHERE") ? try parseExpression() : nil
+                try expectSymbol("}")
+                return Expression(.existsSubquery(parts, predicate), range(from: start))
+            }
             if let quantifier = Expression.Quantifier(rawValue: word.lowercased()), isSymbol("(", at: 1),
                 isKeyword("IN", at: 3)
             {

@@ -206,6 +206,16 @@ package struct Planner {
                 try check(properties, scope, allowAggregates: false)
             }
             return
+        case .existsSubquery(let parts, let predicate):
+            var inner = scope
+            for name in parts.flatMap(\.namedVariables) where inner[name] == nil { inner[name] = .unknown }
+            for properties in parts.flatMap({
+                $0.nodes.compactMap(\.properties) + $0.relationships.compactMap(\.properties)
+            }) {
+                try check(properties, inner, allowAggregates: false)
+            }
+            if let predicate { try check(predicate, inner, allowAggregates: false) }
+            return
         case .listComprehension(let variable, let list, let predicate, let projection):
             try check(list, scope, allowAggregates: allowAggregates, insideAggregate: insideAggregate)
             var inner = scope
@@ -358,10 +368,18 @@ package struct Planner {
     /// The plan that finds one match of a pattern predicate, starting from an `Argument` row in
     /// which the pattern's named variables are bound.
     mutating func planPatternPredicate(_ part: PatternPart) throws(CypherError) -> PlanNode {
+        try planExistence([part], nil, bound: part.namedVariables)
+    }
+
+    /// The plan that finds one match of `parts` (and `predicate`), starting from an `Argument` row
+    /// in which the `bound` variables are set.
+    mutating func planExistence(_ parts: [PatternPart], _ predicate: Expression?, bound: [String])
+        throws(CypherError) -> PlanNode
+    {
         var scope: Scope = [:]
-        for name in part.namedVariables { scope[name] = .unknown }
-        let plan = try planMatch(PlanNode(.argument), [part], nil, &scope, optional: false).0
-        return PlanNode(.limit(Expression(.literal(.int(1)), part.range)), [plan])
+        for name in bound { scope[name] = .unknown }
+        let plan = try planMatch(PlanNode(.argument), parts, predicate, &scope, optional: false).0
+        return PlanNode(.limit(Expression(.literal(.int(1)), parts[0].range)), [plan])
     }
 
     private struct PendingPredicate {

@@ -270,6 +270,16 @@ struct EngineTests {
             """)
         #expect(strings(both) == [["'Ada'", "'Bob'"]])
         #expect(strings(try run("MATCH (p:Person {name: 'Ada'}) RETURN (p)--(:Company) AS works")) == [["true"]])
+        let subquery = try run(
+            """
+            MATCH (p:Person) WHERE EXISTS { MATCH (p)-[:KNOWS]->(f) WHERE f.age < 30 } RETURN p.name AS name
+            """)
+        #expect(strings(subquery) == [["'Ada'"]])
+        let negated = try run(
+            """
+            MATCH (p:Person) WHERE NOT EXISTS { (p)-[:WORKS_AT]->(:Company) } RETURN p.name AS name ORDER BY name
+            """)
+        #expect(strings(negated) == [["'Bob'"], ["'Cy'"]])
         // Arithmetic on parenthesised expressions is not a pattern.
         #expect(strings(try run("WITH 5 AS a, 3 AS b RETURN (a) - (b) AS d, (a)-(b) AS e")) == [["2", "2"]])
         do {
