@@ -368,6 +368,14 @@ struct MemoryVisibilityTests {
         #expect(errorCode { try reader.deleteMemory(global.id) } == .notPermitted)
         try admin.deactivate(global.id)
         #expect(try reader.memories().total == 0)
+        // Expired global memories are purged through an administrative context only.
+        let clock = TestClock(Date())
+        let timed = fixture.store.administrativeContext(tenant: "acme", options: clock.options())
+        try timed.remember(NewMemory("short-lived", scope: .global, ttl: 1))
+        clock.advance(2)
+        #expect(try fixture.store.context(tenant: "acme", options: clock.options()).purgeExpired() == 0)
+        #expect(try timed.purgeExpired() == 1)
+        #expect(try timed.memories(MemoryFilter.everything).total == 1)
         #expect(try fixture.store._checkGraphInvariants() == [])
     }
 }

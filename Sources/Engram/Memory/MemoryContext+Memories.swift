@@ -399,16 +399,19 @@ extension MemoryContext {
     }
 
     /// Deletes every expired memory and conversation of the tenant (conversations with their
-    /// messages and traces). Reads hide expired records already; this frees their space.
+    /// messages and traces), and through an administrative context the expired global memories
+    /// too. Reads hide expired records already; this frees their space.
     /// - Returns: how many memories and conversations were deleted.
     @discardableResult
     public func purgeExpired() throws -> Int {
         try write { session in
             var purged = 0
-            for node in try session.graph.nodes(label: "Memory") {
-                if let record = try session.graph.memoryNode(node), session.isExpired(record) {
-                    try session.graph.deleteNode(node, detach: true)
-                    purged += 1
+            for graph in isAdministrative ? [session.graph, try session.global()] : [session.graph] {
+                for node in try graph.nodes(label: "Memory") {
+                    if let record = try graph.memoryNode(node), session.isExpired(record) {
+                        try graph.deleteNode(node, detach: true)
+                        purged += 1
+                    }
                 }
             }
             for node in try session.graph.nodes(label: "Conversation") {
