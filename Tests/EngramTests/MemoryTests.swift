@@ -100,6 +100,8 @@ struct MemoryConversationTests {
         #expect(errorCode { try memory.startConversation(ttl: -1) } == .invalidTTL)
         #expect(errorCode { try fixture.store.context().startConversation() } == .invalidArgument)
         #expect(errorCode { _ = try memory.messages(in: "c", options: ListOptions(limit: 0)) } == .invalidArgument)
+        #expect(try memory.addMessages([], to: "c") == [])
+        #expect(errorCode { try memory.addMessages([], to: "nope") } == .notFound)
         #expect(errorCode { _ = try memory.messages(in: "c", options: ListOptions(limit: 1001)) } == .invalidArgument)
         #expect(try fixture.store.graph().statistics() == before)
     }

@@ -238,6 +238,7 @@ extension MemoryContext {
             if record.int("ended_at") != nil {
                 throw EngramError(.conversationEnded, "conversation '\(conversation)' has ended; start a new one")
             }
+            if messages.isEmpty { return [] }
             try session.prepareWrite()
             var last = try record.string("last_message").flatMap { try session.graph.nodeID($0) }
             var lastTimestamp = record.int("last_message_at") ?? Int64.min
