@@ -522,9 +522,23 @@ extension MemorySession {
     /// The properties a memory read filters and sorts on: everything but the content.
     static let filterKeys = [
         "scope", "user", "agent", "state", "kind", "annotations", "created_at", "updated_at", "expires_at",
-        "valid_from",
-        "valid_until", "conversation",
+        "valid_from", "valid_until", "conversation",
     ]
+
+    /// The memory nodes of `session` this context may see, in id order: in its own tenant, through
+    /// the `Memory.scope` and `Memory.user` indexes (the tenant-scoped ones and its user's), unless
+    /// it is administrative; every global memory.
+    func memoryCandidates(_ session: GraphSession) throws -> [UInt64] {
+        if session !== graph || context.isAdministrative { return try session.nodes(label: "Memory") }
+        var candidates = Set(
+            try session.nodes(
+                label: "Memory", property: "scope", equalTo: .string(MemoryScope.tenant.rawValue), normalized: false))
+        if let user = context.user {
+            candidates.formUnion(
+                try session.nodes(label: "Memory", property: "user", equalTo: .string(user), normalized: false))
+        }
+        return candidates.sorted()
+    }
 
     /// The memories this context sees that pass `filter`, each with the session of its tenant and
     /// only the properties in ``filterKeys`` decoded (no labels, no content).
@@ -538,7 +552,7 @@ extension MemorySession {
         }
         var result: [(graph: GraphSession, record: MemoryNode)] = []
         for session in sessions {
-            for node in try session.nodes(label: "Memory") {
+            for node in try memoryCandidates(session) {
                 guard let record = try session.partialNode(node, keys: keys), sees(record), !isExpired(record) else {
                     continue
                 }

@@ -293,7 +293,8 @@ final class MemorySession {
 
     /// The property indexes the memory layer relies on, declared on the tenant's first memory write.
     static let indexes: [(label: String, property: String, normalized: Bool)] = [
-        ("Conversation", "user", false), ("Entity", "name", true), ("Alias", "name", true),
+        ("Conversation", "user", false), ("Entity", "name", true), ("Alias", "name", true), ("Memory", "user", false),
+        ("Memory", "scope", false),
     ]
 
     func prepareSchema(_ session: GraphSession) throws {
