@@ -51,17 +51,23 @@ struct BenchGraphCommand: ParsableCommand {
             guard let node = try graph.node(id: id), node.properties["name"] != nil else { return 0 }
             return 1
         }
-        let hop1 = { (id: String) throws -> Int in try graph.neighbors(of: id, direction: .outgoing).count }
+        // As Kùzu's hop1_out returns (b.id, r.type, r.weight): the relationships, with the other
+        // end's id; `hop1_out_full` also reads every neighbour's labels and properties.
+        let hop1 = { (id: String) throws -> Int in try graph.relationships(of: id, direction: .outgoing).count }
+        let hop1Full = { (id: String) throws -> Int in try graph.neighbors(of: id, direction: .outgoing).count }
         let hop2 = { (id: String) throws -> Int in try graph.countNodes(atHops: 2, from: id, direction: .outgoing) }
         let hop1Sample = try median(sampled, repeats: repeats, hop1)
         let hop2Sample = try median(sampled, repeats: repeats, hop2)
         let hop1Hub = try median([hub], repeats: 2, hop1)
+        let hop1FullSample = try median(sampled, repeats: repeats, hop1Full)
+        let hop1FullHub = try median([hub], repeats: 2, hop1Full)
         let hop2Hub = try median([hub], repeats: 2, hop2)
 
         let figures: [String: Any] = [
             "load_s": loadSeconds,
             "point_lookup_ms": pointLookup.ms,
             "hop1_out_ms": hop1Sample.ms, "hop1_out_rows": hop1Sample.rows,
+            "hop1_out_full_ms": hop1FullSample.ms, "hub_hop1_out_full_ms": hop1FullHub.ms,
             "hop2_distinct_count_ms": hop2Sample.ms, "hop2_distinct_count": hop2Sample.rows,
             "hub_id": hub, "hub_out_degree": bench.hubOutDegree,
             "hub_hop1_out_ms": hop1Hub.ms, "hub_hop1_out_rows": hop1Hub.rows,
