@@ -100,6 +100,8 @@ struct MemoryConversationTests {
         #expect(errorCode { try memory.startConversation(ttl: -1) } == .invalidTTL)
         #expect(errorCode { try fixture.store.context().startConversation() } == .invalidArgument)
         #expect(errorCode { _ = try memory.messages(in: "c", options: ListOptions(limit: 0)) } == .invalidArgument)
+        #expect(try memory.addMessages([], to: "c") == [])
+        #expect(errorCode { try memory.addMessages([], to: "nope") } == .notFound)
         #expect(errorCode { _ = try memory.messages(in: "c", options: ListOptions(limit: 1001)) } == .invalidArgument)
         #expect(try fixture.store.graph().statistics() == before)
     }
@@ -368,6 +370,14 @@ struct MemoryVisibilityTests {
         #expect(errorCode { try reader.deleteMemory(global.id) } == .notPermitted)
         try admin.deactivate(global.id)
         #expect(try reader.memories().total == 0)
+        // Expired global memories are purged through an administrative context only.
+        let clock = TestClock(Date())
+        let timed = fixture.store.administrativeContext(tenant: "acme", options: clock.options())
+        try timed.remember(NewMemory("short-lived", scope: .global, ttl: 1))
+        clock.advance(2)
+        #expect(try fixture.store.context(tenant: "acme", options: clock.options()).purgeExpired() == 0)
+        #expect(try timed.purgeExpired() == 1)
+        #expect(try timed.memories(MemoryFilter.everything).total == 1)
         #expect(try fixture.store._checkGraphInvariants() == [])
     }
 }
@@ -482,12 +492,19 @@ struct MemoryReasoningAndCascadeTests {
         let fixture = try TestEngramStore()
         try Self.populate(fixture.store, clock: TestClock())
         let zeta = try fixture.store.exportJSONLines(.tenant("zeta"))
-        try fixture.store.deleteTenant("acme")
+        try fixture.store.dropTenant("acme")
         #expect(try fixture.store._checkGraphInvariants() == [])
         #expect(try fixture.store.graph(tenant: "acme").statistics().nodes == 0)
         #expect(try fixture.store.exportJSONLines(.tenant("zeta")) == zeta)
         #expect(
             try fixture.store.context(tenant: "zeta", user: "bob").memories().items.map(\.content).contains("global"))
+        #expect(try !fixture.store.tenants().contains("acme"))
+        // The tenant starts again from nothing, its indexes declared anew.
+        let again = fixture.store.context(tenant: "acme", user: "alice")
+        try again.addEntity(name: "Zoë", type: "Person", aliases: ["Zoe B"])
+        #expect(try again.findEntities(named: "zoe b").count == 1)
+        #expect(try again.users().items.map(\.name) == ["alice"])
+        #expect(try fixture.store._checkGraphInvariants() == [])
     }
 
     @Test func exportImportRoundTrip() throws {
@@ -732,5 +749,76 @@ struct MemoryConcurrencyTests {
         }
         #expect(try store.context(tenant: "acme").users().total == 4)
         #expect(try store._checkGraphInvariants() == [])
+    }
+}
+
+@Suite("Memory: updates of every record type")
+struct MemoryUpdateTests {
+    @Test func messagesAreReadUpdatedAndDeletedKeepingTheChain() throws {
+        let fixture = try TestEngramStore()
+        let memory = fixture.store.context(user: "alice")
+        let chat = try memory.startConversation(id: "c")
+        let messages = try memory.addMessages((0..<4).map { NewMessage(role: .user, content: "m\($0)") }, to: "c")
+        #expect(try memory.message(id: messages[1].id) == messages[1])
+        #expect(try fixture.store.context(user: "bob").message(id: messages[1].id) == nil)
+        let edited = try memory.updateMessage(id: messages[1].id, content: "edited", metadata: ["edited": true])
+        #expect(edited.content == "edited" && edited.metadata == ["edited": true])
+        #expect(errorCode { try memory.updateMessage(id: messages[1].id, content: "") } == .emptyContent)
+
+        let chain = "MATCH (:Conversation {title: 'T'})-[:FIRST_MESSAGE]->(f)-[:NEXT_MESSAGE*0..]->(m) RETURN m.content"
+        try memory.updateConversation(id: chat.id, title: "T", annotations: ["k": "v"], ttl: 0)
+        func contents() throws -> [String] {
+            try fixture.store.query(chain).rows.compactMap {
+                if case .string(let text) = $0[0] { return text } else { return nil }
+            }
+        }
+        #expect(try contents() == ["m0", "edited", "m2", "m3"])
+        try memory.deleteMessage(id: messages[0].id)  // the first
+        try memory.deleteMessage(id: messages[2].id)  // a middle one
+        #expect(try contents() == ["edited", "m3"])
+        try memory.deleteMessage(id: messages[3].id)  // the last
+        let after = try memory.addMessage(to: "c", role: .assistant, content: "new")
+        #expect(try contents() == ["edited", "new"])
+        #expect(try memory.messages(in: "c").items.map(\.id) == [messages[1].id, after.id])
+        let conversation = try #require(try memory.conversation(id: "c"))
+        #expect(conversation.messageCount == 2 && conversation.title == "T" && conversation.annotations == ["k": "v"])
+        #expect(errorCode { try memory.deleteMessage(id: "nope") } == .notFound)
+        #expect(try fixture.store._checkGraphInvariants() == [])
+    }
+
+    @Test func usersAgentsAndTracesAreReadUpdatedAndDeleted() throws {
+        let fixture = try TestEngramStore()
+        let memory = fixture.store.context(user: "alice", agent: "bot")
+        #expect(try memory.user(named: "alice") == nil)
+        let alice = try memory.setUserAttributes(["plan": "pro"])
+        #expect(alice.attributes == ["plan": "pro"] && alice.name == "alice")
+        try memory.setAgentAttributes(["model": "small"])
+        #expect(try memory.agent(named: "bot")?.attributes == ["model": "small"])
+        #expect(try memory.user(named: "alice") == alice)
+        #expect(errorCode { try fixture.store.context().setUserAttributes([:]) } == .invalidArgument)
+        let trace = try memory.startTrace(task: "t")
+        try memory.recordToolCall(trace: trace.id, tool: "x")
+        try memory.deleteTrace(id: trace.id)
+        #expect(try memory.trace(id: trace.id) == nil)
+        let labels = try fixture.store.graph().statistics().nodesByLabel
+        #expect(labels["ReasoningStep"] == nil && labels["ToolCall"] == nil)
+        #expect(try fixture.store._checkGraphInvariants() == [])
+    }
+}
+
+@Suite("Memory: async")
+struct MemoryAsyncTests {
+    @Test func performRunsCallsFromAsyncCode() async throws {
+        let fixture = try TestEngramStore()
+        let memory = fixture.store.context(user: "alice")
+        let ids = try await withThrowingTaskGroup(of: String.self) { group in
+            for i in 0..<8 {
+                group.addTask { try await memory.perform { try $0.remember(NewMemory("fact \(i)", kind: .fact)).id } }
+            }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        #expect(Set(ids).count == 8)
+        #expect(try await memory.perform { try $0.memories().total } == 8)
+        await #expect(throws: EngramError.self) { try await memory.perform { try $0.remember(NewMemory("")) } }
     }
 }

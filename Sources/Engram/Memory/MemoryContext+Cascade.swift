@@ -67,28 +67,3 @@ extension MemorySession {
         }
     }
 }
-
-extension EngramStore {
-    /// Deletes every node and relationship of a tenant, with all their index entries, in one
-    /// transaction. Deleting the reserved tenant `_global` deletes the global memories.
-    /// - Returns: how many nodes were deleted.
-    @discardableResult
-    public func deleteTenant(_ tenant: String) throws -> Int {
-        try writeGraph(tenant: tenant) { session in
-            let nodes = try session.allNodes()
-            for node in nodes { try session.deleteNode(node, detach: true) }
-            return nodes.count
-        }
-    }
-}
-
-extension GraphSession {
-    /// Every node of the tenant, in id order.
-    func allNodes() throws -> [UInt64] {
-        var result: [UInt64] = []
-        try forEachNode(label: nil as UInt32?) {
-            result.append($0); return true
-        }
-        return result
-    }
-}

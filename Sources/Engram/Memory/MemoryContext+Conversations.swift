@@ -238,6 +238,7 @@ extension MemoryContext {
             if record.int("ended_at") != nil {
                 throw EngramError(.conversationEnded, "conversation '\(conversation)' has ended; start a new one")
             }
+            if messages.isEmpty { return [] }
             try session.prepareWrite()
             var last = try record.string("last_message").flatMap { try session.graph.nodeID($0) }
             var lastTimestamp = record.int("last_message_at") ?? Int64.min
@@ -353,5 +354,101 @@ extension MemorySession {
             try graph.deleteNode(step, detach: true)
         }
         try graph.deleteNode(node, detach: true)
+    }
+}
+
+extension MemoryContext {
+    /// Changes a conversation's title, annotations or TTL; `nil` arguments keep the current values.
+    /// - Parameter ttl: seconds from the last change; `0` = never.
+    /// - Throws: `notFound`; `invalidAnnotationKey`; `invalidTTL`.
+    @discardableResult
+    public func updateConversation(
+        id: String, title: String? = nil, annotations: [String: String]? = nil, ttl: TimeInterval? = nil
+    ) throws -> Conversation {
+        let annotationValue = try annotations.map(MemoryValidation.annotations)
+        if let ttl { _ = try MemoryTime.ttlMillis(ttl) }
+        return try write { session in
+            guard var record = try session.visibleConversation(id) else {
+                throw EngramError(.notFound, "there is no conversation '\(id)' for this context")
+            }
+            if let title { record["title"] = .string(title) }
+            if let annotationValue { record["annotations"] = annotationValue ?? .null }
+            if let ttl {
+                record["ttl"] = .double(ttl)
+                if ttl == 0 { record["expires_at"] = nil }
+            }
+            session.touch(&record)
+            try session.graph.save(record)
+            return Conversation(record)
+        }
+    }
+
+    /// The message `id`, or `nil` when it does not exist or its conversation is not visible.
+    public func message(id: String) throws -> Message? {
+        try read { session in try session.visibleMessage(id).map { Message($0.message) } }
+    }
+
+    /// Changes a message's content or metadata; `nil` arguments keep the current values.
+    /// - Throws: `notFound`; `emptyContent`.
+    @discardableResult
+    public func updateMessage(id: String, content: String? = nil, metadata: [String: PropertyValue]? = nil) throws
+        -> Message
+    {
+        if let content { try MemoryValidation.content(content, "a message's content") }
+        return try write { session in
+            guard var (message, conversation) = try session.visibleMessage(id) else {
+                throw EngramError(.notFound, "there is no message '\(id)' for this context")
+            }
+            if let content { message["content"] = .string(content) }
+            if let metadata { message["metadata"] = metadata.isEmpty ? .null : .map(metadata) }
+            try session.graph.save(message)
+            session.touch(&conversation)
+            try session.graph.save(conversation)
+            return Message(message)
+        }
+    }
+
+    /// Deletes one message; the `FIRST_MESSAGE` / `NEXT_MESSAGE` chain is joined around it.
+    /// - Throws: `notFound`.
+    public func deleteMessage(id: String) throws {
+        try write { session in
+            guard let (message, found) = try session.visibleMessage(id) else {
+                throw EngramError(.notFound, "there is no message '\(id)' for this context")
+            }
+            var conversation = found
+            let graph = session.graph
+            let previous = try graph.related(message.node, "NEXT_MESSAGE", .incoming).first
+            let next = try graph.related(message.node, "NEXT_MESSAGE", .outgoing).first
+            try graph.deleteNode(message.node, detach: true)
+            if let next {
+                if let previous {
+                    try graph.link(previous, next, "NEXT_MESSAGE")
+                } else {
+                    try graph.link(conversation.node, next, "FIRST_MESSAGE")
+                }
+            }
+            if next == nil {
+                if let previous, let record = try graph.memoryNode(previous) {
+                    conversation["last_message"] = .string(record.id)
+                    conversation["last_message_at"] = record["timestamp"]
+                } else {
+                    conversation["last_message"] = nil
+                    conversation["last_message_at"] = nil
+                }
+            }
+            conversation["message_count"] = .int(max(0, (conversation.int("message_count") ?? 1) - 1))
+            session.touch(&conversation)
+            try graph.save(conversation)
+        }
+    }
+}
+
+extension MemorySession {
+    /// A message whose conversation the context sees, with that conversation.
+    func visibleMessage(_ id: String) throws -> (message: MemoryNode, conversation: MemoryNode)? {
+        guard let message = try graph.memoryNode(id: id, label: "Message"),
+            let conversation = try visibleConversation(message.string("conversation") ?? "")
+        else { return nil }
+        return (message, conversation)
     }
 }

@@ -1,4 +1,5 @@
 public import EngramCore
+import EngramStorage
 public import Foundation
 
 /// What a memory is about; each kind but ``general`` is also a label of the memory's node.
@@ -388,21 +389,29 @@ extension MemoryContext {
     > {
         try options.validate()
         return try read { session in
-            try options.page(try session.visibleMemories(filter), Memory.init)
+            try options.page(
+                try session.visibleMemories(filter),
+                value: { $0.record.int(options.order.rawValue) ?? 0 }, id: \.record.id
+            ) { candidate in
+                Memory(try candidate.graph.memoryNode(candidate.record.node)!)
+            }
         }
     }
 
     /// Deletes every expired memory and conversation of the tenant (conversations with their
-    /// messages and traces). Reads hide expired records already; this frees their space.
+    /// messages and traces), and through an administrative context the expired global memories
+    /// too. Reads hide expired records already; this frees their space.
     /// - Returns: how many memories and conversations were deleted.
     @discardableResult
     public func purgeExpired() throws -> Int {
         try write { session in
             var purged = 0
-            for node in try session.graph.nodes(label: "Memory") {
-                if let record = try session.graph.memoryNode(node), session.isExpired(record) {
-                    try session.graph.deleteNode(node, detach: true)
-                    purged += 1
+            for graph in isAdministrative ? [session.graph, try session.global()] : [session.graph] {
+                for node in try graph.nodes(label: "Memory") {
+                    if let record = try graph.memoryNode(node), session.isExpired(record) {
+                        try graph.deleteNode(node, detach: true)
+                        purged += 1
+                    }
                 }
             }
             for node in try session.graph.nodes(label: "Conversation") {
@@ -510,14 +519,43 @@ extension MemorySession {
         return Memory(record)
     }
 
-    func visibleMemories(_ filter: MemoryFilter) throws -> [MemoryNode] {
+    /// The properties a memory read filters and sorts on: everything but the content.
+    static let filterKeys = [
+        "scope", "user", "agent", "state", "kind", "annotations", "created_at", "updated_at", "expires_at",
+        "valid_from", "valid_until", "conversation",
+    ]
+
+    /// The memory nodes of `session` this context may see, in id order: in its own tenant, through
+    /// the `Memory.scope` and `Memory.user` indexes (the tenant-scoped ones and its user's), unless
+    /// it is administrative; every global memory.
+    func memoryCandidates(_ session: GraphSession) throws -> [UInt64] {
+        if session !== graph || context.isAdministrative { return try session.nodes(label: "Memory") }
+        var candidates = Set(
+            try session.nodes(
+                label: "Memory", property: "scope", equalTo: .string(MemoryScope.tenant.rawValue), normalized: false))
+        if let user = context.user {
+            candidates.formUnion(
+                try session.nodes(label: "Memory", property: "user", equalTo: .string(user), normalized: false))
+        }
+        return candidates.sorted()
+    }
+
+    /// The memories this context sees that pass `filter`, each with the session of its tenant and
+    /// only the properties in ``filterKeys`` decoded (no labels, no content).
+    func visibleMemories(_ filter: MemoryFilter) throws -> [(graph: GraphSession, record: MemoryNode)] {
         let sessions = [graph, try global()]
         let at = filter.asOf.map(MemoryTime.millis)
         let time = at ?? now
-        var result: [MemoryNode] = []
+        var keys: [UInt32: String] = [:]
+        for name in Self.filterKeys {
+            if let key = try graph.symbol(.propertyKey, name, create: false) { keys[key] = name }
+        }
+        var result: [(graph: GraphSession, record: MemoryNode)] = []
         for session in sessions {
-            for node in try session.nodes(label: "Memory") {
-                guard let record = try session.memoryNode(node), sees(record), !isExpired(record) else { continue }
+            for node in try memoryCandidates(session) {
+                guard let record = try session.partialNode(node, keys: keys), sees(record), !isExpired(record) else {
+                    continue
+                }
                 let created = record.int("created_at") ?? 0
                 if !filter.states.isEmpty, !filter.states.contains(where: { $0.rawValue == record.string("state") }) {
                     continue
@@ -534,13 +572,13 @@ extension MemorySession {
                 if let before = filter.createdBefore, created >= MemoryTime.millis(before) { continue }
                 if let conversation = filter.conversationID, record.string("conversation") != conversation { continue }
                 if filter.includeAllValidity {
-                    result.append(record)
+                    result.append((session, record))
                     continue
                 }
                 if at != nil, created > time { continue }
                 if (record.int("valid_from") ?? created) > time { continue }
                 if let until = record.int("valid_until"), until <= time { continue }
-                result.append(record)
+                result.append((session, record))
             }
         }
         return result
@@ -566,13 +604,36 @@ extension MemoryContext {
         try read { session in
             let records = try session.visibleMemories(MemoryFilter(states: [], includeAllValidity: true))
             var statistics = MemoryStatistics(total: records.count, byKind: [:], byState: [:], byScope: [:])
-            for record in records {
+            for (_, record) in records {
                 let memory = Memory(record)
                 statistics.byKind[memory.kind.rawValue, default: 0] += 1
                 statistics.byState[memory.state, default: 0] += 1
                 statistics.byScope[memory.scope, default: 0] += 1
             }
             return statistics
+        }
+    }
+}
+
+extension GraphSession {
+    /// A node with only the properties named in `keys` decoded (by key id), and no labels: the
+    /// other values are skipped without being decoded.
+    func partialNode(_ node: UInt64, keys: [UInt32: String]) throws -> MemoryNode? {
+        try withNodeRecord(node) { bytes in
+            guard let bytes else { return nil }
+            var reader = ValueReader(bytes)
+            try GraphRecordCodec.checkVersion(&reader)
+            let id = try reader.string()
+            let labelCount = try reader.count(of: "labels", minimumSize: 1)
+            for _ in 0..<labelCount { _ = try reader.varint() }
+            let count = try reader.count(of: "properties", minimumSize: 2)
+            var properties: [String: PropertyValue] = [:]
+            properties.reserveCapacity(keys.count)
+            for _ in 0..<count {
+                let key = try GraphRecordCodec.symbol(&reader)
+                if let name = keys[key] { properties[name] = try reader.value() } else { try reader.skipValue() }
+            }
+            return MemoryNode(node: node, id: id, labels: [], properties: properties)
         }
     }
 }

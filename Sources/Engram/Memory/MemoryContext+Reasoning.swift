@@ -350,3 +350,11 @@ extension MemorySession {
         return record
     }
 }
+
+extension MemoryContext {
+    /// Deletes a trace with its steps and tool calls.
+    /// - Throws: `notFound` for an unknown trace or another user's.
+    public func deleteTrace(id: String) throws {
+        try write { session in try session.deleteTrace(try session.requireTrace(id).node) }
+    }
+}

@@ -293,7 +293,8 @@ final class MemorySession {
 
     /// The property indexes the memory layer relies on, declared on the tenant's first memory write.
     static let indexes: [(label: String, property: String, normalized: Bool)] = [
-        ("Conversation", "user", false), ("Entity", "name", true), ("Alias", "name", true),
+        ("Conversation", "user", false), ("Entity", "name", true), ("Alias", "name", true), ("Memory", "user", false),
+        ("Memory", "scope", false),
     ]
 
     func prepareSchema(_ session: GraphSession) throws {
@@ -385,6 +386,73 @@ extension MemoryContext {
         return try read { session in
             let records = try session.graph.nodes(label: label).compactMap { try session.graph.memoryNode($0) }
             return try options.page(records, MemoryParticipant.init)
+        }
+    }
+}
+
+extension MemoryContext {
+    /// The user `name` of the tenant, or `nil` before any write in their name.
+    public func user(named name: String) throws -> MemoryParticipant? {
+        try read { session in
+            try session.graph.memoryNode(id: MemorySession.userID(name), label: "User").map(MemoryParticipant.init)
+        }
+    }
+
+    /// The agent `name` of the tenant, or `nil` before any write in its name.
+    public func agent(named name: String) throws -> MemoryParticipant? {
+        try read { session in
+            try session.graph.memoryNode(id: MemorySession.agentID(name), label: "Agent").map(MemoryParticipant.init)
+        }
+    }
+
+    /// Sets the context's user's attributes (creating the user when needed).
+    /// - Throws: `invalidArgument` for a context without a user.
+    @discardableResult
+    public func setUserAttributes(_ attributes: [String: PropertyValue]) throws -> MemoryParticipant {
+        try write { session in
+            let user = try session.requireUser("setting user attributes")
+            try session.prepareWrite()
+            var record = try session.graph.memoryNode(id: MemorySession.userID(user), label: "User")!
+            record["attributes"] = attributes.isEmpty ? .null : .map(attributes)
+            try session.graph.save(record)
+            return MemoryParticipant(record)
+        }
+    }
+
+    /// Sets the context's agent's attributes (creating the agent when needed).
+    /// - Throws: `invalidArgument` for a context without an agent.
+    @discardableResult
+    public func setAgentAttributes(_ attributes: [String: PropertyValue]) throws -> MemoryParticipant {
+        try write { session in
+            guard let agent else {
+                throw EngramError(.invalidArgument, "setting agent attributes needs a context with an agent")
+            }
+            try session.prepareWrite()
+            var record = try session.graph.memoryNode(id: MemorySession.agentID(agent), label: "Agent")!
+            record["attributes"] = attributes.isEmpty ? .null : .map(attributes)
+            try session.graph.save(record)
+            return MemoryParticipant(record)
+        }
+    }
+}
+
+extension MemoryContext {
+    /// Runs `body` on a dispatch queue and resumes the caller when it returns, so that memory calls
+    /// made from async code never occupy one of Swift's cooperative threads while they wait for the
+    /// writer lock or read.
+    ///
+    /// ```swift
+    /// let page = try await memory.perform { try $0.memories(MemoryFilter(kinds: [.preference])) }
+    /// ```
+    ///
+    /// Each call inside `body` is still its own transaction.
+    /// - Returns: what `body` returns.
+    /// - Throws: what `body` throws.
+    public func perform<T: Sendable>(_ body: @escaping @Sendable (MemoryContext) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async {
+                continuation.resume(with: Result { try body(self) })
+            }
         }
     }
 }

@@ -13,7 +13,7 @@ public enum MemoryDemo {
     /// same on every run.
     public static func run(store: EngramStore) throws -> [String] {
         var lines: [String] = []
-        try store.deleteTenant(tenant)
+        try store.dropTenant(tenant)
         let start = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01T00:00:00Z
         let tick = DemoTicker()
         let options = MemoryOptions(clock: { start.addingTimeInterval(tick.next()) })

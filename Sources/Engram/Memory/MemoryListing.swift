@@ -64,19 +64,27 @@ public struct ListOptions: Sendable, Hashable {
     /// Sorts, cuts and converts the filtered records.
     func page<T>(_ records: [MemoryNode], _ transform: (MemoryNode) throws -> T) throws -> Page<T> {
         let key = order.rawValue
-        let keyed = records.map { (value: $0.int(key) ?? $0.int("created_at") ?? $0.int("timestamp") ?? 0, record: $0) }
+        return try page(
+            records, value: { $0.int(key) ?? $0.int("created_at") ?? $0.int("timestamp") ?? 0 }, id: \.id, transform)
+    }
+
+    /// Sorts `items` by `value` then `id` in this order, applies the cursor and offset, and
+    /// converts the page's items only.
+    func page<Item, T>(
+        _ items: [Item], value: (Item) -> Int64, id: (Item) -> String, _ transform: (Item) throws -> T
+    ) throws -> Page<T> {
+        let keyed = items.map { (value: value($0), id: id($0), item: $0) }
         let before: ((Int64, String), (Int64, String)) -> Bool = { a, b in
             descending ? (a.0 > b.0 || (a.0 == b.0 && a.1 > b.1)) : (a.0 < b.0 || (a.0 == b.0 && a.1 < b.1))
         }
-        var sorted = keyed.sorted { before(($0.value, $0.record.id), ($1.value, $1.record.id)) }
+        var sorted = keyed.sorted { before(($0.value, $0.id), ($1.value, $1.id)) }
         if let cursor, let position = Self.parse(cursor) {
-            sorted.removeAll { !before(position, ($0.value, $0.record.id)) }
+            sorted.removeAll { !before(position, ($0.value, $0.id)) }
         }
         let slice = sorted.dropFirst(offset).prefix(limit)
         let next =
-            slice.count == limit && sorted.count > offset + limit
-            ? slice.last.map { "\($0.value):\($0.record.id)" } : nil
-        return Page(items: try slice.map { try transform($0.record) }, total: records.count, nextCursor: next)
+            slice.count == limit && sorted.count > offset + limit ? slice.last.map { "\($0.value):\($0.id)" } : nil
+        return Page(items: try slice.map { try transform($0.item) }, total: items.count, nextCursor: next)
     }
 }
 
