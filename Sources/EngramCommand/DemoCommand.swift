@@ -64,7 +64,10 @@ struct DemoCommand: ParsableCommand {
         }
         print("   the default tenant sees none of it: \(try store.query("MATCH (n) RETURN count(n)").rows[0][0])")
 
-        print("\n5. Refuse a directory that is not a store (nothing is touched)")
+        print("\n5. Agent memory on the same graph: a conversation, entities, facts and a reasoning trace")
+        for line in try MemoryDemo.run(store: store) { print("   " + line) }
+
+        print("\n6. Refuse a directory that is not a store (nothing is touched)")
         let foreign = FileManager.default.temporaryDirectory.appendingPathComponent("engram-demo-foreign-\(getpid())")
         try FileManager.default.createDirectory(at: foreign, withIntermediateDirectories: true)
         try Data("not a store".utf8).write(to: foreign.appendingPathComponent("notes.txt"))
