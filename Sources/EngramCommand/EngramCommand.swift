@@ -10,7 +10,7 @@ struct EngramCommand: ParsableCommand {
         version: EngramVersion.current,
         subcommands: [
             DemoCommand.self, QueryCommand.self, ImportCommand.self, EmbedCommand.self, ModelCommand.self, BenchCommand.self,
-            StressCommand.self,
+            StressCommand.self, VectorStressCommand.self,
         ]
     )
 }

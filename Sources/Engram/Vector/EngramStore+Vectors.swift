@@ -288,3 +288,21 @@ extension EngramStore {
         }
     }
 }
+
+extension EngramStore {
+    /// The public ids of the nodes that have a vector in `tenant`'s index `index`, read from the
+    /// committed id map. For tests.
+    package func _vectorNodeIDs(index: String, tenant: String = "default") throws -> Set<String> {
+        try readVectors(tenant: tenant) { graph, vectors in
+            guard let tenantID = graph.tenant else { return [] }
+            let definition = try vectors.requireDefinition(index)
+            let prefix = VectorKey.index(tenantID, definition.id).bytes + [1]
+            var nodes: [UInt64] = []
+            try graph.txn.scan(in: vectors.registry.keyspaces.ids, prefix: prefix) { key, _ in
+                nodes.append(VectorKey.uint64(key, at: prefix.count))
+                return true
+            }
+            return Set(try nodes.compactMap { try graph.storedNodePublicID($0) })
+        }
+    }
+}
