@@ -153,6 +153,38 @@ struct VectorStoreTests {
         #expect(errorCode { try reopened.createVectorIndex("docs", dimension: 25) } == .alreadyExists)
     }
 
+    @Test func writesReRunAfterMapGrowthLeaveTheGraphEqualToTheStore() throws {
+        let directory = try TemporaryDirectory(prefix: "engram-vector-grow")
+        let path = directory.appending("store")
+        var configuration = EngramStore.Configuration()
+        configuration.initialMapSize = 1 << 20  // 1 MiB: the writes below grow it several times
+        let vectors = randomVectors(1_200, dimension: 64, seed: 12)
+        let queries = randomVectors(20, dimension: 64, seed: 13)
+        var before: [[VectorMatch]] = []
+        var sizes: [Int] = []
+        do {
+            let store = try EngramStore(path: path, configuration: configuration)
+            try store.createVectorIndex("docs", dimension: 64, parameters: HNSWParameters(m: 8, efConstruction: 64))
+            for start in stride(from: 0, to: 1_200, by: 300) {
+                try store.writeVectorBatch { batch in
+                    for i in start..<start + 300 {
+                        try batch.createNode(id: "n\(i)")
+                        try batch.setVector(vectors[i], forNode: "n\(i)", index: "docs")
+                    }
+                    if start > 0 {
+                        for i in start - 100..<start - 50 { try batch.removeVector(forNode: "n\(i)", index: "docs") }
+                    }
+                }
+                sizes.append(store.info().mapSize)
+            }
+            #expect(Set(sizes).count > 1, "the map never grew: \(sizes)")
+            #expect(try store._checkVectorInvariants(index: "docs") == [])
+            before = try queries.map { try store.searchVectors(index: "docs", query: $0, k: 10) }
+        }
+        let reopened = try EngramStore(path: path, configuration: configuration)
+        #expect(try queries.map { try reopened.searchVectors(index: "docs", query: $0, k: 10) } == before)
+    }
+
     @Test func recallAgainstExactSearch() throws {
         let fixture = try TestEngramStore()
         let vectors = randomVectors(2_000, dimension: 32, seed: 5)
