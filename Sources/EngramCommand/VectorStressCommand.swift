@@ -14,7 +14,7 @@ struct VectorStressCommand: ParsableCommand {
         commandName: "_vector-stress",
         abstract: "Test tools for the vector index's crash tests.",
         shouldDisplay: false,
-        subcommands: [InsertLoop.self]
+        subcommands: [InsertLoop.self, Open.self]
     )
 
     struct InsertLoop: ParsableCommand {
@@ -66,6 +66,36 @@ struct VectorStressCommand: ParsableCommand {
                 x ^= x >> 31
                 return Float(x >> 40) / Float(1 << 24) - 0.5
             }
+        }
+    }
+
+    /// `engram _vector-stress open --db D --index I`: opens the store and restores the index (its
+    /// first search), printing the seconds each took, to measure opening without a rebuild.
+    struct Open: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "open", abstract: "Time opening a store and restoring one vector index.")
+
+        @Option(help: "Store directory.") var db: String
+        @Option(help: "The vector index.") var index = "bench"
+        @Option(help: "The tenant.") var tenant = "default"
+
+        func run() throws {
+            let clock = ContinuousClock()
+            let start = clock.now
+            let store = try EngramStore(path: db)
+            let opened = clock.now
+            guard let definition = try store.vectorIndex(index, tenant: tenant) else {
+                throw ValidationError("no vector index \(index) in tenant \(tenant)")
+            }
+            let query = [Float](repeating: 1, count: definition.dimension)
+            _ = try store.searchVectors(index: index, tenant: tenant, query: query, k: 10)
+            let restored = clock.now
+            print("open_seconds \(seconds(opened - start)) restore_seconds \(seconds(restored - opened)) total_seconds \(seconds(restored - start))")
+        }
+
+        private func seconds(_ d: Duration) -> String {
+            let (s, atto) = d.components
+            return String(format: "%.3f", Double(s) + Double(atto) * 1e-18)
         }
     }
 }

@@ -49,9 +49,9 @@ extension EngramStore {
     var vectorRegistry: VectorRegistry {
         get throws {
             try Self.vectorRegistries.withLock { table in
-                table = table.filter { $0.value.environment != nil }
                 let key = ObjectIdentifier(environment)
                 if let entry = table[key], entry.environment === environment { return entry.registry }
+                table = table.filter { $0.value.environment != nil }  // closed environments' indexes go
                 let registry = VectorRegistry(keyspaces: try VectorKeyspaces(environment))
                 table[key] = WeakRegistry(environment: environment, registry: registry)
                 return registry

@@ -110,21 +110,60 @@ final class VectorIndexState: @unchecked Sendable {
             capacity = max(capacity, Int(VectorKey.uint32(key, at: prefix.count)) + 1)
             return false
         }
-        var records: [HNSWRecord] = []
-        records.reserveCapacity(capacity * 2)
-        try txn.scan(in: keyspaces.graph, prefix: prefix) { key, value in
-            records.append(try decode(key: key, value: value, prefixLength: prefix.count, dimension: definition.dimension))
-            return true
-        }
-        records.append(meta.entryPointRecord)
+        let records = RecordScan(
+            cursor: try txn.makeCursor(in: keyspaces.graph), prefix: prefix, dimension: definition.dimension,
+            entryPoint: meta.entryPointRecord)
+        let index: HNSWIndex
         do {
-            let index = try HNSWIndex(
+            index = try HNSWIndex(
                 dimension: definition.dimension, metric: definition.metric, parameters: definition.parameters,
                 restoringFrom: records, capacity: capacity)
-            return (index, meta)
         } catch {
-            throw EngramError(.corrupted, "vector index \(definition.id) of tenant \(tenant) cannot be restored: \(error)")
+            throw records.failure.value
+                ?? EngramError(.corrupted, "vector index \(definition.id) of tenant \(tenant) cannot be restored: \(error)")
         }
+        if let failure = records.failure.value { throw failure }
+        return (index, meta)
+    }
+
+    /// The records of one index, decoded one at a time from a cursor (no array of 100,000 vectors
+    /// in between), then the entry point. Valid only inside the transaction of its cursor.
+    struct RecordScan: Sequence {
+        let cursor: Cursor
+        let prefix: [UInt8]
+        let dimension: Int
+        let entryPoint: HNSWRecord
+        /// The first storage or decoding error, which ends the sequence.
+        let failure = Box<(any Error)?>(nil)
+
+        final class Box<T> {
+            var value: T
+            init(_ value: T) { self.value = value }
+        }
+
+        struct Iterator: IteratorProtocol {
+            let scan: RecordScan
+            var started = false
+            var finished = false
+
+            mutating func next() -> HNSWRecord? {
+                guard !finished else { return nil }
+                do {
+                    let entry = try started ? scan.cursor.next() : scan.cursor.seek(atOrAfter: scan.prefix)
+                    started = true
+                    if let (key, value) = entry, key.starts(with: scan.prefix) {
+                        return try VectorIndexState.decode(
+                            key: key, value: value, prefixLength: scan.prefix.count, dimension: scan.dimension)
+                    }
+                } catch {
+                    scan.failure.value = error
+                }
+                finished = true
+                return scan.failure.value == nil ? scan.entryPoint : nil
+            }
+        }
+
+        func makeIterator() -> Iterator { Iterator(scan: self) }
     }
 
     static func decode(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, prefixLength: Int, dimension: Int) throws
