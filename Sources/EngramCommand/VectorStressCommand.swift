@@ -78,6 +78,8 @@ struct VectorStressCommand: ParsableCommand {
         @Option(help: "Store directory.") var db: String
         @Option(help: "The vector index.") var index = "bench"
         @Option(help: "The tenant.") var tenant = "default"
+        @Option(help: "Searches (k = 10, seeded random queries) to time after the restore.") var searches = 0
+        @Option(help: "The candidate list size of the timed searches.") var ef = 20
 
         func run() throws {
             let clock = ContinuousClock()
@@ -91,6 +93,24 @@ struct VectorStressCommand: ParsableCommand {
             _ = try store.searchVectors(index: index, tenant: tenant, query: query, k: 10)
             let restored = clock.now
             print("open_seconds \(seconds(opened - start)) restore_seconds \(seconds(restored - opened)) total_seconds \(seconds(restored - start))")
+            guard searches > 0 else { return }
+            var z: UInt64 = 7
+            let queries = (0..<searches).map { _ in
+                (0..<definition.dimension).map { _ -> Float in
+                    z = z &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                    return Float(z >> 40) / Float(1 << 24) - 0.5
+                }
+            }
+            var t = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+            let cpuStart = Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+            let wallStart = clock.now
+            for query in queries { _ = try store.searchVectors(index: index, tenant: tenant, query: query, k: 10, ef: ef) }
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+            let cpu = Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9 - cpuStart
+            let wall = clock.now - wallStart
+            let wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18
+            print("searches \(searches) ef \(ef) qps_wall \(Int(Double(searches) / wallSeconds)) qps_cpu \(Int(Double(searches) / cpu))")
         }
 
         private func seconds(_ d: Duration) -> String {
