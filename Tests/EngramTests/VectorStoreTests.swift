@@ -114,6 +114,15 @@ struct VectorStoreTests {
         #expect(try !store.removeVector(forNode: "late", index: "docs"))
         #expect(try store.searchVectors(index: "docs", query: vectors[250], k: 1).first?.node.id != "late")
         #expect(try store._checkVectorInvariants(index: "docs") == [])
+
+        // A node deleted without its vectors is never returned; deleted with them, it leaves none.
+        try store.graph().deleteNode(id: "n2")
+        #expect(try store.searchVectors(index: "docs", query: vectors[2], k: 3).count == 3)
+        #expect(try !store.searchVectors(index: "docs", query: vectors[2], k: 3).map(\.node.id).contains("n2"))
+        #expect(try store.query("CALL db.index.vector.queryNodes('docs', 3, $v) YIELD node RETURN node", parameters: ["v": .vector(vectors[2])]).rows.count == 3)
+        try store.writeVectorBatch { batch in try batch.deleteNode(id: "n3") }
+        #expect(try !store._vectorNodeIDs(index: "docs").contains("n3"))
+        #expect(try store._checkVectorInvariants(index: "docs") == [])
     }
 
     @Test func removalsReplacementsAndConsolidationSurviveReopening() throws {

@@ -261,6 +261,14 @@ package final class VectorWriteBatch {
         try vectors.remove(node: try graph.requireNodeID(id), index: index)
     }
 
+    /// Deletes node `id` and its relationships (`detach`), and removes its vectors from every
+    /// index of the tenant, in this transaction.
+    package func deleteNode(id: String, detach: Bool = true) throws {
+        let node = try graph.requireNodeID(id)
+        try vectors.removeVectors(ofNode: node)
+        try graph.deleteNode(node, detach: detach)
+    }
+
     /// The public ids of the `k` nearest nodes, as this transaction sees the index.
     package func searchVectors(index: String, query: [Float], k: Int) throws -> [String] {
         try vectors.search(index, query: query, k: k).compactMap { try graph.storedNodePublicID($0.node) }

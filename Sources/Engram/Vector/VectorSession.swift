@@ -266,6 +266,17 @@ final class VectorSession {
         return true
     }
 
+    /// Removes the vectors of internal node `node` from every index of the tenant: what deleting the
+    /// node must do in the same transaction (searches skip vectors of missing nodes meanwhile).
+    ///
+    /// - Returns: the number of indexes that held a vector of the node.
+    @discardableResult
+    func removeVectors(ofNode node: UInt64) throws -> Int {
+        var removed = 0
+        for (name, _) in try definitions() where try remove(node: node, index: name) { removed += 1 }
+        return removed
+    }
+
     /// Deletes a vector in the store now; the in-memory graph gets the tombstone after commit.
     private func tombstone(_ old: (key: UInt64, slot: UInt32), tenant: UInt32, index: UInt32, state: VectorIndexState) throws {
         state.writerLock.lock()
@@ -307,11 +318,15 @@ final class VectorSession {
         let txn = self.txn
         let ids = keyspaces.ids
         let indexID = definition.id
-        // The node of a vector key in this transaction's snapshot; nil for a key it cannot see.
+        let nodes = graph.keyspaces.nodes
+        // The node of a vector key in this transaction's snapshot; nil for a key it cannot see, or
+        // whose node was deleted without removing its vectors.
         func node(of key: UInt64) throws -> UInt64? {
-            try txn.withValue(forKey: VectorKey.keyToNode(tenant, indexID, key), in: ids) {
+            let node = try txn.withValue(forKey: VectorKey.keyToNode(tenant, indexID, key), in: ids) {
                 $0.map { VectorKey.uint64($0, at: 0) }
             }
+            guard let node, try txn.contains(GraphKey.node(tenant, node), in: nodes) else { return nil }
+            return node
         }
         var vectorFilter: VectorFilter?
         if let filter {
