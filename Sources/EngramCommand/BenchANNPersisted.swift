@@ -49,7 +49,9 @@ struct PersistedANNBench {
                         try writer.setVector(vector, forNode: "v\(row)", index: "bench")
                     }
                 }
-                if progress { FileHandle.standardError.write(Data("\rpersisted \(first + batch)/\(baseVectors.rows)".utf8)) }
+                if progress {
+                    FileHandle.standardError.write(Data("\rpersisted \(first + batch)/\(baseVectors.rows)".utf8))
+                }
             }
             try store.sync()
             buildSeconds = (clock.now - start).persistedSeconds
@@ -82,15 +84,21 @@ struct PersistedANNBench {
 
         func fmt(_ x: Double) -> String { String(format: "%.4f", x) }
         if json {
-            var out = "{\"persist\":true,\"n\":\(baseVectors.rows),\"dimension\":\(d),\"metric\":\"\(metric.rawValue)\","
-            out += "\"m\":\(parameters.m),\"ef_construction\":\(parameters.efConstruction),\"k\":\(k),\"batch\":\(batch),"
-            out += "\"persisted_build_seconds\":\(fmt(buildSeconds)),\"persisted_build_cpu_seconds\":\(fmt(buildCPUSeconds)),\"store_bytes\":\(storeBytes),"
+            var out =
+                "{\"persist\":true,\"n\":\(baseVectors.rows),\"dimension\":\(d),\"metric\":\"\(metric.rawValue)\","
+            out +=
+                "\"m\":\(parameters.m),\"ef_construction\":\(parameters.efConstruction),\"k\":\(k),\"batch\":\(batch),"
+            out +=
+                "\"persisted_build_seconds\":\(fmt(buildSeconds)),\"persisted_build_cpu_seconds\":\(fmt(buildCPUSeconds)),\"store_bytes\":\(storeBytes),"
             out += "\"open_seconds\":\(fmt(openSeconds)),\"reopen_seconds\":\(fmt(reopenSeconds)),\"search\":["
-            out += rows.map { "{\"ef\":\($0.ef),\"recall@\(k)\":\(fmt($0.recall)),\"qps\":\(fmt($0.qps))}" }.joined(separator: ",")
+            out += rows.map { "{\"ef\":\($0.ef),\"recall@\(k)\":\(fmt($0.recall)),\"qps\":\(fmt($0.qps))}" }.joined(
+                separator: ",")
             out += "]}"
             print(out)
         } else {
-            print("persisted build \(fmt(buildSeconds)) s, \(fmt(buildCPUSeconds)) CPU s (\(batch) vectors per transaction), store \(storeBytes / (1 << 20)) MiB")
+            print(
+                "persisted build \(fmt(buildSeconds)) s, \(fmt(buildCPUSeconds)) CPU s (\(batch) vectors per transaction), store \(storeBytes / (1 << 20)) MiB"
+            )
             print("reopen \(fmt(reopenSeconds)) s (open \(fmt(openSeconds)) s + restore on first search)")
             print("ef\trecall@\(k)\tqps through the store")
             for row in rows { print("\(row.ef)\t\(fmt(row.recall))\t\(Int(row.qps))") }

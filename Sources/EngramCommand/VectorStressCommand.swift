@@ -19,7 +19,8 @@ struct VectorStressCommand: ParsableCommand {
 
     struct InsertLoop: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "insert-loop", abstract: "Commit transactions of nodes with vectors, forever or --count times.")
+            commandName: "insert-loop", abstract: "Commit transactions of nodes with vectors, forever or --count times."
+        )
 
         @Option(help: "Store directory.") var db: String
         @Option(help: "Vector components.") var dimension = 32
@@ -34,19 +35,24 @@ struct VectorStressCommand: ParsableCommand {
             var configuration = EngramStore.Configuration()
             configuration.initialMapSize = initialMapSize
             let store = try EngramStore(path: db, configuration: configuration)
-            try store.createVectorIndex("docs", dimension: dimension, parameters: HNSWParameters(m: 8, efConstruction: 40))
+            try store.createVectorIndex(
+                "docs", dimension: dimension, parameters: HNSWParameters(m: 8, efConstruction: 40))
             var t = try store.graph().statistics().nodes / Self.batch
             while count.map({ t < $0 }) ?? true {
                 let b = Self.batch
                 try store.writeVectorBatch { writer in
                     for i in b * t..<b * (t + 1) {
                         try writer.createNode(id: "n\(i)")
-                        try writer.setVector(Self.vector(i, round: 0, dimension: dimension), forNode: "n\(i)", index: "docs")
+                        try writer.setVector(
+                            Self.vector(i, round: 0, dimension: dimension), forNode: "n\(i)", index: "docs")
                     }
                     if t % 4 == 3 {
-                        for i in b * (t - 3)..<b * (t - 3) + 10 { try writer.removeVector(forNode: "n\(i)", index: "docs") }
+                        for i in b * (t - 3)..<b * (t - 3) + 10 {
+                            try writer.removeVector(forNode: "n\(i)", index: "docs")
+                        }
                         for i in b * (t - 2)..<b * (t - 2) + 5 {
-                            try writer.setVector(Self.vector(i, round: 1, dimension: dimension), forNode: "n\(i)", index: "docs")
+                            try writer.setVector(
+                                Self.vector(i, round: 1, dimension: dimension), forNode: "n\(i)", index: "docs")
                         }
                     }
                 }
@@ -92,7 +98,9 @@ struct VectorStressCommand: ParsableCommand {
             let query = [Float](repeating: 1, count: definition.dimension)
             _ = try store.searchVectors(index: index, tenant: tenant, query: query, k: 10)
             let restored = clock.now
-            print("open_seconds \(seconds(opened - start)) restore_seconds \(seconds(restored - opened)) total_seconds \(seconds(restored - start))")
+            print(
+                "open_seconds \(seconds(opened - start)) restore_seconds \(seconds(restored - opened)) total_seconds \(seconds(restored - start))"
+            )
             guard searches > 0 else { return }
             var z: UInt64 = 7
             let queries = (0..<searches).map { _ in
@@ -105,12 +113,16 @@ struct VectorStressCommand: ParsableCommand {
             clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
             let cpuStart = Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
             let wallStart = clock.now
-            for query in queries { _ = try store.searchVectors(index: index, tenant: tenant, query: query, k: 10, ef: ef) }
+            for query in queries {
+                _ = try store.searchVectors(index: index, tenant: tenant, query: query, k: 10, ef: ef)
+            }
             clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
             let cpu = Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9 - cpuStart
             let wall = clock.now - wallStart
             let wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18
-            print("searches \(searches) ef \(ef) qps_wall \(Int(Double(searches) / wallSeconds)) qps_cpu \(Int(Double(searches) / cpu))")
+            print(
+                "searches \(searches) ef \(ef) qps_wall \(Int(Double(searches) / wallSeconds)) qps_cpu \(Int(Double(searches) / cpu))"
+            )
         }
 
         private func seconds(_ d: Duration) -> String {

@@ -18,7 +18,8 @@ struct VectorCrashTests {
 
     @Test func sigkillDuringInsertsLeavesAnIndexConsistentWithTheCommittedRecords() throws {
         let binary = engramBinary()
-        try #require(FileManager.default.isExecutableFile(atPath: binary), "build the engram executable first: \(binary)")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: binary), "build the engram executable first: \(binary)")
         let directory = try TemporaryDirectory(prefix: "engram-vector-crash")
         var generator = SeededGenerator(seed: 31)
         var killedMidway = 0
@@ -43,7 +44,8 @@ struct VectorCrashTests {
             let commits = nodes / 20
             if commits < 400 { killedMidway += 1 }
             #expect(try store._checkVectorInvariants(index: "docs") == [], "round \(round)")
-            #expect(try store._vectorNodeIDs(index: "docs") == Self.expectedNodes(afterCommits: commits), "round \(round)")
+            #expect(
+                try store._vectorNodeIDs(index: "docs") == Self.expectedNodes(afterCommits: commits), "round \(round)")
             // The restored index goes on growing, and finds what it is given.
             let probe: [Float] = (0..<32).map { Float($0 % 7) - 3 }
             try store.graph().createNode(id: "probe")

@@ -17,10 +17,13 @@ func randomVectors(_ count: Int, dimension: Int, seed: UInt64) -> [[Float]] {
 struct IntentionalAbort: Error {}
 
 /// A store with index `name` and nodes `n0…` whose vectors are `vectors`, written in batches.
-func fillVectorStore(_ store: EngramStore, vectors: [[Float]], index: String = "docs", tenant: String = "default", batch: Int = 200)
+func fillVectorStore(
+    _ store: EngramStore, vectors: [[Float]], index: String = "docs", tenant: String = "default", batch: Int = 200
+)
     throws
 {
-    try store.createVectorIndex(index, tenant: tenant, dimension: vectors[0].count, parameters: HNSWParameters(m: 8, efConstruction: 64))
+    try store.createVectorIndex(
+        index, tenant: tenant, dimension: vectors[0].count, parameters: HNSWParameters(m: 8, efConstruction: 64))
     for start in stride(from: 0, to: vectors.count, by: batch) {
         try store.writeVectorBatch(tenant: tenant) { batchWriter in
             for i in start..<min(start + batch, vectors.count) {
@@ -52,10 +55,14 @@ struct VectorStoreTests {
             #expect(error.message.contains("expected 4") && error.message.contains("got 3"))
         }
         #expect(errorCode { try store.setVector([1, .nan, 0, 0], forNode: "a", index: "memories") } == .invalidVector)
-        #expect(errorCode { try store.setVector([1, .infinity, 0, 0], forNode: "a", index: "memories") } == .invalidVector)
+        #expect(
+            errorCode { try store.setVector([1, .infinity, 0, 0], forNode: "a", index: "memories") } == .invalidVector)
         #expect(errorCode { try store.setVector([0, 0, 0, 0], forNode: "a", index: "memories") } == .invalidVector)
-        #expect(errorCode { _ = try store.searchVectors(index: "memories", query: [1, 2], k: 1) } == .dimensionMismatch)
-        #expect(errorCode { _ = try store.searchVectors(index: "memories", query: [1, .nan, 0, 0], k: 1) } == .invalidVector)
+        #expect(
+            errorCode { _ = try store.searchVectors(index: "memories", query: [1, 2], k: 1) } == .dimensionMismatch)
+        #expect(
+            errorCode { _ = try store.searchVectors(index: "memories", query: [1, .nan, 0, 0], k: 1) } == .invalidVector
+        )
         #expect(errorCode { try store.setVector([1, 0, 0, 0], forNode: "zz", index: "memories") } == .notFound)
         #expect(errorCode { try store.setVector([1, 0, 0, 0], forNode: "a", index: "nothing") } == .notFound)
         do {
@@ -119,10 +126,35 @@ struct VectorStoreTests {
         try store.graph().deleteNode(id: "n2")
         #expect(try store.searchVectors(index: "docs", query: vectors[2], k: 3).count == 3)
         #expect(try !store.searchVectors(index: "docs", query: vectors[2], k: 3).map(\.node.id).contains("n2"))
-        #expect(try store.query("CALL db.index.vector.queryNodes('docs', 3, $v) YIELD node RETURN node", parameters: ["v": .vector(vectors[2])]).rows.count == 3)
+        #expect(
+            try store.query(
+                "CALL db.index.vector.queryNodes('docs', 3, $v) YIELD node RETURN node",
+                parameters: ["v": .vector(vectors[2])]
+            ).rows.count == 3)
         try store.writeVectorBatch { batch in try batch.deleteNode(id: "n3") }
         #expect(try !store._vectorNodeIDs(index: "docs").contains("n3"))
         #expect(try store._checkVectorInvariants(index: "docs") == [])
+    }
+
+    @Test func anIndexCreatedInAnAbortedTransactionLeavesNothingBehind() throws {
+        let fixture = try TestEngramStore()
+        let store = fixture.store
+        #expect(throws: IntentionalAbort.self) {
+            try store.writeVectorBatch(tenant: "fresh") { batch in
+                try batch.createVectorIndex("x", dimension: 4)
+                try batch.createNode(id: "a")
+                try batch.setVector([1, 0, 0, 0], forNode: "a", index: "x")
+                throw IntentionalAbort()
+            }
+        }
+        #expect(try store.vectorIndex("x", tenant: "fresh") == nil)
+        // The tenant and index ids are drawn again; the new index must not meet the old graph.
+        try store.createVectorIndex("y", tenant: "fresh", dimension: 8)
+        try store.graph(tenant: "fresh").createNode(id: "b")
+        let v: [Float] = [0, 1, 0, 0, 0, 0, 0, 1]
+        try store.setVector(v, forNode: "b", index: "y", tenant: "fresh")
+        #expect(try store.searchVectors(index: "y", tenant: "fresh", query: v, k: 5).map(\.node.id) == ["b"])
+        #expect(try store._checkVectorInvariants(index: "y", tenant: "fresh") == [])
     }
 
     @Test func removalsReplacementsAndConsolidationSurviveReopening() throws {
@@ -143,7 +175,9 @@ struct VectorStoreTests {
                 }
             }
             try store.writeVectorBatch { batch in
-                for i in 1_000..<1_100 { try batch.setVector(vectors[i], forNode: "n\(removed[i - 1_000])", index: "docs") }
+                for i in 1_000..<1_100 {
+                    try batch.setVector(vectors[i], forNode: "n\(removed[i - 1_000])", index: "docs")
+                }
                 for i in 1_100..<1_500 {
                     try batch.createNode(id: "n\(i)")
                     try batch.setVector(vectors[i], forNode: "n\(i)", index: "docs")
@@ -230,7 +264,9 @@ struct VectorStoreTests {
         #expect(acme.count == 20)
         let globex = try store.searchVectors(index: "docs", tenant: "globex", query: vectors[25], k: 40)
         #expect(globex.count == 20 && globex.first?.node.id == "n5")
-        #expect(errorCode { _ = try store.searchVectors(index: "docs", tenant: "initech", query: vectors[0], k: 1) } == .notFound)
+        #expect(
+            errorCode { _ = try store.searchVectors(index: "docs", tenant: "initech", query: vectors[0], k: 1) }
+                == .notFound)
         let rows = try store.query(
             "CALL db.index.vector.queryNodes('docs', 3, $v) YIELD node, score RETURN node.name AS id, score",
             parameters: ["v": .list(vectors[25].map { .double(Double($0)) })], tenant: "globex")
@@ -254,8 +290,12 @@ struct VectorStoreTests {
             """)
         #expect(result.columns == ["name", "score"])
         #expect(result.rows.map { $0[0] } == [.string("ada"), .string("bob")])
-        #expect(throws: (any Error).self) { try store.query("CALL db.index.vector.queryNodes('people', 2, [1.0, 0.0]) YIELD node RETURN node") }
-        #expect(throws: (any Error).self) { try store.query("CALL db.index.vector.queryNodes('nobody', 2, [1.0, 0.0, 0.0]) YIELD node RETURN node") }
+        #expect(throws: (any Error).self) {
+            try store.query("CALL db.index.vector.queryNodes('people', 2, [1.0, 0.0]) YIELD node RETURN node")
+        }
+        #expect(throws: (any Error).self) {
+            try store.query("CALL db.index.vector.queryNodes('nobody', 2, [1.0, 0.0, 0.0]) YIELD node RETURN node")
+        }
     }
 
     @Test func searchesRunBesideAWriter() throws {

@@ -116,7 +116,8 @@ enum VectorKey {
         let vector = [Float](unsafeUninitializedCapacity: dimension) { buffer, count in
             for i in 0..<dimension {
                 // Safe: the length was checked above; loadUnaligned reads the 4 bytes wherever they sit.
-                buffer[i] = Float(bitPattern: UInt32(littleEndian: value.loadUnaligned(fromByteOffset: 9 + 4 * i, as: UInt32.self)))
+                buffer[i] = Float(
+                    bitPattern: UInt32(littleEndian: value.loadUnaligned(fromByteOffset: 9 + 4 * i, as: UInt32.self)))
             }
             count = dimension
         }
@@ -175,7 +176,9 @@ struct VectorIndexMeta: Sendable, Hashable {
     }
 
     init(decoding value: UnsafeRawBufferPointer) throws {
-        guard value.count == 21 else { throw EngramError(.corrupted, "vector index meta record has \(value.count) bytes") }
+        guard value.count == 21 else {
+            throw EngramError(.corrupted, "vector index meta record has \(value.count) bytes")
+        }
         let slot = VectorKey.uint32(value, at: 0)
         entryPoint = slot == UInt32.max ? nil : slot
         maxLevel = Int(value[4])

@@ -26,10 +26,12 @@ final class VectorRegistry: Sendable {
     /// The in-memory state of an index, restored from `txn`'s snapshot when it is not loaded yet.
     func state(tenant: UInt32, definition: VectorIndexRecord, in txn: Transaction) throws -> VectorIndexState {
         let key = IndexKey(tenant: tenant, index: definition.id)
-        if let state = states.withLock({ $0[key] }) { return state }
+        // An index created in an aborted transaction may leave a state whose (tenant, index) ids a
+        // later index reuses (the sequences rolled back too): the definition tells them apart.
+        if let state = states.withLock({ $0[key] }), state.definition == definition { return state }
         let loaded = try VectorIndexState.load(tenant: tenant, definition: definition, keyspaces: keyspaces, in: txn)
         return states.withLock { table in
-            if let existing = table[key] { return existing }
+            if let existing = table[key], existing.definition == definition { return existing }
             table[key] = loaded
             return loaded
         }
@@ -83,7 +85,9 @@ final class VectorIndexState: @unchecked Sendable {
     /// The graph searches use.
     var index: HNSWIndex { current.withLock { $0 } }
 
-    private init(tenant: UInt32, definition: VectorIndexRecord, keyspaces: VectorKeyspaces, index: HNSWIndex, generation: UInt64) {
+    private init(
+        tenant: UInt32, definition: VectorIndexRecord, keyspaces: VectorKeyspaces, index: HNSWIndex, generation: UInt64
+    ) {
         self.tenant = tenant
         self.definition = definition
         self.keyspaces = keyspaces
@@ -91,7 +95,8 @@ final class VectorIndexState: @unchecked Sendable {
         self.generation = generation
     }
 
-    static func load(tenant: UInt32, definition: VectorIndexRecord, keyspaces: VectorKeyspaces, in txn: Transaction) throws
+    static func load(tenant: UInt32, definition: VectorIndexRecord, keyspaces: VectorKeyspaces, in txn: Transaction)
+        throws
         -> VectorIndexState
     {
         let (index, meta) = try restore(tenant: tenant, definition: definition, keyspaces: keyspaces, in: txn)
@@ -120,7 +125,8 @@ final class VectorIndexState: @unchecked Sendable {
                 restoringFrom: records, capacity: capacity)
         } catch {
             throw records.failure.value
-                ?? EngramError(.corrupted, "vector index \(definition.id) of tenant \(tenant) cannot be restored: \(error)")
+                ?? EngramError(
+                    .corrupted, "vector index \(definition.id) of tenant \(tenant) cannot be restored: \(error)")
         }
         if let failure = records.failure.value { throw failure }
         return (index, meta)
@@ -166,10 +172,13 @@ final class VectorIndexState: @unchecked Sendable {
         func makeIterator() -> Iterator { Iterator(scan: self) }
     }
 
-    static func decode(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, prefixLength: Int, dimension: Int) throws
+    static func decode(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, prefixLength: Int, dimension: Int)
+        throws
         -> HNSWRecord
     {
-        guard key.count == prefixLength + 5 else { throw EngramError(.corrupted, "a vector graph key has \(key.count) bytes") }
+        guard key.count == prefixLength + 5 else {
+            throw EngramError(.corrupted, "a vector graph key has \(key.count) bytes")
+        }
         let slot = VectorKey.uint32(key, at: prefixLength)
         let sub = key[prefixLength + 4]
         switch sub {
@@ -196,7 +205,8 @@ final class VectorIndexState: @unchecked Sendable {
             try txn.scan(in: keyspaces.graph, prefix: prefix) { key, value in
                 found = true
                 records.append(
-                    try Self.decode(key: key, value: value, prefixLength: prefix.count - 4, dimension: definition.dimension))
+                    try Self.decode(
+                        key: key, value: value, prefixLength: prefix.count - 4, dimension: definition.dimension))
                 return true
             }
             if !found { records.append(.freed(slot: slot, level: 0)) }
@@ -231,7 +241,8 @@ final class VectorIndexState: @unchecked Sendable {
             }
         }
         if stored.generation != generation {
-            let (restored, meta) = try Self.restore(tenant: tenant, definition: definition, keyspaces: keyspaces, in: txn)
+            let (restored, meta) = try Self.restore(
+                tenant: tenant, definition: definition, keyspaces: keyspaces, in: txn)
             current.withLock { $0 = restored }
             generation = meta.generation
         }
@@ -290,14 +301,18 @@ final class VectorIndexState: @unchecked Sendable {
             let node = VectorKey.uint64(key, at: nodePrefix.count)
             let vectorKey = VectorKey.uint64(value, at: 0)
             let slot = VectorKey.uint32(value, at: 8)
-            if nodeOfKey[vectorKey] != node { problems.append("node \(node) maps to key \(vectorKey), which does not map back") }
+            if nodeOfKey[vectorKey] != node {
+                problems.append("node \(node) maps to key \(vectorKey), which does not map back")
+            }
             let storedKey = try txn.withValue(
                 forKey: VectorKey.slot(tenant, definition.id, slot, VectorKey.nodeSub), in: keyspaces.graph
             ) { $0.map { VectorKey.uint64($0, at: 0) } }
             if storedKey != vectorKey { problems.append("node \(node): slot \(slot) does not hold key \(vectorKey)") }
             return true
         }
-        if mapped != nodeOfKey.count { problems.append("\(mapped) nodes map to keys, \(nodeOfKey.count) keys to nodes") }
+        if mapped != nodeOfKey.count {
+            problems.append("\(mapped) nodes map to keys, \(nodeOfKey.count) keys to nodes")
+        }
         return problems
     }
 }

@@ -81,7 +81,8 @@ final class VectorSession {
         }
         let tenant = try graph.writableTenant()
         let id = UInt32(truncatingIfNeeded: try graph.nextSequence("vector_index", start: 1))
-        let record = VectorIndexRecord(id: id, dimension: dimension, metric: metric, parameters: parameters, model: model)
+        let record = VectorIndexRecord(
+            id: id, dimension: dimension, metric: metric, parameters: parameters, model: model)
         try txn.put(record.encoded, forKey: VectorKey.definition(tenant, name), in: keyspaces.indexes)
         return record
     }
@@ -93,7 +94,9 @@ final class VectorSession {
         let prefix = KeyWriter.bigEndian(tenant)
         try txn.scan(in: keyspaces.indexes, prefix: prefix) { key, value in
             var reader = KeyReader(UnsafeRawBufferPointer(rebasing: key[4...]))
-            result.append((String(decoding: try reader.readEscapedBytes(), as: UTF8.self), try VectorIndexRecord(decoding: value)))
+            result.append(
+                (String(decoding: try reader.readEscapedBytes(), as: UTF8.self), try VectorIndexRecord(decoding: value))
+            )
             return true
         }
         return result
@@ -107,7 +110,8 @@ final class VectorSession {
         }
         if let bad = vector.firstIndex(where: { !$0.isFinite }) {
             throw EngramError(
-                .invalidVector, "component \(bad) of the vector for index '\(name)' is \(vector[bad]); vectors must be finite")
+                .invalidVector,
+                "component \(bad) of the vector for index '\(name)' is \(vector[bad]); vectors must be finite")
         }
     }
 
@@ -115,7 +119,8 @@ final class VectorSession {
         if let model, let expected = definition.model, model != expected {
             throw EmbeddingError(
                 .modelMismatch,
-                "vector index '\(name)' holds embeddings of model '\(expected)', not '\(model)'; embed with '\(expected)' or create another index")
+                "vector index '\(name)' holds embeddings of model '\(expected)', not '\(model)'; embed with '\(expected)' or create another index"
+            )
         }
     }
 
@@ -183,7 +188,8 @@ final class VectorSession {
                     VectorKey.linksValue(neighbours),
                     forKey: VectorKey.slot(tenant, index, slot, VectorKey.linksSub + UInt8(level)), in: keyspaces.graph)
             case .tombstone(let slot):
-                try txn.put([], forKey: VectorKey.slot(tenant, index, slot, VectorKey.tombstoneSub), in: keyspaces.graph)
+                try txn.put(
+                    [], forKey: VectorKey.slot(tenant, index, slot, VectorKey.tombstoneSub), in: keyspaces.graph)
             case .freed(let slot, _):
                 try deleteSlot(slot, tenant: tenant, index: index)
             case .entryPoint(let slot, let maxLevel):
@@ -235,10 +241,11 @@ final class VectorSession {
         note(changes, in: entry.state)
         entry.state.writerLock.unlock()
         try write(changes, tenant: tenant, index: index, meta: &entry.meta)
-        guard let slot = changes.records.lazy.compactMap({ record -> UInt32? in
-            if case .node(let slot, let id, _, _) = record, id == key { return slot }
-            return nil
-        }).first
+        guard
+            let slot = changes.records.lazy.compactMap({ record -> UInt32? in
+                if case .node(let slot, let id, _, _) = record, id == key { return slot }
+                return nil
+            }).first
         else { throw EngramError(.storageFailure, "vector index '\(name)' reported no node for an insert") }
         if let old { try tombstone(old, tenant: tenant, index: index, state: entry.state) }
         try txn.put(KeyWriter.bigEndian(node), forKey: VectorKey.keyToNode(tenant, index, key), in: keyspaces.ids)
@@ -278,7 +285,9 @@ final class VectorSession {
     }
 
     /// Deletes a vector in the store now; the in-memory graph gets the tombstone after commit.
-    private func tombstone(_ old: (key: UInt64, slot: UInt32), tenant: UInt32, index: UInt32, state: VectorIndexState) throws {
+    private func tombstone(_ old: (key: UInt64, slot: UInt32), tenant: UInt32, index: UInt32, state: VectorIndexState)
+        throws
+    {
         state.writerLock.lock()
         state.pending?.tombstones.append(old.slot)
         state.writerLock.unlock()
