@@ -298,34 +298,51 @@ struct VectorStoreTests {
         }
     }
 
+    /// Whether the searches-beside-a-writer test removes node `n` in a transaction that ends at
+    /// `upTo`: the transaction at `start` (a multiple of 40) removes the vectors of
+    /// `n(start − 200)…n(start − 191)`.
+    static func removed(_ n: Int, upTo: Int) -> Bool {
+        n % 40 < 10 && n - n % 40 + 220 <= upTo
+    }
+
     @Test func searchesRunBesideAWriter() throws {
         let fixture = try TestEngramStore()
         let store = fixture.store
         let vectors = randomVectors(1_200, dimension: 16, seed: 8)
         try fillVectorStore(store, vectors: Array(vectors[0..<200]))
-        let committed = Atomic<Int>(200)
+        let committed = Atomic<Int>(200)  // set after a commit returned
+        let begun = Atomic<Int>(200)  // set before a transaction begins
         let done = Atomic<Bool>(false)
         let failures = Mutex<[String]>([])
         let writer = Thread {
             var i = 200
             while i < 1_200 {
                 let start = i
+                begun.store(start + 20, ordering: .releasing)
                 do {
-                    // Every third transaction aborts after writing: its vectors must never show.
+                    // Every third round first runs an aborted transaction that gives committed
+                    // nodes n(start − 100 + q) the vectors of n(start + q): a search for those must
+                    // never find the old nodes.
+                    if (start / 20) % 3 == 0 {
+                        #expect(throws: IntentionalAbort.self) {
+                            try store.writeVectorBatch { batch in
+                                for q in 0..<20 {
+                                    try batch.setVector(
+                                        vectors[start + q], forNode: "n\(start - 100 + q)", index: "docs")
+                                }
+                                throw IntentionalAbort()
+                            }
+                        }
+                    }
                     try store.writeVectorBatch { batch in
                         for j in start..<start + 20 {
                             try batch.createNode(id: "n\(j)")
                             try batch.setVector(vectors[j], forNode: "n\(j)", index: "docs")
                         }
-                        if (start / 20) % 3 == 0 { throw IntentionalAbort() }
-                    }
-                    committed.store(start + 20, ordering: .releasing)
-                } catch is IntentionalAbort {
-                    // Write the same ids again in the next round, for real this time.
-                    try? store.writeVectorBatch { batch in
-                        for j in start..<start + 20 {
-                            try batch.createNode(id: "n\(j)")
-                            try batch.setVector(vectors[j], forNode: "n\(j)", index: "docs")
+                        if start % 40 == 0 {
+                            for j in start - 200..<start - 190 {
+                                try batch.removeVector(forNode: "n\(j)", index: "docs")
+                            }
                         }
                     }
                     committed.store(start + 20, ordering: .releasing)
@@ -343,7 +360,17 @@ struct VectorStoreTests {
             let known = committed.load(ordering: .acquiring)
             let j = Int.random(in: 0..<known, using: &generator)
             let hits = try store.searchVectors(index: "docs", query: vectors[j], k: 5, ef: 100)
-            if !hits.map(\.node.id).contains("n\(j)") { failures.withLock { $0.append("n\(j) (committed) not found") } }
+            let mayHaveBegun = begun.load(ordering: .acquiring)
+            for hit in hits {
+                let n = Int(hit.node.id.dropFirst())!
+                if Self.removed(n, upTo: known) { failures.withLock { $0.append("n\(n) returned after its removal") } }
+                if n != j && hit.score > 0.9999 {
+                    failures.withLock { $0.append("n\(n) returned with an aborted vector") }
+                }
+            }
+            if !Self.removed(j, upTo: mayHaveBegun), !hits.contains(where: { $0.node.id == "n\(j)" }) {
+                failures.withLock { $0.append("n\(j) (committed) not found") }
+            }
             searches += 1
         }
         #expect(failures.withLock { $0 } == [])
