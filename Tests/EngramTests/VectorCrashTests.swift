@@ -55,4 +55,40 @@ struct VectorCrashTests {
         }
         #expect(killedMidway > 0, "every run finished before the kill; the test proved nothing")
     }
+
+    /// `VectorStressCommand.InsertLoop.vector`: the stress tool's vector of node `i`.
+    static func stressVector(_ i: Int, dimension: Int = 32) -> [Float] {
+        var z = UInt64(i) &* 0x9E37_79B9_7F4A_7C15
+        return (0..<dimension).map { _ in
+            z = z &+ 0x9E37_79B9_7F4A_7C15
+            var x = z
+            x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
+            x ^= x >> 31
+            return Float(x >> 40) / Float(1 << 24) - 0.5
+        }
+    }
+
+    @Test func aReaderFindsVectorsAnotherProcessCommitted() throws {
+        let binary = engramBinary()
+        try #require(
+            FileManager.default.isExecutableFile(atPath: binary), "build the engram executable first: \(binary)")
+        let directory = try TemporaryDirectory(prefix: "engram-vector-processes")
+        let db = directory.appending("store")
+        func stress(count: Int) throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = ["_vector-stress", "insert-loop", "--db", db, "--count", "\(count)"]
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            try #require(process.terminationStatus == 0)
+        }
+        try stress(count: 5)
+        let store = try EngramStore(path: db)
+        #expect(try store.searchVectors(index: "docs", query: Self.stressVector(50), k: 1).first?.node.id == "n50")
+        try stress(count: 10)  // another process adds n100…n199 while this one has the index loaded
+        #expect(try store.searchVectors(index: "docs", query: Self.stressVector(150), k: 1).first?.node.id == "n150")
+        #expect(try store._checkVectorInvariants(index: "docs") == [])
+    }
 }

@@ -68,6 +68,9 @@ final class VectorIndexState: @unchecked Sendable {
     let writerLock = NSLock()
     /// The generation token of the committed state the graph reflects (besides `pending`).
     var generation: UInt64
+    /// The sequence number of that state (see ``VectorIndexMeta/sequence``); read without a lock
+    /// by searches, to notice a snapshot newer than the graph (another process wrote).
+    let sequence: Atomic<UInt64>
     var pending: Pending?
 
     /// What an unresolved write transaction did to the graph.
@@ -76,6 +79,8 @@ final class VectorIndexState: @unchecked Sendable {
         var token: ObjectIdentifier
         /// The generation token the transaction stored; the store holds it iff it committed.
         var generation: UInt64
+        /// The sequence number the transaction stored.
+        var sequence: UInt64
         /// The slots whose records the transaction changed in the graph (inserts, consolidation).
         var touched: Set<UInt32> = []
         /// The slots the transaction deleted, applied to the graph once it committed.
@@ -86,13 +91,15 @@ final class VectorIndexState: @unchecked Sendable {
     var index: HNSWIndex { current.withLock { $0 } }
 
     private init(
-        tenant: UInt32, definition: VectorIndexRecord, keyspaces: VectorKeyspaces, index: HNSWIndex, generation: UInt64
+        tenant: UInt32, definition: VectorIndexRecord, keyspaces: VectorKeyspaces, index: HNSWIndex,
+        meta: VectorIndexMeta
     ) {
         self.tenant = tenant
         self.definition = definition
         self.keyspaces = keyspaces
         self.current = Mutex(index)
-        self.generation = generation
+        self.generation = meta.generation
+        self.sequence = Atomic(meta.sequence)
     }
 
     static func load(tenant: UInt32, definition: VectorIndexRecord, keyspaces: VectorKeyspaces, in txn: Transaction)
@@ -101,7 +108,7 @@ final class VectorIndexState: @unchecked Sendable {
     {
         let (index, meta) = try restore(tenant: tenant, definition: definition, keyspaces: keyspaces, in: txn)
         return VectorIndexState(
-            tenant: tenant, definition: definition, keyspaces: keyspaces, index: index, generation: meta.generation)
+            tenant: tenant, definition: definition, keyspaces: keyspaces, index: index, meta: meta)
     }
 
     /// Rebuilds the graph from the records in `txn`'s snapshot, without computing a distance.
@@ -233,6 +240,7 @@ final class VectorIndexState: @unchecked Sendable {
                         try index.apply(pending.tombstones.map { HNSWRecord.tombstone(slot: $0) })
                     }
                     generation = pending.generation
+                    sequence.store(pending.sequence, ordering: .releasing)
                 } else {
                     try index.apply(try committedRecords(of: pending.touched, in: txn) + [stored.entryPointRecord])
                 }
@@ -245,6 +253,7 @@ final class VectorIndexState: @unchecked Sendable {
                 tenant: tenant, definition: definition, keyspaces: keyspaces, in: txn)
             current.withLock { $0 = restored }
             generation = meta.generation
+            sequence.store(meta.sequence, ordering: .releasing)
         }
         return stored
     }
@@ -260,9 +269,23 @@ final class VectorIndexState: @unchecked Sendable {
                 try index.apply(pending.tombstones.map { HNSWRecord.tombstone(slot: $0) })
             }
             generation = pending.generation
+            sequence.store(pending.sequence, ordering: .releasing)
         } catch {
             generation = 0 &- 1  // the next writer reloads
         }
+    }
+
+    /// Called by a search whose snapshot holds `stored`: when that is newer than the graph and no
+    /// write of this process is pending (so another process wrote), restores the graph from the
+    /// snapshot. Skipped when a writer of this process holds the lock: it settles the graph itself.
+    func refreshIfBehind(_ stored: VectorIndexMeta, in txn: Transaction) throws {
+        guard stored.sequence > sequence.load(ordering: .acquiring), writerLock.try() else { return }
+        defer { writerLock.unlock() }
+        guard pending == nil, stored.sequence > sequence.load(ordering: .acquiring) else { return }
+        let (restored, meta) = try Self.restore(tenant: tenant, definition: definition, keyspaces: keyspaces, in: txn)
+        current.withLock { $0 = restored }
+        generation = meta.generation
+        sequence.store(meta.sequence, ordering: .releasing)
     }
 
     /// After the transaction of the session `token` aborted: undoes what it did to the graph, from

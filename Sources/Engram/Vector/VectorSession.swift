@@ -148,7 +148,8 @@ final class VectorSession {
         defer { state.writerLock.unlock() }
         var meta = try state.resolve(in: txn)
         meta.generation = UInt64.random(in: 1...UInt64.max)
-        state.pending = VectorIndexState.Pending(token: token, generation: meta.generation)
+        meta.sequence += 1
+        state.pending = VectorIndexState.Pending(token: token, generation: meta.generation, sequence: meta.sequence)
         var entry = Prepared(state: state, meta: meta)
         let index = state.index
         let nodes = index.count + index.deletedCount
@@ -323,7 +324,10 @@ final class VectorSession {
         try Self.check(query, definition: definition, name: name)
         guard (1...65_536).contains(k) else { throw EngramError(.invalidArgument, "k must be in 1...65536, got \(k)") }
         guard let tenant = graph.tenant else { return [] }
-        let index = try registry.state(tenant: tenant, definition: definition, in: txn).index
+        let state = try registry.state(tenant: tenant, definition: definition, in: txn)
+        let stored = try VectorIndexState.readMeta(tenant: tenant, index: definition.id, keyspaces: keyspaces, in: txn)
+        try state.refreshIfBehind(stored, in: txn)
+        let index = state.index
         let txn = self.txn
         let ids = keyspaces.ids
         let indexID = definition.id
