@@ -89,7 +89,8 @@ struct BenchANNCommand: ParsableCommand {
             throw VectorIndexError.dimensionMismatch(expected: baseVectors.dimension, got: queryVectors.dimension)
         }
         guard truth.rows >= queryVectors.rows, truth.dimension >= k else {
-            throw ValidationError("the ground truth has \(truth.rows) rows of \(truth.dimension); need \(queryVectors.rows) of ≥ \(k)")
+            throw ValidationError(
+                "the ground truth has \(truth.rows) rows of \(truth.dimension); need \(queryVectors.rows) of ≥ \(k)")
         }
 
         let parameters = HNSWParameters(m: m, efConstruction: efConstruction, seed: seed)
@@ -101,7 +102,8 @@ struct BenchANNCommand: ParsableCommand {
         if let snapshot, FileManager.default.fileExists(atPath: snapshot) {
             let records = try SnapshotFile.read(snapshot)
             index = try HNSWIndex(
-                dimension: d, metric: metric, parameters: parameters, restoringFrom: records, capacity: baseVectors.rows)
+                dimension: d, metric: metric, parameters: parameters, restoringFrom: records, capacity: baseVectors.rows
+            )
         } else {
             let buildStart = clock.now
             let buildCPUStart = threadCPUSeconds()
@@ -137,7 +139,8 @@ struct BenchANNCommand: ParsableCommand {
         try queryVectors.values.withUnsafeBufferPointer { all in
             for i in 0..<sampleInserts {
                 var changes = HNSWChangeSet()
-                try restored.insert(Array(all[i * d..<(i + 1) * d]), id: UInt64(baseVectors.rows + i), changes: &changes)
+                try restored.insert(
+                    Array(all[i * d..<(i + 1) * d]), id: UInt64(baseVectors.rows + i), changes: &changes)
                 changeRecords += changes.records.count
                 for record in changes.records {
                     switch record {
@@ -152,7 +155,9 @@ struct BenchANNCommand: ParsableCommand {
         var rows: [SearchRow] = []
         try queryVectors.values.withUnsafeBufferPointer { all in
             let q = queryVectors.rows
-            func query(_ i: Int) -> UnsafeBufferPointer<Float> { UnsafeBufferPointer(rebasing: all[i * d..<(i + 1) * d]) }
+            func query(_ i: Int) -> UnsafeBufferPointer<Float> {
+                UnsafeBufferPointer(rebasing: all[i * d..<(i + 1) * d])
+            }
             for ef in efs {
                 for i in 0..<Swift.min(50, q) { _ = try index.search(query(i), limit: k, ef: ef) }
                 var rates: [Double] = []
@@ -184,9 +189,11 @@ struct BenchANNCommand: ParsableCommand {
 
         if format == "json" {
             var json = "{"
-            json += "\"base\":\(quoted(base)),\"n\":\(baseVectors.rows),\"dimension\":\(d),\"queries\":\(queryVectors.rows),"
+            json +=
+                "\"base\":\(quoted(base)),\"n\":\(baseVectors.rows),\"dimension\":\(d),\"queries\":\(queryVectors.rows),"
             json += "\"metric\":\(quoted(metric.rawValue)),\"m\":\(m),\"ef_construction\":\(efConstruction),\"k\":\(k),"
-            json += "\"build_threads\":1,\"build_seconds\":\(fmt(buildSeconds)),\"build_cpu_seconds\":\(fmt(buildCPUSeconds)),\"index_bytes\":\(index.memoryBytes),"
+            json +=
+                "\"build_threads\":1,\"build_seconds\":\(fmt(buildSeconds)),\"build_cpu_seconds\":\(fmt(buildCPUSeconds)),\"index_bytes\":\(index.memoryBytes),"
             json += "\"restore_seconds\":\(fmt(restoreSeconds)),\"restore_cpu_seconds\":\(fmt(restoreCPUSeconds)),"
             json += "\"records_per_insert\":\(fmt(Double(changeRecords) / Double(Swift.max(sampleInserts, 1)))),"
             json += "\"record_bytes_per_insert\":\(fmt(Double(changeBytes) / Double(Swift.max(sampleInserts, 1)))),"

@@ -19,28 +19,18 @@ struct BenchGraphCommand: ParsableCommand {
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
 
     func run() throws {
-        let folder = data + "/graph-100k-1m"
-        let nodes = try GraphCSV.nodes(atPath: folder + "/entities.csv")
-        let relationships = try GraphCSV.relationships(atPath: folder + "/relations.csv")
+        let bench = try GraphBenchData(data: data, sample: sample, seed: seed)
+        let nodes = bench.nodes
+        let relationships = bench.relationships
         try? FileManager.default.removeItem(atPath: dir)
         let store = try EngramStore(path: dir)
         let graph = store.graph()
         let loadStart = DispatchTime.now()
         try graph.bulkLoad(nodes: nodes, relationships: relationships, batchSize: batchSize)
         let loadSeconds = BenchStorageCommand.seconds(since: loadStart)
-
-        var outDegree: [String: Int] = [:]
-        for relationship in relationships { outDegree[relationship.from, default: 0] += 1 }
-        let candidates = outDegree.keys.sorted()
-        var generator = SplitMix(seed: seed)
-        var sampled: [String] = []
-        var chosen = Set<Int>()
-        while sampled.count < min(sample, candidates.count) {
-            let index = Int(generator.next() % UInt64(candidates.count))
-            if chosen.insert(index).inserted { sampled.append(candidates[index]) }
-        }
-        let hub = outDegree.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }!.key
-        let points = (0..<200).map { _ in nodes[Int(generator.next() % UInt64(nodes.count))].id }
+        let sampled = bench.sampled
+        let hub = bench.hub
+        let points = bench.points
 
         func median(_ ids: [String], repeats: Int, _ body: (String) throws -> Int) throws -> (ms: Double, rows: Int) {
             var times: [Double] = []
@@ -61,19 +51,25 @@ struct BenchGraphCommand: ParsableCommand {
             guard let node = try graph.node(id: id), node.properties["name"] != nil else { return 0 }
             return 1
         }
-        let hop1 = { (id: String) throws -> Int in try graph.neighbors(of: id, direction: .outgoing).count }
+        // As Kùzu's hop1_out returns (b.id, r.type, r.weight): the relationships, with the other
+        // end's id; `hop1_out_full` also reads every neighbour's labels and properties.
+        let hop1 = { (id: String) throws -> Int in try graph.relationships(of: id, direction: .outgoing).count }
+        let hop1Full = { (id: String) throws -> Int in try graph.neighbors(of: id, direction: .outgoing).count }
         let hop2 = { (id: String) throws -> Int in try graph.countNodes(atHops: 2, from: id, direction: .outgoing) }
         let hop1Sample = try median(sampled, repeats: repeats, hop1)
         let hop2Sample = try median(sampled, repeats: repeats, hop2)
         let hop1Hub = try median([hub], repeats: 2, hop1)
+        let hop1FullSample = try median(sampled, repeats: repeats, hop1Full)
+        let hop1FullHub = try median([hub], repeats: 2, hop1Full)
         let hop2Hub = try median([hub], repeats: 2, hop2)
 
         let figures: [String: Any] = [
             "load_s": loadSeconds,
             "point_lookup_ms": pointLookup.ms,
             "hop1_out_ms": hop1Sample.ms, "hop1_out_rows": hop1Sample.rows,
+            "hop1_out_full_ms": hop1FullSample.ms, "hub_hop1_out_full_ms": hop1FullHub.ms,
             "hop2_distinct_count_ms": hop2Sample.ms, "hop2_distinct_count": hop2Sample.rows,
-            "hub_id": hub, "hub_out_degree": outDegree[hub]!,
+            "hub_id": hub, "hub_out_degree": bench.hubOutDegree,
             "hub_hop1_out_ms": hop1Hub.ms, "hub_hop1_out_rows": hop1Hub.rows,
             "hub_hop2_distinct_count_ms": hop2Hub.ms, "hub_hop2_distinct_count": hop2Hub.rows,
             "nodes": nodes.count, "relationships": relationships.count,

@@ -9,7 +9,8 @@ struct EngramCommand: ParsableCommand {
         discussion: "Run 'engram demo' for a tour on a local store, or 'engram <subcommand> --help'.",
         version: EngramVersion.current,
         subcommands: [
-            DemoCommand.self, QueryCommand.self, ImportCommand.self, EmbedCommand.self, ModelCommand.self, BenchCommand.self,
+            DemoCommand.self, QueryCommand.self, ImportCommand.self, ExportCommand.self, EmbedCommand.self, ModelCommand.self,
+            BenchCommand.self,
             StressCommand.self, VectorStressCommand.self,
         ]
     )

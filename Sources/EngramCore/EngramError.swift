@@ -106,6 +106,26 @@ extension EngramError.Code {
     public static let invalidName = Self(rawValue: "invalid_name")
 }
 
+// MARK: - Codes of the memory layer
+
+extension EngramError.Code {
+    /// A message role is not one of `user`, `assistant`, `system` or `tool`.
+    public static let invalidRole = Self(rawValue: "invalid_role")
+    /// An importance or confidence lies outside 0…1.
+    public static let valueOutOfRange = Self(rawValue: "value_out_of_range")
+    /// An annotation key is empty or holds `-`, `.` or whitespace.
+    public static let invalidAnnotationKey = Self(rawValue: "invalid_annotation_key")
+    /// A message, memory or entity name has no content.
+    public static let emptyContent = Self(rawValue: "empty_content")
+    /// A time to live is negative or not finite.
+    public static let invalidTTL = Self(rawValue: "invalid_ttl")
+    /// The context may not do this: a global-scope write without the administrative context, or a
+    /// write in another user's or agent's name.
+    public static let notPermitted = Self(rawValue: "not_permitted")
+    /// A message was added to a conversation that has ended.
+    public static let conversationEnded = Self(rawValue: "conversation_ended")
+}
+
 // MARK: - Codes of the vector layer
 
 extension EngramError.Code {

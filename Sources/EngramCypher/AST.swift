@@ -44,6 +44,9 @@ package struct Expression: Sendable, CustomStringConvertible {
         /// A pattern used as a predicate (`WHERE (a)-[:KNOWS]->()`): true when it has a match. All
         /// its named variables must already be bound.
         case patternPredicate(PatternPart)
+        /// `EXISTS { [MATCH] pattern [WHERE predicate] }`: true when the pattern has a match; it may
+        /// introduce variables of its own.
+        case existsSubquery([PatternPart], Expression?)
     }
 
     /// The quantifiers over lists.
@@ -99,6 +102,9 @@ package struct Expression: Sendable, CustomStringConvertible {
         case .quantifier(let quantifier, let variable, let list, let predicate):
             return "\(quantifier.rawValue)(\(variable) IN \(list) WHERE \(predicate))"
         case .patternPredicate(let part): return part.description
+        case .existsSubquery(let parts, let predicate):
+            return "EXISTS { MATCH " + parts.map(\.description).joined(separator: ", ")
+                + (predicate.map { " WHERE \($0)" } ?? "") + " }"
         case .mapProjection(let base, let items):
             return "\(base) {"
                 + items.map { item in
@@ -133,6 +139,7 @@ package struct Expression: Sendable, CustomStringConvertible {
         case .quantifier(_, _, let list, let predicate): return [list, predicate]
         case .patternPredicate(let part):
             return part.namedVariables.map { Expression(.variable($0), part.range) }
+        case .existsSubquery: return []
         case .mapProjection(let base, let items):
             return [base]
                 + items.compactMap { item in
@@ -178,6 +185,9 @@ package struct Expression: Sendable, CustomStringConvertible {
             var inner = predicate.variables
             inner.remove(variable)
             return list.variables.union(inner)
+        case .existsSubquery(let parts, let predicate):
+            // Outer and inner names alike: such a predicate is placed after the whole pattern.
+            return Set(parts.flatMap(\.namedVariables)).union(predicate?.variables ?? [])
         default: break
         }
         var names: Set<String> = []
@@ -192,7 +202,7 @@ package struct Expression: Sendable, CustomStringConvertible {
         func go(_ expression: Expression) -> Expression { expression.rewritten(transform) }
         var copy = self
         switch kind {
-        case .literal, .parameter, .variable, .countStar, .patternPredicate: return self
+        case .literal, .parameter, .variable, .countStar, .patternPredicate, .existsSubquery: return self
         case .property(let base, let key): copy.kind = .property(go(base), key)
         case .list(let items): copy.kind = .list(items.map(go))
         case .map(let entries): copy.kind = .map(entries.map { ($0.0, go($0.1)) })
@@ -275,7 +285,15 @@ package struct RelationshipPattern: Sendable, CustomStringConvertible {
 /// One comma-separated part of a pattern: an optional path variable and a chain of nodes and
 /// relationships.
 package struct PatternPart: Sendable, CustomStringConvertible {
+    /// `shortestPath(…)` or `allShortestPaths(…)` around a part.
+    package enum Shortest: String, Sendable, CaseIterable {
+        case single = "shortestPath", all = "allShortestPaths"
+    }
+
     package var pathVariable: String?
+    /// Set when the part is wrapped in `shortestPath` / `allShortestPaths`: then it has exactly two
+    /// nodes and one variable-length relationship.
+    package var shortest: Shortest? = nil
     package var nodes: [NodePattern]
     /// `relationships[i]` joins `nodes[i]` and `nodes[i + 1]`.
     package var relationships: [RelationshipPattern]
@@ -287,12 +305,12 @@ package struct PatternPart: Sendable, CustomStringConvertible {
     }
 
     package var description: String {
-        var text = pathVariable.map { $0 + " = " } ?? ""
-        text += nodes[0].description
+        var text = nodes[0].description
         for (index, relationship) in relationships.enumerated() {
             text += relationship.description + nodes[index + 1].description
         }
-        return text
+        if let shortest { text = shortest.rawValue + "(" + text + ")" }
+        return (pathVariable.map { $0 + " = " } ?? "") + text
     }
 }
 

@@ -18,6 +18,16 @@ public struct CypherResult: Sendable, Hashable {
         self.rows = rows
         self.plan = plan
     }
+
+    /// The values of one column, top to bottom, or `nil` if there is no such column.
+    ///
+    /// ```swift
+    /// let names = result.values(of: "name")?.compactMap(\.stringValue)
+    /// ```
+    public func values(of column: String) -> [CypherValue]? {
+        guard let index = columns.firstIndex(of: column) else { return nil }
+        return rows.map { $0[index] }
+    }
 }
 
 /// Parses, checks, plans and runs read-only Cypher against a ``CypherGraph``.
@@ -220,9 +230,8 @@ package final class CypherCursor {
 
     private func node(_ id: NodeID, _ context: ExecutionContext) throws(CypherError) -> CypherNode {
         try context.graphCall {
-            CypherNode(
-                id: try graph.publicID(ofNode: id), labels: try graph.labels(of: id),
-                properties: try graph.properties(ofNode: id))
+            let snapshot = try graph.nodeSnapshot(id)
+            return CypherNode(id: snapshot.publicID, labels: snapshot.labels, properties: snapshot.properties)
         }
     }
 

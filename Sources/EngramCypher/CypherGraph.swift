@@ -96,6 +96,12 @@ package protocol CypherGraph {
     /// All properties of a relationship.
     func properties(ofRelationship id: RelationshipID) throws -> [String: PropertyValue]
 
+    /// A node's public id, labels and properties at once, for results. Implement it when one record
+    /// read yields all three; the default makes three calls.
+    func nodeSnapshot(_ node: NodeID) throws -> (
+        publicID: String, labels: [String], properties: [String: PropertyValue]
+    )
+
     /// Whether nodes with `label` are indexed by `property` (so that the lookups below are cheap).
     func isIndexed(label: String, property: String) -> Bool
     /// Nodes with `label` whose `property` equals `value`. Only called when ``isIndexed(label:property:)``.
@@ -104,6 +110,15 @@ package protocol CypherGraph {
     /// only values of the bounds' type. Only called when ``isIndexed(label:property:)``.
     func nodes(label: String, property: String, from lower: PropertyBound?, to upper: PropertyBound?) throws
         -> any IteratorProtocol<NodeID>
+}
+
+extension CypherGraph {
+    /// Three calls: ``publicID(ofNode:)``, ``labels(of:)``, ``properties(ofNode:)``.
+    package func nodeSnapshot(_ node: NodeID) throws
+        -> (publicID: String, labels: [String], properties: [String: PropertyValue])
+    {
+        (try publicID(ofNode: node), try labels(of: node), try properties(ofNode: node))
+    }
 }
 
 /// A graph that test fixtures can write to. Only ``CypherEngine/executeFixture(_:)`` uses it;

@@ -96,6 +96,59 @@ public enum CypherValue: Sendable, Hashable {
     }
 }
 
+extension CypherValue {
+    /// Whether the value is ``null``.
+    public var isNull: Bool {
+        if case .null = self { return true }
+        return false
+    }
+
+    /// The boolean, if the value is ``boolean(_:)``.
+    public var boolValue: Bool? {
+        if case .boolean(let value) = self { return value }
+        return nil
+    }
+
+    /// The integer, if the value is ``integer(_:)``.
+    public var intValue: Int64? {
+        if case .integer(let value) = self { return value }
+        return nil
+    }
+
+    /// The number as a `Double`, if the value is ``integer(_:)`` or ``float(_:)``.
+    public var doubleValue: Double? {
+        switch self {
+        case .integer(let value): return Double(value)
+        case .float(let value): return value
+        default: return nil
+        }
+    }
+
+    /// The string, if the value is ``string(_:)``.
+    public var stringValue: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
+
+    /// The elements, if the value is ``list(_:)``.
+    public var listValue: [CypherValue]? {
+        if case .list(let value) = self { return value }
+        return nil
+    }
+
+    /// The node, if the value is ``node(_:)``.
+    public var nodeValue: CypherNode? {
+        if case .node(let value) = self { return value }
+        return nil
+    }
+
+    /// The relationship, if the value is ``relationship(_:)``.
+    public var relationshipValue: CypherRelationship? {
+        if case .relationship(let value) = self { return value }
+        return nil
+    }
+}
+
 extension CypherValue: CustomStringConvertible {
     /// A Cypher-literal-like rendering, as the TCK writes values: `'text'`, `[1, 2]`, `{k: 1}`,
     /// `(:Label {k: 1})`, `[:TYPE {k: 1}]`, `<(…)-[…]->(…)>`. Map keys are sorted.

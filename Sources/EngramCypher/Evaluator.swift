@@ -179,7 +179,23 @@ extension ExecutionContext {
             }
             return .map(entries)
         case .patternPredicate(let part):
-            return .bool(try patternExists(part, key: expression.description, row))
+            return .bool(
+                try patternExists(key: expression.description, row) { planner throws(CypherError) in
+                    try planner.planPatternPredicate(part)
+                })
+        case .existsSubquery(let parts, let predicate):
+            // Names with a value in this row are the outer variables; the others are the subquery's.
+            var names = Set(parts.flatMap(\.namedVariables))
+            names.formUnion(predicate?.variables ?? [])
+            let bound = names.filter { name in
+                guard let slot = layout.existingSlot(name), slot < row.count else { return false }
+                return !row[slot].isNull
+            }.sorted()
+            let key = expression.description + " | " + bound.joined(separator: ",")
+            return .bool(
+                try patternExists(key: key, row) { planner throws(CypherError) in
+                    try planner.planExistence(parts, predicate, bound: bound)
+                })
         case .countStar:
             if let slot = layout.existingSlot(AggregateSlot.name(for: expression)), slot < row.count {
                 return row[slot]
@@ -190,7 +206,9 @@ extension ExecutionContext {
 
     /// Whether a pattern predicate has a match for `row`: plans the pattern once per query, then
     /// pulls at most one row through it.
-    private func patternExists(_ part: PatternPart, key: String, _ row: Row) throws(CypherError) -> Bool {
+    private func patternExists(
+        key: String, _ row: Row, plan makePlan: (inout Planner) throws(CypherError) -> PlanNode
+    ) throws(CypherError) -> Bool {
         guard let executor else { throw CypherError.semantic("pattern predicates need a running query", "Internal") }
         let plan: PlanNode
         if let cached = patternPlans[key] {
@@ -199,7 +217,7 @@ extension ExecutionContext {
             var planner = Planner(
                 graph: graph, procedures: procedures, limits: limits,
                 anonymousStart: 1_000_000 * (patternPlans.count + 1))
-            plan = try planner.planPatternPredicate(part)
+            plan = try makePlan(&planner)
             executor.register(plan)
             patternPlans[key] = plan
         }
@@ -208,7 +226,15 @@ extension ExecutionContext {
             argument.append(contentsOf: repeatElement(.null, count: layout.width - argument.count))
         }
         do {
-            return try executor.build(plan, argument: argument).next() != nil
+            let probe: Operator
+            if let cached = patternOperators[key] {
+                probe = cached
+                try probe.reset(argument)
+            } else {
+                probe = try executor.build(plan, argument: argument)
+                patternOperators[key] = probe
+            }
+            return try probe.next() != nil
         } catch let error as CypherError {
             throw error
         } catch {

@@ -85,6 +85,8 @@ package final class ExecutionContext {
     weak var executor: Executor?
     /// The plans of this query's pattern predicates, by pattern text.
     var patternPlans: [String: PlanNode] = [:]
+    /// Their operator trees, built once and rewound per row.
+    var patternOperators: [String: Operator] = [:]
     /// Compiled `=~` patterns of this query.
     var regexes: [String: Regex<AnyRegexOutput>] = [:]
     private let deadline: ContinuousClock.Instant?

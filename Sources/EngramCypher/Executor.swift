@@ -45,6 +45,8 @@ final class Executor {
         case .expand(let from, let relationship, let to, _, _, _, _, _, _),
             .varExpand(let from, let relationship, let to, _, _, _, _, _, _, _, _):
             bound = [from, relationship, to]
+        case .shortestPath(let from, let relationship, let to, _, _, _, _, _, let path, _):
+            bound = [from, relationship, to] + [path].compactMap { $0 }
         case .optional(let introduced): bound = introduced
         case .project(let items, _): bound = items.map(\.0)
         case .aggregate(let keys, let aggregates):
@@ -121,7 +123,7 @@ final class Executor {
         func input() throws -> Operator { try build(node.children[0], argument: argument) }
         switch node.op {
         case .start: return SingleRowOperator(layout.emptyRow())
-        case .argument: return SingleRowOperator(argument ?? layout.emptyRow())
+        case .argument: return SingleRowOperator(argument ?? layout.emptyRow(), isArgument: true)
         case .allNodesScan(let name):
             let variable = slot(name)
             return FlatMapOperator(try input(), context) { row in
@@ -276,6 +278,28 @@ final class Executor {
                     return nil
                 }
             }
+        case .shortestPath(
+            let fromName, let relationshipName, let toName, let direction, let types, let minimum, let maximum,
+            let all, let pathName, let unresolvedProperties):
+            let (from, relationship, to) = (slot(fromName), slot(relationshipName), slot(toName))
+            let path = pathName.map(slot)
+            let properties = unresolvedProperties.map(resolve)
+            return FlatMapOperator(try input(), context) { row in
+                guard case .node(let source) = row[from], case .node(let target) = row[to] else { return nil }
+                let propertyMap = try properties.map { try context.evaluate($0, row) }
+                let found = try self.shortestPaths(
+                    from: source, to: target, direction: direction, types: types, minimum: minimum, maximum: maximum,
+                    all: all, propertyMap: propertyMap)
+                var index = 0
+                var output = row
+                return {
+                    guard index < found.count else { return nil }
+                    defer { index += 1 }
+                    output[relationship] = .list(found[index].relationships.map(Value.relationship))
+                    if let path { output[path] = .path(found[index]) }
+                    return output
+                }
+            }
         case .filter(let predicate):
             return FilterOperator(try input(), resolve(predicate), context)
         case .optional(let introduced):
@@ -294,7 +318,9 @@ final class Executor {
             let keys = unresolvedKeys.map { (slot($0.0), resolve($0.1)) }
             let aggregates = unresolvedAggregates.map { (slot(AggregateSlot.name(for: $0)), resolve($0)) }
             let source = try input()
-            return BufferOperator { try Aggregation(keys: keys, aggregates: aggregates, context: context).run(source) }
+            return BufferOperator(source) {
+                try Aggregation(keys: keys, aggregates: aggregates, context: context).run(source)
+            }
         case .nodeCount(let label, let aggregate):
             let target = slot(AggregateSlot.name(for: aggregate))
             var row = layout.emptyRow()
@@ -306,7 +332,7 @@ final class Executor {
             let items = unresolvedItems.map { SortItem(expression: resolve($0.expression), ascending: $0.ascending) }
             let source = try input()
             let cap = try limit.map { try count($0, "LIMIT") }
-            return BufferOperator { try self.sort(source, items, cap) }
+            return BufferOperator(source) { try self.sort(source, items, cap) }
         case .skip(let expression):
             return SkipOperator(try input(), try count(expression, "SKIP"))
         case .limit(let expression):
@@ -429,6 +455,55 @@ final class Executor {
             }
         }
         return row
+    }
+
+    /// Breadth-first search from `source` to `target`: the first shortest path, or all of them.
+    private func shortestPaths(
+        from source: NodeID, to target: NodeID, direction: ExpandDirection, types: [String], minimum: Int,
+        maximum: Int, all: Bool, propertyMap: Value?
+    ) throws -> [PathValue] {
+        if source == target {
+            return minimum == 0 ? [PathValue(nodes: [source], relationships: [])] : []
+        }
+        var depthOf: [NodeID: Int] = [source: 0]
+        var parents: [NodeID: [(RelationshipRecord, NodeID)]] = [:]
+        var frontier = [source]
+        var depth = 0
+        while !frontier.isEmpty && depth < maximum && depthOf[target] == nil {
+            depth += 1
+            var next: [NodeID] = []
+            for node in frontier {
+                var edges = try graph.relationships(of: node, direction: direction, types: types)
+                while let edge = edges.next() {
+                    try context.tick()
+                    if let propertyMap, !(try matches(edge, propertyMap)) { continue }
+                    let other = edge.otherEnd(from: node)
+                    if let seen = depthOf[other] {
+                        if all && seen == depth { parents[other, default: []].append((edge, node)) }
+                        continue
+                    }
+                    depthOf[other] = depth
+                    parents[other] = [(edge, node)]
+                    next.append(other)
+                }
+            }
+            frontier = next
+        }
+        guard let length = depthOf[target], length >= minimum else { return [] }
+        var paths: [PathValue] = []
+        // Walk the parent links back from the target; every combination is one shortest path.
+        func walk(_ node: NodeID, _ suffixNodes: [NodeID], _ suffixRelationships: [RelationshipRecord]) {
+            if node == source {
+                paths.append(PathValue(nodes: [source] + suffixNodes, relationships: suffixRelationships))
+                return
+            }
+            for (edge, parent) in parents[node] ?? [] {
+                walk(parent, [node] + suffixNodes, [edge] + suffixRelationships)
+                if !all && !paths.isEmpty { return }
+            }
+        }
+        walk(target, [], [])
+        return paths
     }
 
     private func usedRelationships(_ row: Row, _ excluded: [(Int, Bool)]) -> Set<RelationshipID> {

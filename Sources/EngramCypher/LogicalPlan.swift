@@ -41,6 +41,11 @@ package final class PlanNode: CustomStringConvertible {
         case varExpand(
             from: String, relationship: String, to: String, direction: ExpandDirection, types: [String],
             min: Int, max: Int, toBound: Bool, properties: Expression?, excluded: [Excluded], reversed: Bool)
+        /// The shortest path(s) between two bound nodes, by breadth-first search; binds the
+        /// relationship list and the path.
+        case shortestPath(
+            from: String, relationship: String, to: String, direction: ExpandDirection, types: [String], min: Int,
+            max: Int, all: Bool, path: String?, properties: Expression?)
         /// Keeps rows where the predicate is true.
         case filter(Expression)
         /// Runs `children[1]` once per input row (starting from `argument`); emits its rows, or the
@@ -98,6 +103,7 @@ package final class PlanNode: CustomStringConvertible {
         case .indexRange: return "NodeIndexRangeSeek"
         case .expand: return "Expand"
         case .varExpand: return "VarLengthExpand"
+        case .shortestPath(_, _, _, _, _, _, _, let all, _, _): return all ? "AllShortestPaths" : "ShortestPath"
         case .filter: return "Filter"
         case .optional: return "Optional"
         case .project: return "Projection"
@@ -158,6 +164,10 @@ package final class PlanNode: CustomStringConvertible {
             let properties, _, _):
             return Self.arrow(from, relationship, to, direction, types, "*\(min)..\(max)") + (toBound ? " (into)" : "")
                 + (properties.map { " \($0)" } ?? "")
+        case .shortestPath(
+            let from, let relationship, let to, let direction, let types, let min, let max, _, let path, _):
+            return (path.map { Self.show($0) + " = " } ?? "")
+                + Self.arrow(from, relationship, to, direction, types, "*\(min)..\(max)")
         case .filter(let predicate): return predicate.description
         case .optional(let introduced): return introduced.map(Self.show).joined(separator: ", ")
         case .project(let items, _):

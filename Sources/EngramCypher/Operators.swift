@@ -3,12 +3,24 @@ import EngramCore
 /// A pull-based physical operator: `next()` returns the next row, or `nil` when exhausted.
 class Operator {
     func next() throws -> Row? { nil }
+
+    /// Rewinds the operator (and its inputs) to run again from `argument`, the new row of the
+    /// enclosing `OPTIONAL MATCH` or pattern predicate. Reusing the tree avoids rebuilding it per
+    /// row.
+    func reset(_ argument: Row) throws {}
 }
 
 /// Emits one row (empty, or the argument row of an `OPTIONAL MATCH`).
 final class SingleRowOperator: Operator {
     private var row: Row?
-    init(_ row: Row) { self.row = row }
+    private let original: Row
+    private let isArgument: Bool
+    init(_ row: Row, isArgument: Bool = false) {
+        self.row = row
+        original = row
+        self.isArgument = isArgument
+    }
+    override func reset(_ argument: Row) throws { row = isArgument ? argument : original }
     override func next() throws -> Row? {
         defer { row = nil }
         return row
@@ -27,6 +39,11 @@ final class FlatMapOperator: Operator {
         self.input = input
         self.produce = produce
         self.context = context
+    }
+
+    override func reset(_ argument: Row) throws {
+        current = nil
+        try input.reset(argument)
     }
 
     override func next() throws -> Row? {
@@ -50,6 +67,8 @@ final class FilterOperator: Operator {
         self.context = context
     }
 
+    override func reset(_ argument: Row) throws { try input.reset(argument) }
+
     override func next() throws -> Row? {
         while let row = try input.next() {
             try context.tick()
@@ -68,6 +87,8 @@ final class MapOperator: Operator {
         self.transform = transform
     }
 
+    override func reset(_ argument: Row) throws { try input.reset(argument) }
+
     override func next() throws -> Row? {
         guard let row = try input.next() else { return nil }
         return try transform(row)
@@ -79,6 +100,7 @@ final class OptionalOperator: Operator {
     private let inner: (Row) throws -> Operator
     private let introduced: [Int]
     private var current: Operator?
+    private var built: Operator?
     private var currentRow: Row?
     private var producedAny = false
 
@@ -86,6 +108,13 @@ final class OptionalOperator: Operator {
         self.input = input
         self.inner = inner
         self.introduced = introduced
+    }
+
+    override func reset(_ argument: Row) throws {
+        current = nil
+        currentRow = nil
+        producedAny = false
+        try input.reset(argument)
     }
 
     override func next() throws -> Row? {
@@ -104,7 +133,12 @@ final class OptionalOperator: Operator {
             guard let row = try input.next() else { return nil }
             currentRow = row
             producedAny = false
-            current = try inner(row)
+            if let built {
+                try built.reset(row)
+            } else {
+                built = try inner(row)
+            }
+            current = built
         }
     }
 }
@@ -112,9 +146,15 @@ final class OptionalOperator: Operator {
 final class SkipOperator: Operator {
     private let input: Operator
     private var remaining: Int
+    private let count: Int
     init(_ input: Operator, _ count: Int) {
         self.input = input
         remaining = count
+        self.count = count
+    }
+    override func reset(_ argument: Row) throws {
+        remaining = count
+        try input.reset(argument)
     }
     override func next() throws -> Row? {
         while remaining > 0 {
@@ -129,9 +169,15 @@ final class SkipOperator: Operator {
 final class LimitOperator: Operator {
     private let input: Operator
     private var remaining: Int
+    private let count: Int
     init(_ input: Operator, _ count: Int) {
         self.input = input
         remaining = count
+        self.count = count
+    }
+    override func reset(_ argument: Row) throws {
+        remaining = count
+        try input.reset(argument)
     }
     override func next() throws -> Row? {
         guard remaining > 0 else { return nil }
@@ -142,14 +188,28 @@ final class LimitOperator: Operator {
 
 /// Materialises its input once (sort, aggregation, distinct-with-order), then streams the result.
 final class BufferOperator: Operator {
-    private var produce: (() throws -> [Row])?
+    private let input: Operator
+    private let produce: () throws -> [Row]
+    private var produced = false
     private var rows: [Row] = []
     private var index = 0
-    init(_ produce: @escaping () throws -> [Row]) { self.produce = produce }
+    /// - Parameters:
+    ///   - input: the operator `produce` drains (reset with this one).
+    ///   - produce: reads `input` to the end and returns the rows to emit.
+    init(_ input: Operator, _ produce: @escaping () throws -> [Row]) {
+        self.input = input
+        self.produce = produce
+    }
+    override func reset(_ argument: Row) throws {
+        produced = false
+        rows = []
+        index = 0
+        try input.reset(argument)
+    }
     override func next() throws -> Row? {
-        if let produce {
+        if !produced {
             rows = try produce()
-            self.produce = nil
+            produced = true
         }
         guard index < rows.count else { return nil }
         defer { index += 1 }
@@ -165,6 +225,10 @@ final class DistinctOperator: Operator {
         self.input = input
         self.columns = columns
     }
+    override func reset(_ argument: Row) throws {
+        seen = []
+        try input.reset(argument)
+    }
     override func next() throws -> Row? {
         while let row = try input.next() {
             let key = columns.map { row[$0].groupingKey }
@@ -178,6 +242,10 @@ final class ConcatOperator: Operator {
     private let inputs: [Operator]
     private var index = 0
     init(_ inputs: [Operator]) { self.inputs = inputs }
+    override func reset(_ argument: Row) throws {
+        index = 0
+        for input in inputs { try input.reset(argument) }
+    }
     override func next() throws -> Row? {
         while index < inputs.count {
             if let row = try inputs[index].next() { return row }
@@ -197,6 +265,7 @@ final class ProfilingOperator: Operator {
         self.input = input
         self.node = node
     }
+    override func reset(_ argument: Row) throws { try input.reset(argument) }
     override func next() throws -> Row? {
         let clock = ContinuousClock()
         let start = clock.now

@@ -309,6 +309,25 @@ package struct Parser {
             pathVariable = try parseVariable()
             advance()
         }
+        if case .identifier(let word) = current.kind, isSymbol("(", at: 1),
+            let shortest = PatternPart.Shortest.allCases.first(where: { $0.rawValue.lowercased() == word.lowercased() })
+        {
+            advance()
+            advance()
+            var inner = try parsePatternPart()
+            try expectSymbol(")")
+            guard inner.nodes.count == 2, inner.pathVariable == nil else {
+                throw CypherError(
+                    .syntaxError, "\(shortest.rawValue) takes one relationship between two nodes",
+                    detail: "InvalidShortestPath", line: start.range.line, column: start.range.column,
+                    unexpected: word)
+            }
+            if inner.relationships[0].length == nil { inner.relationships[0].length = (1, 1) }
+            inner.pathVariable = pathVariable
+            inner.shortest = shortest
+            inner.range = range(from: start)
+            return inner
+        }
         var parenthesised = 0
         while isSymbol("(") && isSymbol("(", at: 1) {
             advance()
@@ -691,6 +710,15 @@ package struct Parser {
                 break
             }
             if word.uppercased() == "CASE" { return try parseCase() }
+            if word.uppercased() == "EXISTS" && isSymbol("{", at: 1) {
+                advance()
+                advance()
+                _ = acceptKeyword("MATCH")
+                let parts = try parsePattern()
+                let predicate = acceptKeyword("WHERE") ? try parseExpression() : nil
+                try expectSymbol("}")
+                return Expression(.existsSubquery(parts, predicate), range(from: start))
+            }
             if let quantifier = Expression.Quantifier(rawValue: word.lowercased()), isSymbol("(", at: 1),
                 isKeyword("IN", at: 3)
             {

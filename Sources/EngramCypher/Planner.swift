@@ -206,6 +206,16 @@ package struct Planner {
                 try check(properties, scope, allowAggregates: false)
             }
             return
+        case .existsSubquery(let parts, let predicate):
+            var inner = scope
+            for name in parts.flatMap(\.namedVariables) where inner[name] == nil { inner[name] = .unknown }
+            for properties in parts.flatMap({
+                $0.nodes.compactMap(\.properties) + $0.relationships.compactMap(\.properties)
+            }) {
+                try check(properties, inner, allowAggregates: false)
+            }
+            if let predicate { try check(predicate, inner, allowAggregates: false) }
+            return
         case .listComprehension(let variable, let list, let predicate, let projection):
             try check(list, scope, allowAggregates: allowAggregates, insideAggregate: insideAggregate)
             var inner = scope
@@ -358,10 +368,18 @@ package struct Planner {
     /// The plan that finds one match of a pattern predicate, starting from an `Argument` row in
     /// which the pattern's named variables are bound.
     mutating func planPatternPredicate(_ part: PatternPart) throws(CypherError) -> PlanNode {
+        try planExistence([part], nil, bound: part.namedVariables)
+    }
+
+    /// The plan that finds one match of `parts` (and `predicate`), starting from an `Argument` row
+    /// in which the `bound` variables are set.
+    mutating func planExistence(_ parts: [PatternPart], _ predicate: Expression?, bound: [String])
+        throws(CypherError) -> PlanNode
+    {
         var scope: Scope = [:]
-        for name in part.namedVariables { scope[name] = .unknown }
-        let plan = try planMatch(PlanNode(.argument), [part], nil, &scope, optional: false).0
-        return PlanNode(.limit(Expression(.literal(.int(1)), part.range)), [plan])
+        for name in bound { scope[name] = .unknown }
+        let plan = try planMatch(PlanNode(.argument), parts, predicate, &scope, optional: false).0
+        return PlanNode(.limit(Expression(.literal(.int(1)), parts[0].range)), [plan])
     }
 
     private struct PendingPredicate {
@@ -490,6 +508,34 @@ package struct Planner {
                     parts[index].nodes.contains { bound.contains($0.variable!) }
                 } ?? 0
             let part = parts[remaining.remove(at: pick)]
+            if part.shortest != nil {
+                // Bind both ends (seek or scan), then search between them.
+                for node in part.nodes {
+                    if !bound.contains(node.variable!) {
+                        plan = try accessPath(
+                            for: node, plan, bound: bound, outer: Set(outerScope.keys), pending: pending)
+                        bound.insert(node.variable!)
+                    }
+                    plan = labelFilter(node, plan, boundEarlier: outerScope[node.variable!] != nil)
+                    applyFilters(&plan)
+                }
+                let relationship = part.relationships[0]
+                let direction: ExpandDirection =
+                    relationship.direction == .outgoing
+                    ? .outgoing : relationship.direction == .incoming ? .incoming : .both
+                plan = PlanNode(
+                    .shortestPath(
+                        from: part.nodes[0].variable!, relationship: relationship.variable!,
+                        to: part.nodes[1].variable!, direction: direction, types: relationship.types,
+                        min: relationship.length?.min ?? 1,
+                        max: relationship.length?.max ?? limits.maxVariableLengthDepth,
+                        all: part.shortest == .all, path: part.pathVariable, properties: relationship.properties),
+                    [plan])
+                bound.insert(relationship.variable!)
+                if let path = part.pathVariable { bound.insert(path) }
+                applyFilters(&plan)
+                continue
+            }
             let startIndex = try chooseStart(part, bound: bound, outer: Set(outerScope.keys), pending: pending)
             let startNode = part.nodes[startIndex]
             let startName = startNode.variable!

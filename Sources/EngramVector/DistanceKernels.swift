@@ -30,14 +30,17 @@ package enum DistanceKernels {
         let bytes = count &* 4
         var offset = 0
         while offset &+ 128 <= bytes {
-            s0 += ra.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
+            s0 +=
+                ra.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
                 * rb.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
-            s1 += ra.loadUnaligned(fromByteOffset: offset &+ 64, as: SIMD16<Float>.self)
+            s1 +=
+                ra.loadUnaligned(fromByteOffset: offset &+ 64, as: SIMD16<Float>.self)
                 * rb.loadUnaligned(fromByteOffset: offset &+ 64, as: SIMD16<Float>.self)
             offset &+= 128
         }
         if offset < bytes {
-            s0 += ra.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
+            s0 +=
+                ra.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
                 * rb.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
         }
         return horizontalSum(s0 + s1)

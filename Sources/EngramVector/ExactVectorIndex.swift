@@ -74,7 +74,9 @@ package final class ExactVectorIndex: VectorIndex, @unchecked Sendable {
                 let lastID = slotIDs[last]
                 slotIDs[slot] = lastID
                 slotOfID[lastID] = slot
-                for i in 0..<paddedDimension { storage[slot * paddedDimension + i] = storage[last * paddedDimension + i] }
+                for i in 0..<paddedDimension {
+                    storage[slot * paddedDimension + i] = storage[last * paddedDimension + i]
+                }
             }
             slotIDs.removeLast()
             storage.removeLast(paddedDimension)
@@ -131,7 +133,8 @@ package final class ExactVectorIndex: VectorIndex, @unchecked Sendable {
         var prepared = [Float](repeating: 0, count: paddedDimension)
         try vector.withUnsafeBufferPointer { (source) throws(VectorIndexError) in
             try prepared.withUnsafeMutableBufferPointer { (destination) throws(VectorIndexError) in
-                try DistanceKernels.prepare(source, dimension: dimension, metric: metric, into: destination.baseAddress!)
+                try DistanceKernels.prepare(
+                    source, dimension: dimension, metric: metric, into: destination.baseAddress!)
             }
         }
         return prepared

@@ -138,7 +138,8 @@ extension HNSWGraph {
         query: UnsafePointer<Float>, limit: Int, ef: Int, admission: Admission, scratch: SearchScratch
     ) -> [VectorSearchResult] {
         guard let start = descend(to: 0, query: query) else { return [] }
-        searchLayer(query: query, entry: start, level: 0, ef: Swift.max(ef, limit), admission: admission, scratch: scratch)
+        searchLayer(
+            query: query, entry: start, level: 0, ef: Swift.max(ef, limit), admission: admission, scratch: scratch)
         return drainResults(limit: limit, scratch: scratch)
     }
 

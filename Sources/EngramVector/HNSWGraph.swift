@@ -169,7 +169,9 @@ final class HNSWGraph {
         }
         guard slot >= capacity else { return }
         var newCapacity = capacity
-        while newCapacity <= slot { newCapacity = newCapacity < 1 << 20 ? newCapacity * 2 : newCapacity + newCapacity / 2 }
+        while newCapacity <= slot {
+            newCapacity = newCapacity < 1 << 20 ? newCapacity * 2 : newCapacity + newCapacity / 2
+        }
         reallocate(to: newCapacity)
     }
 
@@ -428,9 +430,11 @@ final class HNSWGraph {
         for slot in slots where Int(slot) < slotCount && states[Int(slot)] != .free {
             for level in 0...Int(levels[Int(slot)]) {
                 for link in neighbours(of: slot, level: level) {
-                    guard link != slot, Int(link) < slotCount, states[Int(link)] != .free, Int(levels[Int(link)]) >= level
+                    guard link != slot, Int(link) < slotCount, states[Int(link)] != .free,
+                        Int(levels[Int(link)]) >= level
                     else {
-                        throw .corruptRecord("slot \(slot) links at level \(level) to \(link), which is not a node there")
+                        throw .corruptRecord(
+                            "slot \(slot) links at level \(level) to \(link), which is not a node there")
                     }
                 }
             }

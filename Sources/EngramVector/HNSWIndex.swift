@@ -358,7 +358,8 @@ package final class HNSWIndex: VectorIndex, @unchecked Sendable {
     }
 
     private func write<T>(
-        recording changes: UnsafeMutablePointer<HNSWChangeSet>?, _ body: (HNSWGraph, SearchScratch) throws(VectorIndexError) -> T
+        recording changes: UnsafeMutablePointer<HNSWChangeSet>?,
+        _ body: (HNSWGraph, SearchScratch) throws(VectorIndexError) -> T
     ) throws(VectorIndexError) -> T {
         try lock.withWriteLock { () throws(VectorIndexError) -> T in
             if changes != nil { graph.recorder = ChangeRecorder() }
@@ -372,7 +373,9 @@ package final class HNSWIndex: VectorIndex, @unchecked Sendable {
         }
     }
 
-    private func write<T>(recording changes: UnsafeMutablePointer<HNSWChangeSet>?, _ body: (HNSWGraph, SearchScratch) -> T) -> T {
+    private func write<T>(
+        recording changes: UnsafeMutablePointer<HNSWChangeSet>?, _ body: (HNSWGraph, SearchScratch) -> T
+    ) -> T {
         lock.withWriteLock {
             if changes != nil { graph.recorder = ChangeRecorder() }
             defer {

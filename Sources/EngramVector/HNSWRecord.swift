@@ -83,7 +83,10 @@ struct ChangeRecorder {
             result.append(.tombstone(slot: slot))
         }
         for key in links where graph.states[Int(key.slot)] != .free && key.level <= Int(graph.levels[Int(key.slot)]) {
-            result.append(.links(slot: key.slot, level: key.level, neighbours: Array(graph.neighbours(of: key.slot, level: key.level))))
+            result.append(
+                .links(
+                    slot: key.slot, level: key.level,
+                    neighbours: Array(graph.neighbours(of: key.slot, level: key.level))))
         }
         if entryPoint { result.append(.entryPoint(slot: graph.entryPoint, maxLevel: graph.maxLevel)) }
         return result

@@ -46,7 +46,8 @@ package enum TexmexFile {
         _ bytes: UnsafeRawBufferPointer, path: String, convert: (UInt32) -> Element
     ) throws(VectorIndexError) -> TexmexMatrix<Element> {
         guard bytes.count >= 4 else {
-            throw .malformedFile(path: path, reason: bytes.isEmpty ? "the file is empty" : "the file is shorter than one row header")
+            throw .malformedFile(
+                path: path, reason: bytes.isEmpty ? "the file is empty" : "the file is shorter than one row header")
         }
         let d = Int(Int32(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(as: UInt32.self))))
         guard (1...(1 << 20)).contains(d) else {
@@ -56,14 +57,17 @@ package enum TexmexFile {
         guard bytes.count % rowBytes == 0 else {
             throw .malformedFile(
                 path: path,
-                reason: "\(bytes.count) bytes is not a whole number of \(d)-component rows (\(rowBytes) bytes each): truncated?")
+                reason:
+                    "\(bytes.count) bytes is not a whole number of \(d)-component rows (\(rowBytes) bytes each): truncated?"
+            )
         }
         let rows = bytes.count / rowBytes
         var values: [Element] = []
         values.reserveCapacity(rows * d)
         for r in 0..<rows {
             let start = r * rowBytes
-            let rd = Int(Int32(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: start, as: UInt32.self))))
+            let rd = Int(
+                Int32(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: start, as: UInt32.self))))
             guard rd == d else {
                 throw .malformedFile(path: path, reason: "row \(r) declares \(rd) components, the first row \(d)")
             }

@@ -70,7 +70,8 @@ public struct VectorIndexError: Error, Sendable, Hashable, CustomStringConvertib
     public static func dimensionMismatch(expected: Int, got: Int) -> VectorIndexError {
         VectorIndexError(
             code: .dimensionMismatch,
-            message: "the index holds vectors of \(expected) components, this one has \(got); embed with the index's model")
+            message:
+                "the index holds vectors of \(expected) components, this one has \(got); embed with the index's model")
     }
 
     /// Component `index` of a vector is NaN or infinite.

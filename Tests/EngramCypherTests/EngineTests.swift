@@ -209,6 +209,11 @@ struct EngineTests {
         let csv = try run("RETURN 'a,b' AS text, 'say \"hi\"' AS quote, null AS none, 1.5 AS f, [1, 'x'] AS list")
             .csvString()
         #expect(csv == "text,quote,none,f,list\r\n\"a,b\",\"say \"\"hi\"\"\",,1.5,\"[1,\"\"x\"\"]\"\r\n")
+        let accessors = try run("MATCH (p:Person) RETURN p.name AS name, p.age AS age, p AS node ORDER BY name")
+        #expect(accessors.values(of: "name")?.compactMap(\.stringValue) == ["Ada", "Bob", "Cy"])
+        #expect(accessors.values(of: "age")?.map(\.intValue) == [36, 25, nil])
+        #expect(accessors.values(of: "node")?.first?.nodeValue?.id == "ada")
+        #expect(accessors.values(of: "missing") == nil)
         let table = try run("RETURN 'x' AS name, 1 AS n").tableString()
         #expect(
             table == """
@@ -265,6 +270,16 @@ struct EngineTests {
             """)
         #expect(strings(both) == [["'Ada'", "'Bob'"]])
         #expect(strings(try run("MATCH (p:Person {name: 'Ada'}) RETURN (p)--(:Company) AS works")) == [["true"]])
+        let subquery = try run(
+            """
+            MATCH (p:Person) WHERE EXISTS { MATCH (p)-[:KNOWS]->(f) WHERE f.age < 30 } RETURN p.name AS name
+            """)
+        #expect(strings(subquery) == [["'Ada'"]])
+        let negated = try run(
+            """
+            MATCH (p:Person) WHERE NOT EXISTS { (p)-[:WORKS_AT]->(:Company) } RETURN p.name AS name ORDER BY name
+            """)
+        #expect(strings(negated) == [["'Bob'"], ["'Cy'"]])
         // Arithmetic on parenthesised expressions is not a pattern.
         #expect(strings(try run("WITH 5 AS a, 3 AS b RETURN (a) - (b) AS d, (a)-(b) AS e")) == [["2", "2"]])
         do {
@@ -273,5 +288,55 @@ struct EngineTests {
         } catch {
             #expect(error.detail == "UndefinedVariable" && error.message.contains("`q`"))
         }
+    }
+
+    @Test("shortestPath and allShortestPaths between two nodes (beyond the subset)")
+    func shortestPaths() throws {
+        let graph = InMemoryGraph()
+        // a -> b -> d, a -> c -> d, a -> d via e -> f (longer), plus an unrelated node z.
+        var ids: [String: NodeID] = [:]
+        for name in ["a", "b", "c", "d", "e", "f", "z"] {
+            ids[name] = graph.addNode(labels: ["N"], properties: ["name": .string(name)], publicID: name)
+        }
+        for (from, to) in [("a", "b"), ("b", "d"), ("a", "c"), ("c", "d"), ("a", "e"), ("e", "f"), ("f", "d")] {
+            graph.addRelationship(type: "R", from: ids[from]!, to: ids[to]!)
+        }
+        let engine = CypherEngine(graph: graph)
+        let one = try engine.execute(
+            """
+            MATCH p = shortestPath((x:N {name: 'a'})-[:R*]->(y:N {name: 'd'})) RETURN length(p) AS hops,
+              [n IN nodes(p) | n.name] AS names
+            """)
+        #expect(one.rows.count == 1)
+        #expect(one.rows[0][0] == .integer(2))
+        let every = try engine.execute(
+            """
+            MATCH p = allShortestPaths((x:N {name: 'a'})-[:R*]->(y:N {name: 'd'}))
+            RETURN [n IN nodes(p) | n.name] AS names ORDER BY names
+            """)
+        #expect(strings(every) == [["['a', 'b', 'd']"], ["['a', 'c', 'd']"]])
+        let backwards = try engine.execute(
+            """
+            MATCH p = shortestPath((x:N {name: 'd'})<-[:R*..5]-(y:N {name: 'a'})) RETURN length(p) AS hops
+            """)
+        #expect(backwards.rows == [[.integer(2)]])
+        #expect(
+            try engine.execute(
+                """
+                MATCH p = shortestPath((x:N {name: 'a'})-[:R*]-(y:N {name: 'z'})) RETURN p
+                """
+            ).rows.isEmpty)
+        #expect(
+            try engine.execute(
+                """
+                MATCH p = shortestPath((x:N {name: 'a'})-[:R*..1]->(y:N {name: 'd'})) RETURN p
+                """
+            ).rows.isEmpty)
+        let plan = try engine.execute(
+            "EXPLAIN MATCH p = shortestPath((x:N {name: 'a'})-[*]-(y:N {name: 'd'})) RETURN p")
+        #expect(plan.plan!.contains("+ShortestPath p = (x)-[anon_r1*1..32]-(y)"))
+        #expect(
+            try Parser.parse("MATCH p = shortestPath((a)-[*]-(b)) RETURN p").description
+                == "MATCH p = shortestPath((a)-[*..]-(b))\nRETURN p")
     }
 }

@@ -39,13 +39,17 @@ func executorSpeed() throws {
         ),
         ("varlen_1_3_count", "MATCH (a:Entity {id: $id})-[:RELATED*1..3]->(b:Entity) RETURN count(*)"),
         (
+            "optional_count",
+            "MATCH (a:Entity) OPTIONAL MATCH (a)-[:NOPE]->(b) WHERE b.type = 'PERSON' RETURN count(b)"
+        ),
+        (
             "agg_person_weight",
             "MATCH (a:Entity)-[r:RELATED]->(b:Entity) WHERE a.type = 'PERSON' AND r.weight > 0.5 RETURN b.type, count(*) ORDER BY count(*) DESC LIMIT 10"
         ),
     ]
     for (name, query) in queries {
         var times: [Double] = []
-        let repeats = name == "agg_person_weight" ? 3 : 50
+        let repeats = name == "agg_person_weight" || name == "optional_count" ? 3 : 50
         for index in 0..<repeats {
             let id = "e\((index * 7919) % nodeCount)"
             let start = ContinuousClock.now

@@ -123,6 +123,23 @@ struct MiniLMBehaviourTests {
         }
     }
 
+    @Test func concurrentCallersGetTheSameVectors() async throws {
+        let embedder = try requireMiniLM()
+        let texts = (0..<8).map { "concurrent caller number \($0) asks about memory" }
+        let sequential = embedder.vectors(for: texts)
+        let concurrent = try await withThrowingTaskGroup(of: (Int, [Float]).self) { group in
+            for (index, text) in texts.enumerated() {
+                group.addTask { (index, try await embedder.embed([text])[0]) }
+            }
+            var results = [[Float]](repeating: [], count: texts.count)
+            for try await (index, vector) in group { results[index] = vector }
+            return results
+        }
+        for (a, b) in zip(sequential, concurrent) {
+            #expect(zip(a, b).map { abs($0 - $1) }.max()! < 1e-6)
+        }
+    }
+
     @Test func longTextsAreTruncatedTo256Tokens() throws {
         let embedder = try requireMiniLM()
         let long = String(repeating: "memory ", count: 1000)

@@ -138,7 +138,7 @@ struct GraphPropertyTests {
                 if let path {
                     // The path is a real walk.
                     for (i, relationship) in path.relationships.enumerated() {
-                        let ends = [relationship.startID, relationship.endID]
+                        let ends = [relationship.start, relationship.end]
                         #expect(ends.contains(path.nodes[i].id) && ends.contains(path.nodes[i + 1].id))
                     }
                 }

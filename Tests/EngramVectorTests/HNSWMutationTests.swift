@@ -142,7 +142,9 @@ struct HNSWMutationTests {
         }
         expectError(.corruptRecord) { try restore([node, .entryPoint(slot: 0, maxLevel: 3)]) }
         expectError(.corruptRecord) {
-            try restore([.node(slot: 4_000_000_000, id: 1, level: 0, vector: [1, 2]), .entryPoint(slot: 0, maxLevel: 0)])
+            try restore([
+                .node(slot: 4_000_000_000, id: 1, level: 0, vector: [1, 2]), .entryPoint(slot: 0, maxLevel: 0),
+            ])
         }
         expectError(.corruptRecord) {
             try restore([node, .links(slot: 0, level: 0, neighbours: [0]), .entryPoint(slot: 0, maxLevel: 0)])

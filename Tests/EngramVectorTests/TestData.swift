@@ -1,5 +1,7 @@
 import EngramTestSupport
 import EngramVector
+import Foundation
+import Testing
 
 /// Seeded test vectors that look like sentence embeddings: points scattered around cluster
 /// centres on the unit sphere, most of the spread in a few private directions per cluster.
@@ -48,8 +50,6 @@ struct ClusteredData {
     }
 }
 
-import Foundation
-
 /// The fraction of `exact`'s ids that `approximate` found, over all queries.
 func recall(_ approximate: [[VectorSearchResult]], _ exact: [[VectorSearchResult]]) -> Double {
     var hits = 0
@@ -95,8 +95,6 @@ enum Fixture {
             capacity: baseCount)
     }
 }
-
-import Testing
 
 /// Expects `body` to throw a ``VectorIndexError`` with `code`.
 func expectError<R>(

@@ -16,7 +16,9 @@ struct VectorInputTests {
     func badVectors() throws {
         for index in try Self.indexes() {
             try index.insert([1, 0, 0, 0], id: 1)
-            #expect(throws: VectorIndexError.dimensionMismatch(expected: 4, got: 3)) { try index.insert([1, 2, 3], id: 2) }
+            #expect(throws: VectorIndexError.dimensionMismatch(expected: 4, got: 3)) {
+                try index.insert([1, 2, 3], id: 2)
+            }
             expectError(.dimensionMismatch) { try index.search([1, 2, 3, 4, 5], limit: 1) }
             expectError(.nonFiniteComponent) { try index.insert([1, .nan, 0, 0], id: 3) }
             expectError(.nonFiniteComponent) { try index.insert([1, 0, .infinity, 0], id: 3) }
@@ -99,7 +101,8 @@ struct TexmexFileTests {
     func readsRows() throws {
         let directory = try TemporaryDirectory(prefix: "texmex")
         let path = directory.appending("a.fvecs")
-        try write([2, Float(1.5).bitPattern, Float(-2).bitPattern, 2, Float(3).bitPattern, Float(4).bitPattern], to: path)
+        try write(
+            [2, Float(1.5).bitPattern, Float(-2).bitPattern, 2, Float(3).bitPattern, Float(4).bitPattern], to: path)
         let matrix = try TexmexFile.readFloatVectors(at: path)
         #expect(matrix.dimension == 2 && matrix.rows == 2)
         #expect(matrix.values == [1.5, -2, 3, 4])

@@ -25,9 +25,40 @@ extension Graph {
                     Neighbor(
                         relationship: GraphRelationship(
                             id: stored.publicID, type: try session.name(.relationshipType, type),
-                            startID: start == node ? selfID : neighbor.id, endID: start == node ? neighbor.id : selfID,
+                            start: start == node ? selfID : neighbor.id, end: start == node ? neighbor.id : selfID,
                             properties: try session.properties(stored.properties)),
                         node: neighbor))
+                return result.count < limit
+            }
+            return result
+        }
+    }
+
+    /// The relationships of a node, without the nodes at their other ends (their public ids are in
+    /// each relationship's `start` and `end`): lighter than ``neighbors(of:direction:types:limit:)``
+    /// when the neighbours' labels and properties are not needed.
+    /// - Throws: `notFound` for an unknown node.
+    /// - Complexity: one adjacency range scan per direction and type, and one record read per
+    ///   relationship and per distinct neighbour id.
+    public func relationships(
+        of id: String, direction: GraphDirection = .both, types: [String] = [], limit: Int = .max
+    ) throws -> [GraphRelationship] {
+        try read { session in
+            let node = try session.requireNodeID(id)
+            guard let typeIDs = try typeIDs(types, session) else { return [] }
+            var result: [GraphRelationship] = []
+            try session.forEachRelationship(of: node, direction: direction, types: typeIDs) { relationship, type, start, end in
+                let other = start == node ? end : start
+                guard let otherID = try session.storedNodePublicID(other) else {
+                    throw EngramError(.corrupted, "relationship \(relationship) points at a missing node")
+                }
+                guard let stored = try session.storedRelationship(relationship) else {
+                    throw EngramError(.corrupted, "adjacency names a missing relationship \(relationship)")
+                }
+                result.append(
+                    GraphRelationship(
+                        id: stored.publicID, type: try session.name(.relationshipType, type), start: start == node ? id : otherID,
+                        end: start == node ? otherID : id, properties: try session.properties(stored.properties)))
                 return result.count < limit
             }
             return result

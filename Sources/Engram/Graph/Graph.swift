@@ -1,53 +1,27 @@
 import EngramCore
+import EngramCypher
 import EngramStorage
 
 /// A node of the property graph: a stable public id, labels and properties.
-public struct GraphNode: Sendable, Hashable {
-    /// The node's public id: the caller's own, or a generated one that sorts by creation time.
-    public var id: String
-    /// The node's labels, in the order they were added.
-    public var labels: [String]
-    /// The node's properties. A property set to `null` is removed.
-    public var properties: [String: PropertyValue]
+///
+/// The same value type that Cypher results carry, so nodes read through the graph API and through
+/// ``EngramStore/query(_:parameters:tenant:limits:cancellation:)`` compare equal.
+public typealias GraphNode = CypherNode
 
-    /// Creates a node value (to compare with, or to pass around; nodes are created with
-    /// ``Graph/createNode(id:labels:properties:)``).
-    public init(id: String, labels: [String], properties: [String: PropertyValue]) {
-        self.id = id
-        self.labels = labels
-        self.properties = properties
-    }
-}
-
-/// A directed, typed relationship between two nodes.
-public struct GraphRelationship: Sendable, Hashable {
-    /// The relationship's public id.
-    public var id: String
-    /// The relationship's type, such as `WORKS_AT`.
-    public var type: String
-    /// The public id of the node it starts at.
-    public var startID: String
-    /// The public id of the node it ends at.
-    public var endID: String
-    /// The relationship's properties.
-    public var properties: [String: PropertyValue]
-
-    /// Creates a relationship value.
-    public init(id: String, type: String, startID: String, endID: String, properties: [String: PropertyValue]) {
-        self.id = id
-        self.type = type
-        self.startID = startID
-        self.endID = endID
-        self.properties = properties
-    }
-}
+/// A directed, typed relationship between two nodes (`start` → `end`, by public id).
+public typealias GraphRelationship = CypherRelationship
 
 /// A walk through the graph: `nodes[i]` and `nodes[i + 1]` are joined by `relationships[i]`.
-public struct GraphPath: Sendable, Hashable {
-    /// The nodes along the path, from its start to its end.
-    public var nodes: [GraphNode]
-    /// The relationships along the path; one fewer than the nodes.
-    public var relationships: [GraphRelationship]
+public typealias GraphPath = CypherPath
+
+extension CypherRelationship {
+    /// The public id of the start node (the same as ``CypherRelationship/start``).
+    public var startID: String { start }
+    /// The public id of the end node (the same as ``CypherRelationship/end``).
+    public var endID: String { end }
+}
+
+extension CypherPath {
     /// The number of relationships.
     public var length: Int { relationships.count }
 }

@@ -220,7 +220,7 @@ final class GraphSession {
             throw EngramError(.corrupted, "relationship '\(stored.publicID)' points at a missing node")
         }
         return GraphRelationship(
-            id: stored.publicID, type: try name(.relationshipType, stored.type), startID: start, endID: end,
+            id: stored.publicID, type: try name(.relationshipType, stored.type), start: start, end: end,
             properties: try properties(stored.properties))
     }
 

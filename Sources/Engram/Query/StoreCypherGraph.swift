@@ -25,8 +25,25 @@ final class StoreCypherGraph: CypherGraph {
         if failure == nil { failure = error }
     }
 
-    private func labelID(_ label: String) throws -> UInt32? { try session.symbol(.label, label, create: false) }
-    private func keyID(_ key: String) throws -> UInt32? { try session.symbol(.propertyKey, key, create: false) }
+    /// Symbol ids resolved during this query (`nil` entries: the name does not exist).
+    private var labelIDs: [String: UInt32?] = [:]
+    private var keyIDs: [String: UInt32?] = [:]
+    /// Labels that every node of the tenant carries, so that checking them costs nothing.
+    private var universalLabels: [String: Bool] = [:]
+
+    private func labelID(_ label: String) throws -> UInt32? {
+        if let known = labelIDs[label] { return known }
+        let id = try session.symbol(.label, label, create: false)
+        labelIDs[label] = id
+        return id
+    }
+
+    private func keyID(_ key: String) throws -> UInt32? {
+        if let known = keyIDs[key] { return known }
+        let id = try session.symbol(.propertyKey, key, create: false)
+        keyIDs[key] = id
+        return id
+    }
 
     // MARK: Counts
 
@@ -78,7 +95,22 @@ final class StoreCypherGraph: CypherGraph {
 
     func node(_ node: NodeID, hasLabel label: String) throws -> Bool {
         guard let id = try labelID(label), let tenant = session.tenant else { return false }
+        // The snapshot cannot change during the query: when the label's count equals the number
+        // of nodes, every node has it (the usual case for a graph with one node label).
+        let universal: Bool
+        if let known = universalLabels[label] {
+            universal = known
+        } else {
+            universal = try session.count(.label, id) == session.count(.allNodes)
+            universalLabels[label] = universal
+        }
+        if universal { return try session.withNodeRecord(node) { $0 != nil } }
         return try session.txn.contains(GraphKey.label(tenant, id, node), in: session.keyspaces.labels)
+    }
+
+    func nodeSnapshot(_ node: NodeID) throws -> (publicID: String, labels: [String], properties: [String: PropertyValue]) {
+        guard let stored = try session.storedNode(node) else { throw missing("node", node) }
+        return (stored.publicID, try stored.labels.map { try session.name(.label, $0) }, try session.properties(stored.properties))
     }
 
     func property(_ key: String, ofNode node: NodeID) throws -> PropertyValue? {

@@ -25,6 +25,11 @@ package enum BLAS {
             Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
             UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32
         ) -> Void
+    private typealias SGEMV =
+        @convention(c) (
+            Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32, UnsafePointer<Float>?, Int32, Float,
+            UnsafeMutablePointer<Float>?, Int32
+        ) -> Void
     private typealias SetThreads = @convention(c) (Int32) -> Void
     private typealias GetThreads = @convention(c) () -> Int32
     private typealias CoreName = @convention(c) () -> UnsafePointer<CChar>?
@@ -38,6 +43,7 @@ package enum BLAS {
         // Safe to share: C function pointers into a library that is never unloaded.
         let path: String
         let sgemm: SGEMM
+        let sgemv: SGEMV?
         let setThreads: SetThreads?
         let getThreads: GetThreads?
         let coreName: CoreName?
@@ -101,6 +107,23 @@ package enum BLAS {
             ldc: ldc)
     }
 
+    /// `y[n] = w[n×k] · x[k]`, for one row of input against a `[out, in]` weight: BLAS's matrix-vector
+    /// product reads the weight once without packing it, which for one or two rows is faster than
+    /// `sgemm`. Falls back to `sgemm` when the library has no `cblas_sgemv`.
+    @inline(__always)
+    static func multiplyVector(
+        n: Int, k: Int, w: UnsafePointer<Float>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
+    ) {
+        guard case .success(let library) = loaded else {
+            preconditionFailure("BLAS used without a successful BLAS.ensureLoaded()")
+        }
+        if let sgemv = library.sgemv {
+            sgemv(rowMajor, noTranspose, Int32(n), Int32(k), 1, w, Int32(k), x, 1, 0, y, 1)
+        } else {
+            multiplyTransposed(m: 1, n: n, k: k, a: x, lda: k, b: w, ldb: k, c: y, ldc: n)
+        }
+    }
+
     @inline(__always)
     private static func sgemm(
         transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
@@ -137,6 +160,7 @@ package enum BLAS {
             let library = Library(
                 path: path,
                 sgemm: unsafeBitCast(sgemm, to: SGEMM.self),
+                sgemv: dlsym(handle, "cblas_sgemv").map { unsafeBitCast($0, to: SGEMV.self) },
                 setThreads: dlsym(handle, "openblas_set_num_threads").map { unsafeBitCast($0, to: SetThreads.self) },
                 getThreads: dlsym(handle, "openblas_get_num_threads").map { unsafeBitCast($0, to: GetThreads.self) },
                 coreName: dlsym(handle, "openblas_get_corename").map { unsafeBitCast($0, to: CoreName.self) })
