@@ -53,6 +53,15 @@ struct BenchANNCommand: ParsableCommand {
             visibility: .hidden))
     var snapshot: String?
 
+    @Flag(help: "Build through the store instead (vectors written with their nodes), then reopen it and search.")
+    var persist = false
+
+    @Option(help: "With --persist: the store directory (default: a temporary one, removed afterwards).")
+    var db: String?
+
+    @Option(help: "With --persist: vectors per write transaction.")
+    var batch = 1_000
+
     func run() throws {
         guard let metric = VectorMetric(rawValue: metric) else {
             throw ValidationError("unknown metric \(metric); use cosine, dotProduct or l2")
@@ -64,6 +73,13 @@ struct BenchANNCommand: ParsableCommand {
             return value
         }
         guard format == "json" || format == "table" else { throw ValidationError("--format is json or table") }
+        if persist {
+            let parameters = HNSWParameters(m: m, efConstruction: efConstruction, seed: seed)
+            return try PersistedANNBench(
+                base: base, queries: queries, groundtruth: groundtruth, efs: efs, metric: metric, parameters: parameters,
+                k: k, db: db, batch: batch, json: format == "json"
+            ).run()
+        }
         let progress = isatty(STDERR_FILENO) != 0
 
         let baseVectors = try TexmexFile.readFloatVectors(at: base)

@@ -11,7 +11,7 @@ struct EngramCommand: ParsableCommand {
         subcommands: [
             DemoCommand.self, QueryCommand.self, ImportCommand.self, ExportCommand.self, EmbedCommand.self, ModelCommand.self,
             BenchCommand.self,
-            StressCommand.self,
+            StressCommand.self, VectorStressCommand.self,
         ]
     )
 }

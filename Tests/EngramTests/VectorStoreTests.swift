@@ -17,10 +17,13 @@ func randomVectors(_ count: Int, dimension: Int, seed: UInt64) -> [[Float]] {
 struct IntentionalAbort: Error {}
 
 /// A store with index `name` and nodes `n0…` whose vectors are `vectors`, written in batches.
-func fillVectorStore(_ store: EngramStore, vectors: [[Float]], index: String = "docs", tenant: String = "default", batch: Int = 200)
+func fillVectorStore(
+    _ store: EngramStore, vectors: [[Float]], index: String = "docs", tenant: String = "default", batch: Int = 200
+)
     throws
 {
-    try store.createVectorIndex(index, tenant: tenant, dimension: vectors[0].count, parameters: HNSWParameters(m: 8, efConstruction: 64))
+    try store.createVectorIndex(
+        index, tenant: tenant, dimension: vectors[0].count, parameters: HNSWParameters(m: 8, efConstruction: 64))
     for start in stride(from: 0, to: vectors.count, by: batch) {
         try store.writeVectorBatch(tenant: tenant) { batchWriter in
             for i in start..<min(start + batch, vectors.count) {
@@ -52,10 +55,14 @@ struct VectorStoreTests {
             #expect(error.message.contains("expected 4") && error.message.contains("got 3"))
         }
         #expect(errorCode { try store.setVector([1, .nan, 0, 0], forNode: "a", index: "memories") } == .invalidVector)
-        #expect(errorCode { try store.setVector([1, .infinity, 0, 0], forNode: "a", index: "memories") } == .invalidVector)
+        #expect(
+            errorCode { try store.setVector([1, .infinity, 0, 0], forNode: "a", index: "memories") } == .invalidVector)
         #expect(errorCode { try store.setVector([0, 0, 0, 0], forNode: "a", index: "memories") } == .invalidVector)
-        #expect(errorCode { _ = try store.searchVectors(index: "memories", query: [1, 2], k: 1) } == .dimensionMismatch)
-        #expect(errorCode { _ = try store.searchVectors(index: "memories", query: [1, .nan, 0, 0], k: 1) } == .invalidVector)
+        #expect(
+            errorCode { _ = try store.searchVectors(index: "memories", query: [1, 2], k: 1) } == .dimensionMismatch)
+        #expect(
+            errorCode { _ = try store.searchVectors(index: "memories", query: [1, .nan, 0, 0], k: 1) } == .invalidVector
+        )
         #expect(errorCode { try store.setVector([1, 0, 0, 0], forNode: "zz", index: "memories") } == .notFound)
         #expect(errorCode { try store.setVector([1, 0, 0, 0], forNode: "a", index: "nothing") } == .notFound)
         do {
@@ -114,6 +121,40 @@ struct VectorStoreTests {
         #expect(try !store.removeVector(forNode: "late", index: "docs"))
         #expect(try store.searchVectors(index: "docs", query: vectors[250], k: 1).first?.node.id != "late")
         #expect(try store._checkVectorInvariants(index: "docs") == [])
+
+        // A node deleted without its vectors is never returned; deleted with them, it leaves none.
+        try store.graph().deleteNode(id: "n2")
+        #expect(try store.searchVectors(index: "docs", query: vectors[2], k: 3).count == 3)
+        #expect(try !store.searchVectors(index: "docs", query: vectors[2], k: 3).map(\.node.id).contains("n2"))
+        #expect(
+            try store.query(
+                "CALL db.index.vector.queryNodes('docs', 3, $v) YIELD node RETURN node",
+                parameters: ["v": .vector(vectors[2])]
+            ).rows.count == 3)
+        try store.writeVectorBatch { batch in try batch.deleteNode(id: "n3") }
+        #expect(try !store._vectorNodeIDs(index: "docs").contains("n3"))
+        #expect(try store._checkVectorInvariants(index: "docs") == [])
+    }
+
+    @Test func anIndexCreatedInAnAbortedTransactionLeavesNothingBehind() throws {
+        let fixture = try TestEngramStore()
+        let store = fixture.store
+        #expect(throws: IntentionalAbort.self) {
+            try store.writeVectorBatch(tenant: "fresh") { batch in
+                try batch.createVectorIndex("x", dimension: 4)
+                try batch.createNode(id: "a")
+                try batch.setVector([1, 0, 0, 0], forNode: "a", index: "x")
+                throw IntentionalAbort()
+            }
+        }
+        #expect(try store.vectorIndex("x", tenant: "fresh") == nil)
+        // The tenant and index ids are drawn again; the new index must not meet the old graph.
+        try store.createVectorIndex("y", tenant: "fresh", dimension: 8)
+        try store.graph(tenant: "fresh").createNode(id: "b")
+        let v: [Float] = [0, 1, 0, 0, 0, 0, 0, 1]
+        try store.setVector(v, forNode: "b", index: "y", tenant: "fresh")
+        #expect(try store.searchVectors(index: "y", tenant: "fresh", query: v, k: 5).map(\.node.id) == ["b"])
+        #expect(try store._checkVectorInvariants(index: "y", tenant: "fresh") == [])
     }
 
     @Test func removalsReplacementsAndConsolidationSurviveReopening() throws {
@@ -134,7 +175,9 @@ struct VectorStoreTests {
                 }
             }
             try store.writeVectorBatch { batch in
-                for i in 1_000..<1_100 { try batch.setVector(vectors[i], forNode: "n\(removed[i - 1_000])", index: "docs") }
+                for i in 1_000..<1_100 {
+                    try batch.setVector(vectors[i], forNode: "n\(removed[i - 1_000])", index: "docs")
+                }
                 for i in 1_100..<1_500 {
                     try batch.createNode(id: "n\(i)")
                     try batch.setVector(vectors[i], forNode: "n\(i)", index: "docs")
@@ -151,6 +194,38 @@ struct VectorStoreTests {
         #expect(after == before)
         #expect(try reopened._checkVectorInvariants(index: "docs") == [])
         #expect(errorCode { try reopened.createVectorIndex("docs", dimension: 25) } == .alreadyExists)
+    }
+
+    @Test func writesReRunAfterMapGrowthLeaveTheGraphEqualToTheStore() throws {
+        let directory = try TemporaryDirectory(prefix: "engram-vector-grow")
+        let path = directory.appending("store")
+        var configuration = EngramStore.Configuration()
+        configuration.initialMapSize = 1 << 20  // 1 MiB: the writes below grow it several times
+        let vectors = randomVectors(1_200, dimension: 64, seed: 12)
+        let queries = randomVectors(20, dimension: 64, seed: 13)
+        var before: [[VectorMatch]] = []
+        var sizes: [Int] = []
+        do {
+            let store = try EngramStore(path: path, configuration: configuration)
+            try store.createVectorIndex("docs", dimension: 64, parameters: HNSWParameters(m: 8, efConstruction: 64))
+            for start in stride(from: 0, to: 1_200, by: 300) {
+                try store.writeVectorBatch { batch in
+                    for i in start..<start + 300 {
+                        try batch.createNode(id: "n\(i)")
+                        try batch.setVector(vectors[i], forNode: "n\(i)", index: "docs")
+                    }
+                    if start > 0 {
+                        for i in start - 100..<start - 50 { try batch.removeVector(forNode: "n\(i)", index: "docs") }
+                    }
+                }
+                sizes.append(store.info().mapSize)
+            }
+            #expect(Set(sizes).count > 1, "the map never grew: \(sizes)")
+            #expect(try store._checkVectorInvariants(index: "docs") == [])
+            before = try queries.map { try store.searchVectors(index: "docs", query: $0, k: 10) }
+        }
+        let reopened = try EngramStore(path: path, configuration: configuration)
+        #expect(try queries.map { try reopened.searchVectors(index: "docs", query: $0, k: 10) } == before)
     }
 
     @Test func recallAgainstExactSearch() throws {
@@ -189,7 +264,9 @@ struct VectorStoreTests {
         #expect(acme.count == 20)
         let globex = try store.searchVectors(index: "docs", tenant: "globex", query: vectors[25], k: 40)
         #expect(globex.count == 20 && globex.first?.node.id == "n5")
-        #expect(errorCode { _ = try store.searchVectors(index: "docs", tenant: "initech", query: vectors[0], k: 1) } == .notFound)
+        #expect(
+            errorCode { _ = try store.searchVectors(index: "docs", tenant: "initech", query: vectors[0], k: 1) }
+                == .notFound)
         let rows = try store.query(
             "CALL db.index.vector.queryNodes('docs', 3, $v) YIELD node, score RETURN node.name AS id, score",
             parameters: ["v": .list(vectors[25].map { .double(Double($0)) })], tenant: "globex")
@@ -213,8 +290,19 @@ struct VectorStoreTests {
             """)
         #expect(result.columns == ["name", "score"])
         #expect(result.rows.map { $0[0] } == [.string("ada"), .string("bob")])
-        #expect(throws: (any Error).self) { try store.query("CALL db.index.vector.queryNodes('people', 2, [1.0, 0.0]) YIELD node RETURN node") }
-        #expect(throws: (any Error).self) { try store.query("CALL db.index.vector.queryNodes('nobody', 2, [1.0, 0.0, 0.0]) YIELD node RETURN node") }
+        #expect(throws: (any Error).self) {
+            try store.query("CALL db.index.vector.queryNodes('people', 2, [1.0, 0.0]) YIELD node RETURN node")
+        }
+        #expect(throws: (any Error).self) {
+            try store.query("CALL db.index.vector.queryNodes('nobody', 2, [1.0, 0.0, 0.0]) YIELD node RETURN node")
+        }
+    }
+
+    /// Whether the searches-beside-a-writer test removes node `n` in a transaction that ends at
+    /// `upTo`: the transaction at `start` (a multiple of 40) removes the vectors of
+    /// `n(start − 200)…n(start − 191)`.
+    static func removed(_ n: Int, upTo: Int) -> Bool {
+        n % 40 < 10 && n - n % 40 + 220 <= upTo
     }
 
     @Test func searchesRunBesideAWriter() throws {
@@ -222,29 +310,39 @@ struct VectorStoreTests {
         let store = fixture.store
         let vectors = randomVectors(1_200, dimension: 16, seed: 8)
         try fillVectorStore(store, vectors: Array(vectors[0..<200]))
-        let committed = Atomic<Int>(200)
+        let committed = Atomic<Int>(200)  // set after a commit returned
+        let begun = Atomic<Int>(200)  // set before a transaction begins
         let done = Atomic<Bool>(false)
         let failures = Mutex<[String]>([])
         let writer = Thread {
             var i = 200
             while i < 1_200 {
                 let start = i
+                begun.store(start + 20, ordering: .releasing)
                 do {
-                    // Every third transaction aborts after writing: its vectors must never show.
+                    // Every third round first runs an aborted transaction that gives committed
+                    // nodes n(start − 100 + q) the vectors of n(start + q): a search for those must
+                    // never find the old nodes.
+                    if (start / 20) % 3 == 0 {
+                        #expect(throws: IntentionalAbort.self) {
+                            try store.writeVectorBatch { batch in
+                                for q in 0..<20 {
+                                    try batch.setVector(
+                                        vectors[start + q], forNode: "n\(start - 100 + q)", index: "docs")
+                                }
+                                throw IntentionalAbort()
+                            }
+                        }
+                    }
                     try store.writeVectorBatch { batch in
                         for j in start..<start + 20 {
                             try batch.createNode(id: "n\(j)")
                             try batch.setVector(vectors[j], forNode: "n\(j)", index: "docs")
                         }
-                        if (start / 20) % 3 == 0 { throw IntentionalAbort() }
-                    }
-                    committed.store(start + 20, ordering: .releasing)
-                } catch is IntentionalAbort {
-                    // Write the same ids again in the next round, for real this time.
-                    try? store.writeVectorBatch { batch in
-                        for j in start..<start + 20 {
-                            try batch.createNode(id: "n\(j)")
-                            try batch.setVector(vectors[j], forNode: "n\(j)", index: "docs")
+                        if start % 40 == 0 {
+                            for j in start - 200..<start - 190 {
+                                try batch.removeVector(forNode: "n\(j)", index: "docs")
+                            }
                         }
                     }
                     committed.store(start + 20, ordering: .releasing)
@@ -262,7 +360,17 @@ struct VectorStoreTests {
             let known = committed.load(ordering: .acquiring)
             let j = Int.random(in: 0..<known, using: &generator)
             let hits = try store.searchVectors(index: "docs", query: vectors[j], k: 5, ef: 100)
-            if !hits.map(\.node.id).contains("n\(j)") { failures.withLock { $0.append("n\(j) (committed) not found") } }
+            let mayHaveBegun = begun.load(ordering: .acquiring)
+            for hit in hits {
+                let n = Int(hit.node.id.dropFirst())!
+                if Self.removed(n, upTo: known) { failures.withLock { $0.append("n\(n) returned after its removal") } }
+                if n != j && hit.score > 0.9999 {
+                    failures.withLock { $0.append("n\(n) returned with an aborted vector") }
+                }
+            }
+            if !Self.removed(j, upTo: mayHaveBegun), !hits.contains(where: { $0.node.id == "n\(j)" }) {
+                failures.withLock { $0.append("n\(j) (committed) not found") }
+            }
             searches += 1
         }
         #expect(failures.withLock { $0 } == [])

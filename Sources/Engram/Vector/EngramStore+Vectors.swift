@@ -1,6 +1,6 @@
-@_exported public import EngramVector
 import EngramCore
 import EngramStorage
+@_exported public import EngramVector
 import Synchronization
 
 /// The configuration of a vector index of a store: what its vectors are and how it is built.
@@ -49,9 +49,9 @@ extension EngramStore {
     var vectorRegistry: VectorRegistry {
         get throws {
             try Self.vectorRegistries.withLock { table in
-                table = table.filter { $0.value.environment != nil }
                 let key = ObjectIdentifier(environment)
                 if let entry = table[key], entry.environment === environment { return entry.registry }
+                table = table.filter { $0.value.environment != nil }  // closed environments' indexes go
                 let registry = VectorRegistry(keyspaces: try VectorKeyspaces(environment))
                 table[key] = WeakRegistry(environment: environment, registry: registry)
                 return registry
@@ -98,7 +98,8 @@ extension EngramStore {
     /// Runs `body` in a read transaction with `tenant`'s graph and vector sessions.
     func readVectors<T>(tenant: String, _ body: (GraphSession, VectorSession) throws -> T) throws -> T {
         let registry = try vectorRegistry
-        return try readGraph(tenant: tenant) { graph in try body(graph, VectorSession(graph: graph, registry: registry)) }
+        return try readGraph(tenant: tenant) { graph in try body(graph, VectorSession(graph: graph, registry: registry))
+        }
     }
 
     /// The nearest nodes to `query` in `tenant`'s index `index`, in one read transaction:
@@ -106,7 +107,9 @@ extension EngramStore {
     func searchVectors(
         index: String, tenant: String, query: [Float], k: Int, ef: Int? = nil, filter: VectorSession.NodeFilter? = nil
     ) throws -> [(node: UInt64, score: Float)] {
-        try readVectors(tenant: tenant) { _, vectors in try vectors.search(index, query: query, k: k, ef: ef, filter: filter) }
+        try readVectors(tenant: tenant) { _, vectors in
+            try vectors.search(index, query: query, k: k, ef: ef, filter: filter)
+        }
     }
 
     // MARK: Public API
@@ -210,7 +213,8 @@ extension EngramStore {
 
     static func definition(_ record: VectorIndexRecord, name: String, tenant: String) -> VectorIndexDefinition {
         VectorIndexDefinition(
-            name: name, tenant: tenant, dimension: record.dimension, metric: record.metric, parameters: record.parameters,
+            name: name, tenant: tenant, dimension: record.dimension, metric: record.metric,
+            parameters: record.parameters,
             model: record.model)
     }
 
@@ -250,6 +254,14 @@ package final class VectorWriteBatch {
         return try graph.publicNode(graph.storedNode(node)!)
     }
 
+    /// Creates a vector index in this transaction; see
+    /// ``EngramStore/createVectorIndex(_:tenant:dimension:metric:parameters:model:)``.
+    package func createVectorIndex(
+        _ name: String, dimension: Int, metric: VectorMetric = .cosine, parameters: HNSWParameters = HNSWParameters()
+    ) throws {
+        _ = try vectors.createIndex(name, dimension: dimension, metric: metric, parameters: parameters, model: nil)
+    }
+
     /// Sets the vector of node `id` in this transaction; see ``EngramStore/setVector(_:forNode:index:tenant:model:)``.
     package func setVector(_ vector: [Float], forNode id: String, index: String, model: String? = nil) throws {
         try vectors.upsert(vector, node: try graph.requireNodeID(id), index: index, model: model)
@@ -259,6 +271,14 @@ package final class VectorWriteBatch {
     @discardableResult
     package func removeVector(forNode id: String, index: String) throws -> Bool {
         try vectors.remove(node: try graph.requireNodeID(id), index: index)
+    }
+
+    /// Deletes node `id` and its relationships (`detach`), and removes its vectors from every
+    /// index of the tenant, in this transaction.
+    package func deleteNode(id: String, detach: Bool = true) throws {
+        let node = try graph.requireNodeID(id)
+        try vectors.removeVectors(ofNode: node)
+        try graph.deleteNode(node, detach: detach)
     }
 
     /// The public ids of the `k` nearest nodes, as this transaction sees the index.
@@ -271,12 +291,15 @@ extension EngramStore {
     /// Runs `body` in one write transaction of `tenant`: commits when it returns, aborts when it
     /// throws; the in-memory vector indexes follow. `body` may run again after the map grew.
     package func writeVectorBatch<T>(tenant: String = "default", _ body: (VectorWriteBatch) throws -> T) throws -> T {
-        try writeVectors(tenant: tenant) { graph, vectors in try body(VectorWriteBatch(graph: graph, vectors: vectors)) }
+        try writeVectors(tenant: tenant) { graph, vectors in try body(VectorWriteBatch(graph: graph, vectors: vectors))
+        }
     }
 
     /// ``searchVectors(index:tenant:query:k:ef:model:)`` restricted to the nodes with the given
     /// public ids (the index decides between a filtered graph walk and an exact scan).
-    package func searchVectors(index: String, tenant: String = "default", query: [Float], k: Int, allowing ids: Set<String>)
+    package func searchVectors(
+        index: String, tenant: String = "default", query: [Float], k: Int, allowing ids: Set<String>
+    )
         throws -> [String]
     {
         try readVectors(tenant: tenant) { graph, vectors in
@@ -285,6 +308,24 @@ extension EngramStore {
             return try vectors.search(index, query: query, k: k, filter: filter).compactMap {
                 try graph.storedNodePublicID($0.node)
             }
+        }
+    }
+}
+
+extension EngramStore {
+    /// The public ids of the nodes that have a vector in `tenant`'s index `index`, read from the
+    /// committed id map. For tests.
+    package func _vectorNodeIDs(index: String, tenant: String = "default") throws -> Set<String> {
+        try readVectors(tenant: tenant) { graph, vectors in
+            guard let tenantID = graph.tenant else { return [] }
+            let definition = try vectors.requireDefinition(index)
+            let prefix = VectorKey.index(tenantID, definition.id).bytes + [1]
+            var nodes: [UInt64] = []
+            try graph.txn.scan(in: vectors.registry.keyspaces.ids, prefix: prefix) { key, _ in
+                nodes.append(VectorKey.uint64(key, at: prefix.count))
+                return true
+            }
+            return Set(try nodes.compactMap { try graph.storedNodePublicID($0) })
         }
     }
 }

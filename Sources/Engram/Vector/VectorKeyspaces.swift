@@ -12,7 +12,7 @@ import EngramVector
 /// | keyspace | key | value |
 /// | --- | --- | --- |
 /// | `vector_indexes` | `t` ‖ index name (escaped) | definition (``VectorIndexRecord``) |
-/// | `vector_graph` | `t i 00` | meta: entry slot u32 (`FFFFFFFF`: none), max level u8, generation u64, next key u64 |
+/// | `vector_graph` | `t i 00` | meta: entry slot u32 (`FFFFFFFF`: none), max level u8, generation u64, next key u64, sequence u64 |
 /// | `vector_graph` | `t i 01 s 00` | node: `k` u64, level u8, `dimension` × f32 little-endian |
 /// | `vector_graph` | `t i 01 s 01` | tombstone: empty |
 /// | `vector_graph` | `t i 01 s (02 + level)` | links: u32 little-endian slots |
@@ -116,7 +116,8 @@ enum VectorKey {
         let vector = [Float](unsafeUninitializedCapacity: dimension) { buffer, count in
             for i in 0..<dimension {
                 // Safe: the length was checked above; loadUnaligned reads the 4 bytes wherever they sit.
-                buffer[i] = Float(bitPattern: UInt32(littleEndian: value.loadUnaligned(fromByteOffset: 9 + 4 * i, as: UInt32.self)))
+                buffer[i] = Float(
+                    bitPattern: UInt32(littleEndian: value.loadUnaligned(fromByteOffset: 9 + 4 * i, as: UInt32.self)))
             }
             count = dimension
         }
@@ -156,6 +157,9 @@ struct VectorIndexMeta: Sendable, Hashable {
     var generation: UInt64
     /// Vector keys are never reused: a vector key names one vector for ever.
     var nextKey: UInt64
+    /// The number of transactions that changed the index: unlike the generation it orders
+    /// states, so a reader can tell that its snapshot is newer than the graph it searches.
+    var sequence: UInt64 = 0
 
     static let empty = VectorIndexMeta(entryPoint: nil, maxLevel: 0, generation: 0, nextKey: 1)
 
@@ -164,6 +168,7 @@ struct VectorIndexMeta: Sendable, Hashable {
         bytes.append(UInt8(maxLevel))
         bytes += KeyWriter.bigEndian(generation)
         bytes += KeyWriter.bigEndian(nextKey)
+        bytes += KeyWriter.bigEndian(sequence)
         return bytes
     }
 
@@ -175,12 +180,15 @@ struct VectorIndexMeta: Sendable, Hashable {
     }
 
     init(decoding value: UnsafeRawBufferPointer) throws {
-        guard value.count == 21 else { throw EngramError(.corrupted, "vector index meta record has \(value.count) bytes") }
+        guard value.count == 29 else {
+            throw EngramError(.corrupted, "vector index meta record has \(value.count) bytes")
+        }
         let slot = VectorKey.uint32(value, at: 0)
         entryPoint = slot == UInt32.max ? nil : slot
         maxLevel = Int(value[4])
         generation = VectorKey.uint64(value, at: 5)
         nextKey = VectorKey.uint64(value, at: 13)
+        sequence = VectorKey.uint64(value, at: 21)
     }
 
     var entryPointRecord: HNSWRecord { .entryPoint(slot: entryPoint, maxLevel: maxLevel) }

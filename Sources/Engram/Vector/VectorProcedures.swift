@@ -16,14 +16,18 @@ enum VectorProcedures {
                     throw EngramError(.invalidArgument, "db.index.vector.queryNodes runs only on a store")
                 }
                 guard arguments.count == 3, case .string(let name) = arguments[0] else {
-                    throw EngramError(.invalidArgument, "db.index.vector.queryNodes(indexName, k, vector): indexName must be a string")
+                    throw EngramError(
+                        .invalidArgument, "db.index.vector.queryNodes(indexName, k, vector): indexName must be a string"
+                    )
                 }
                 guard case .int(let k) = arguments[1], (1...65_536).contains(k) else {
                     throw EngramError(.invalidArgument, "db.index.vector.queryNodes: k must be an integer in 1...65536")
                 }
                 let query = try vector(arguments[2])
                 let session = VectorSession(graph: graph.session, registry: vectors)
-                return try session.search(name, query: query, k: Int(k)).map { [.node($0.node), .double(Double($0.score))] }
+                return try session.search(name, query: query, k: Int(k)).map {
+                    [.node($0.node), .double(Double($0.score))]
+                }
             }
         ])
     }
@@ -38,7 +42,8 @@ enum VectorProcedures {
                 case .int(let x): return Float(x)
                 case .double(let x): return Float(x)
                 default:
-                    throw EngramError(.invalidArgument, "db.index.vector.queryNodes: the query vector must hold numbers only")
+                    throw EngramError(
+                        .invalidArgument, "db.index.vector.queryNodes: the query vector must hold numbers only")
                 }
             }
         default:

@@ -26,10 +26,12 @@ final class VectorRegistry: Sendable {
     /// The in-memory state of an index, restored from `txn`'s snapshot when it is not loaded yet.
     func state(tenant: UInt32, definition: VectorIndexRecord, in txn: Transaction) throws -> VectorIndexState {
         let key = IndexKey(tenant: tenant, index: definition.id)
-        if let state = states.withLock({ $0[key] }) { return state }
+        // An index created in an aborted transaction may leave a state whose (tenant, index) ids a
+        // later index reuses (the sequences rolled back too): the definition tells them apart.
+        if let state = states.withLock({ $0[key] }), state.definition == definition { return state }
         let loaded = try VectorIndexState.load(tenant: tenant, definition: definition, keyspaces: keyspaces, in: txn)
         return states.withLock { table in
-            if let existing = table[key] { return existing }
+            if let existing = table[key], existing.definition == definition { return existing }
             table[key] = loaded
             return loaded
         }
@@ -66,6 +68,9 @@ final class VectorIndexState: @unchecked Sendable {
     let writerLock = NSLock()
     /// The generation token of the committed state the graph reflects (besides `pending`).
     var generation: UInt64
+    /// The sequence number of that state (see ``VectorIndexMeta/sequence``); read without a lock
+    /// by searches, to notice a snapshot newer than the graph (another process wrote).
+    let sequence: Atomic<UInt64>
     var pending: Pending?
 
     /// What an unresolved write transaction did to the graph.
@@ -74,6 +79,8 @@ final class VectorIndexState: @unchecked Sendable {
         var token: ObjectIdentifier
         /// The generation token the transaction stored; the store holds it iff it committed.
         var generation: UInt64
+        /// The sequence number the transaction stored.
+        var sequence: UInt64
         /// The slots whose records the transaction changed in the graph (inserts, consolidation).
         var touched: Set<UInt32> = []
         /// The slots the transaction deleted, applied to the graph once it committed.
@@ -83,20 +90,25 @@ final class VectorIndexState: @unchecked Sendable {
     /// The graph searches use.
     var index: HNSWIndex { current.withLock { $0 } }
 
-    private init(tenant: UInt32, definition: VectorIndexRecord, keyspaces: VectorKeyspaces, index: HNSWIndex, generation: UInt64) {
+    private init(
+        tenant: UInt32, definition: VectorIndexRecord, keyspaces: VectorKeyspaces, index: HNSWIndex,
+        meta: VectorIndexMeta
+    ) {
         self.tenant = tenant
         self.definition = definition
         self.keyspaces = keyspaces
         self.current = Mutex(index)
-        self.generation = generation
+        self.generation = meta.generation
+        self.sequence = Atomic(meta.sequence)
     }
 
-    static func load(tenant: UInt32, definition: VectorIndexRecord, keyspaces: VectorKeyspaces, in txn: Transaction) throws
+    static func load(tenant: UInt32, definition: VectorIndexRecord, keyspaces: VectorKeyspaces, in txn: Transaction)
+        throws
         -> VectorIndexState
     {
         let (index, meta) = try restore(tenant: tenant, definition: definition, keyspaces: keyspaces, in: txn)
         return VectorIndexState(
-            tenant: tenant, definition: definition, keyspaces: keyspaces, index: index, generation: meta.generation)
+            tenant: tenant, definition: definition, keyspaces: keyspaces, index: index, meta: meta)
     }
 
     /// Rebuilds the graph from the records in `txn`'s snapshot, without computing a distance.
@@ -110,27 +122,70 @@ final class VectorIndexState: @unchecked Sendable {
             capacity = max(capacity, Int(VectorKey.uint32(key, at: prefix.count)) + 1)
             return false
         }
-        var records: [HNSWRecord] = []
-        records.reserveCapacity(capacity * 2)
-        try txn.scan(in: keyspaces.graph, prefix: prefix) { key, value in
-            records.append(try decode(key: key, value: value, prefixLength: prefix.count, dimension: definition.dimension))
-            return true
-        }
-        records.append(meta.entryPointRecord)
+        let records = RecordScan(
+            cursor: try txn.makeCursor(in: keyspaces.graph), prefix: prefix, dimension: definition.dimension,
+            entryPoint: meta.entryPointRecord)
+        let index: HNSWIndex
         do {
-            let index = try HNSWIndex(
+            index = try HNSWIndex(
                 dimension: definition.dimension, metric: definition.metric, parameters: definition.parameters,
                 restoringFrom: records, capacity: capacity)
-            return (index, meta)
         } catch {
-            throw EngramError(.corrupted, "vector index \(definition.id) of tenant \(tenant) cannot be restored: \(error)")
+            throw records.failure.value
+                ?? EngramError(
+                    .corrupted, "vector index \(definition.id) of tenant \(tenant) cannot be restored: \(error)")
         }
+        if let failure = records.failure.value { throw failure }
+        return (index, meta)
     }
 
-    static func decode(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, prefixLength: Int, dimension: Int) throws
+    /// The records of one index, decoded one at a time from a cursor (no array of 100,000 vectors
+    /// in between), then the entry point. Valid only inside the transaction of its cursor.
+    struct RecordScan: Sequence {
+        let cursor: Cursor
+        let prefix: [UInt8]
+        let dimension: Int
+        let entryPoint: HNSWRecord
+        /// The first storage or decoding error, which ends the sequence.
+        let failure = Box<(any Error)?>(nil)
+
+        final class Box<T> {
+            var value: T
+            init(_ value: T) { self.value = value }
+        }
+
+        struct Iterator: IteratorProtocol {
+            let scan: RecordScan
+            var started = false
+            var finished = false
+
+            mutating func next() -> HNSWRecord? {
+                guard !finished else { return nil }
+                do {
+                    let entry = try started ? scan.cursor.next() : scan.cursor.seek(atOrAfter: scan.prefix)
+                    started = true
+                    if let (key, value) = entry, key.starts(with: scan.prefix) {
+                        return try VectorIndexState.decode(
+                            key: key, value: value, prefixLength: scan.prefix.count, dimension: scan.dimension)
+                    }
+                } catch {
+                    scan.failure.value = error
+                }
+                finished = true
+                return scan.failure.value == nil ? scan.entryPoint : nil
+            }
+        }
+
+        func makeIterator() -> Iterator { Iterator(scan: self) }
+    }
+
+    static func decode(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, prefixLength: Int, dimension: Int)
+        throws
         -> HNSWRecord
     {
-        guard key.count == prefixLength + 5 else { throw EngramError(.corrupted, "a vector graph key has \(key.count) bytes") }
+        guard key.count == prefixLength + 5 else {
+            throw EngramError(.corrupted, "a vector graph key has \(key.count) bytes")
+        }
         let slot = VectorKey.uint32(key, at: prefixLength)
         let sub = key[prefixLength + 4]
         switch sub {
@@ -157,7 +212,8 @@ final class VectorIndexState: @unchecked Sendable {
             try txn.scan(in: keyspaces.graph, prefix: prefix) { key, value in
                 found = true
                 records.append(
-                    try Self.decode(key: key, value: value, prefixLength: prefix.count - 4, dimension: definition.dimension))
+                    try Self.decode(
+                        key: key, value: value, prefixLength: prefix.count - 4, dimension: definition.dimension))
                 return true
             }
             if !found { records.append(.freed(slot: slot, level: 0)) }
@@ -184,6 +240,7 @@ final class VectorIndexState: @unchecked Sendable {
                         try index.apply(pending.tombstones.map { HNSWRecord.tombstone(slot: $0) })
                     }
                     generation = pending.generation
+                    sequence.store(pending.sequence, ordering: .releasing)
                 } else {
                     try index.apply(try committedRecords(of: pending.touched, in: txn) + [stored.entryPointRecord])
                 }
@@ -192,9 +249,11 @@ final class VectorIndexState: @unchecked Sendable {
             }
         }
         if stored.generation != generation {
-            let (restored, meta) = try Self.restore(tenant: tenant, definition: definition, keyspaces: keyspaces, in: txn)
+            let (restored, meta) = try Self.restore(
+                tenant: tenant, definition: definition, keyspaces: keyspaces, in: txn)
             current.withLock { $0 = restored }
             generation = meta.generation
+            sequence.store(meta.sequence, ordering: .releasing)
         }
         return stored
     }
@@ -210,9 +269,23 @@ final class VectorIndexState: @unchecked Sendable {
                 try index.apply(pending.tombstones.map { HNSWRecord.tombstone(slot: $0) })
             }
             generation = pending.generation
+            sequence.store(pending.sequence, ordering: .releasing)
         } catch {
             generation = 0 &- 1  // the next writer reloads
         }
+    }
+
+    /// Called by a search whose snapshot holds `stored`: when that is newer than the graph and no
+    /// write of this process is pending (so another process wrote), restores the graph from the
+    /// snapshot. Skipped when a writer of this process holds the lock: it settles the graph itself.
+    func refreshIfBehind(_ stored: VectorIndexMeta, in txn: Transaction) throws {
+        guard stored.sequence > sequence.load(ordering: .acquiring), writerLock.try() else { return }
+        defer { writerLock.unlock() }
+        guard pending == nil, stored.sequence > sequence.load(ordering: .acquiring) else { return }
+        let (restored, meta) = try Self.restore(tenant: tenant, definition: definition, keyspaces: keyspaces, in: txn)
+        current.withLock { $0 = restored }
+        generation = meta.generation
+        sequence.store(meta.sequence, ordering: .releasing)
     }
 
     /// After the transaction of the session `token` aborted: undoes what it did to the graph, from
@@ -251,14 +324,18 @@ final class VectorIndexState: @unchecked Sendable {
             let node = VectorKey.uint64(key, at: nodePrefix.count)
             let vectorKey = VectorKey.uint64(value, at: 0)
             let slot = VectorKey.uint32(value, at: 8)
-            if nodeOfKey[vectorKey] != node { problems.append("node \(node) maps to key \(vectorKey), which does not map back") }
+            if nodeOfKey[vectorKey] != node {
+                problems.append("node \(node) maps to key \(vectorKey), which does not map back")
+            }
             let storedKey = try txn.withValue(
                 forKey: VectorKey.slot(tenant, definition.id, slot, VectorKey.nodeSub), in: keyspaces.graph
             ) { $0.map { VectorKey.uint64($0, at: 0) } }
             if storedKey != vectorKey { problems.append("node \(node): slot \(slot) does not hold key \(vectorKey)") }
             return true
         }
-        if mapped != nodeOfKey.count { problems.append("\(mapped) nodes map to keys, \(nodeOfKey.count) keys to nodes") }
+        if mapped != nodeOfKey.count {
+            problems.append("\(mapped) nodes map to keys, \(nodeOfKey.count) keys to nodes")
+        }
         return problems
     }
 }

@@ -81,7 +81,8 @@ final class VectorSession {
         }
         let tenant = try graph.writableTenant()
         let id = UInt32(truncatingIfNeeded: try graph.nextSequence("vector_index", start: 1))
-        let record = VectorIndexRecord(id: id, dimension: dimension, metric: metric, parameters: parameters, model: model)
+        let record = VectorIndexRecord(
+            id: id, dimension: dimension, metric: metric, parameters: parameters, model: model)
         try txn.put(record.encoded, forKey: VectorKey.definition(tenant, name), in: keyspaces.indexes)
         return record
     }
@@ -93,7 +94,9 @@ final class VectorSession {
         let prefix = KeyWriter.bigEndian(tenant)
         try txn.scan(in: keyspaces.indexes, prefix: prefix) { key, value in
             var reader = KeyReader(UnsafeRawBufferPointer(rebasing: key[4...]))
-            result.append((String(decoding: try reader.readEscapedBytes(), as: UTF8.self), try VectorIndexRecord(decoding: value)))
+            result.append(
+                (String(decoding: try reader.readEscapedBytes(), as: UTF8.self), try VectorIndexRecord(decoding: value))
+            )
             return true
         }
         return result
@@ -107,7 +110,8 @@ final class VectorSession {
         }
         if let bad = vector.firstIndex(where: { !$0.isFinite }) {
             throw EngramError(
-                .invalidVector, "component \(bad) of the vector for index '\(name)' is \(vector[bad]); vectors must be finite")
+                .invalidVector,
+                "component \(bad) of the vector for index '\(name)' is \(vector[bad]); vectors must be finite")
         }
     }
 
@@ -115,7 +119,8 @@ final class VectorSession {
         if let model, let expected = definition.model, model != expected {
             throw EmbeddingError(
                 .modelMismatch,
-                "vector index '\(name)' holds embeddings of model '\(expected)', not '\(model)'; embed with '\(expected)' or create another index")
+                "vector index '\(name)' holds embeddings of model '\(expected)', not '\(model)'; embed with '\(expected)' or create another index"
+            )
         }
     }
 
@@ -143,7 +148,8 @@ final class VectorSession {
         defer { state.writerLock.unlock() }
         var meta = try state.resolve(in: txn)
         meta.generation = UInt64.random(in: 1...UInt64.max)
-        state.pending = VectorIndexState.Pending(token: token, generation: meta.generation)
+        meta.sequence += 1
+        state.pending = VectorIndexState.Pending(token: token, generation: meta.generation, sequence: meta.sequence)
         var entry = Prepared(state: state, meta: meta)
         let index = state.index
         let nodes = index.count + index.deletedCount
@@ -183,7 +189,8 @@ final class VectorSession {
                     VectorKey.linksValue(neighbours),
                     forKey: VectorKey.slot(tenant, index, slot, VectorKey.linksSub + UInt8(level)), in: keyspaces.graph)
             case .tombstone(let slot):
-                try txn.put([], forKey: VectorKey.slot(tenant, index, slot, VectorKey.tombstoneSub), in: keyspaces.graph)
+                try txn.put(
+                    [], forKey: VectorKey.slot(tenant, index, slot, VectorKey.tombstoneSub), in: keyspaces.graph)
             case .freed(let slot, _):
                 try deleteSlot(slot, tenant: tenant, index: index)
             case .entryPoint(let slot, let maxLevel):
@@ -235,10 +242,11 @@ final class VectorSession {
         note(changes, in: entry.state)
         entry.state.writerLock.unlock()
         try write(changes, tenant: tenant, index: index, meta: &entry.meta)
-        guard let slot = changes.records.lazy.compactMap({ record -> UInt32? in
-            if case .node(let slot, let id, _, _) = record, id == key { return slot }
-            return nil
-        }).first
+        guard
+            let slot = changes.records.lazy.compactMap({ record -> UInt32? in
+                if case .node(let slot, let id, _, _) = record, id == key { return slot }
+                return nil
+            }).first
         else { throw EngramError(.storageFailure, "vector index '\(name)' reported no node for an insert") }
         if let old { try tombstone(old, tenant: tenant, index: index, state: entry.state) }
         try txn.put(KeyWriter.bigEndian(node), forKey: VectorKey.keyToNode(tenant, index, key), in: keyspaces.ids)
@@ -266,8 +274,21 @@ final class VectorSession {
         return true
     }
 
+    /// Removes the vectors of internal node `node` from every index of the tenant: what deleting the
+    /// node must do in the same transaction (searches skip vectors of missing nodes meanwhile).
+    ///
+    /// - Returns: the number of indexes that held a vector of the node.
+    @discardableResult
+    func removeVectors(ofNode node: UInt64) throws -> Int {
+        var removed = 0
+        for (name, _) in try definitions() where try remove(node: node, index: name) { removed += 1 }
+        return removed
+    }
+
     /// Deletes a vector in the store now; the in-memory graph gets the tombstone after commit.
-    private func tombstone(_ old: (key: UInt64, slot: UInt32), tenant: UInt32, index: UInt32, state: VectorIndexState) throws {
+    private func tombstone(_ old: (key: UInt64, slot: UInt32), tenant: UInt32, index: UInt32, state: VectorIndexState)
+        throws
+    {
         state.writerLock.lock()
         state.pending?.tombstones.append(old.slot)
         state.writerLock.unlock()
@@ -303,15 +324,22 @@ final class VectorSession {
         try Self.check(query, definition: definition, name: name)
         guard (1...65_536).contains(k) else { throw EngramError(.invalidArgument, "k must be in 1...65536, got \(k)") }
         guard let tenant = graph.tenant else { return [] }
-        let index = try registry.state(tenant: tenant, definition: definition, in: txn).index
+        let state = try registry.state(tenant: tenant, definition: definition, in: txn)
+        let stored = try VectorIndexState.readMeta(tenant: tenant, index: definition.id, keyspaces: keyspaces, in: txn)
+        try state.refreshIfBehind(stored, in: txn)
+        let index = state.index
         let txn = self.txn
         let ids = keyspaces.ids
         let indexID = definition.id
-        // The node of a vector key in this transaction's snapshot; nil for a key it cannot see.
+        let nodes = graph.keyspaces.nodes
+        // The node of a vector key in this transaction's snapshot; nil for a key it cannot see, or
+        // whose node was deleted without removing its vectors.
         func node(of key: UInt64) throws -> UInt64? {
-            try txn.withValue(forKey: VectorKey.keyToNode(tenant, indexID, key), in: ids) {
+            let node = try txn.withValue(forKey: VectorKey.keyToNode(tenant, indexID, key), in: ids) {
                 $0.map { VectorKey.uint64($0, at: 0) }
             }
+            guard let node, try txn.contains(GraphKey.node(tenant, node), in: nodes) else { return nil }
+            return node
         }
         var vectorFilter: VectorFilter?
         if let filter {

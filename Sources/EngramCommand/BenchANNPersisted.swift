@@ -1,0 +1,123 @@
+import ArgumentParser
+import Engram
+import Foundation
+
+/// `engram bench ann --persist`: the same vectors through the store: every vector inserted with
+/// its node in write transactions (HNSW records written beside it), then the store closed and
+/// reopened (the index restored from its records, no rebuild), then searched through the public
+/// API (results checked against the read snapshot and turned into nodes).
+struct PersistedANNBench {
+    var base: String
+    var queries: String
+    var groundtruth: String
+    var efs: [Int]
+    var metric: VectorMetric
+    var parameters: HNSWParameters
+    var k: Int
+    /// The store directory; a temporary one (removed afterwards) when `nil`.
+    var db: String?
+    /// Vectors (with their nodes) per write transaction.
+    var batch: Int
+    var json: Bool
+
+    func run() throws {
+        let baseVectors = try TexmexFile.readFloatVectors(at: base)
+        let queryVectors = try TexmexFile.readFloatVectors(at: queries)
+        let truth = try TexmexFile.readIntVectors(at: groundtruth)
+        let d = baseVectors.dimension
+        let temporary = db == nil
+        let path = db ?? NSTemporaryDirectory() + "engram-bench-ann-\(UUID().uuidString)"
+        defer { if temporary { try? FileManager.default.removeItem(atPath: path) } }
+        let progress = isatty(STDERR_FILENO) != 0
+        let clock = ContinuousClock()
+
+        var configuration = EngramStore.Configuration()
+        configuration.durability = .noSync
+        var buildSeconds = 0.0
+        var buildCPUSeconds = 0.0
+        var storeBytes = 0
+        do {
+            let store = try EngramStore(path: path, configuration: configuration)
+            try store.createVectorIndex("bench", dimension: d, metric: metric, parameters: parameters)
+            let start = clock.now
+            let cpuStart = Self.threadCPUSeconds()
+            for first in stride(from: 0, to: baseVectors.rows, by: batch) {
+                try store.writeVectorBatch { writer in
+                    for row in first..<min(first + batch, baseVectors.rows) {
+                        try writer.createNode(id: "v\(row)")
+                        let vector = Array(baseVectors.values[row * d..<(row + 1) * d])
+                        try writer.setVector(vector, forNode: "v\(row)", index: "bench")
+                    }
+                }
+                if progress {
+                    FileHandle.standardError.write(Data("\rpersisted \(first + batch)/\(baseVectors.rows)".utf8))
+                }
+            }
+            try store.sync()
+            buildSeconds = (clock.now - start).persistedSeconds
+            buildCPUSeconds = Self.threadCPUSeconds() - cpuStart
+            storeBytes = store.info().usedBytes
+        }
+        // Reopen: open the store, then the first search restores the index from its records.
+        let openStart = clock.now
+        let store = try EngramStore(path: path, configuration: configuration)
+        let openSeconds = (clock.now - openStart).persistedSeconds
+        let query0 = Array(queryVectors.values[0..<d])
+        let restoreStart = clock.now
+        _ = try store.searchVectors(index: "bench", query: query0, k: k)
+        let reopenSeconds = openSeconds + (clock.now - restoreStart).persistedSeconds
+
+        var rows: [(ef: Int, recall: Double, qps: Double)] = []
+        for ef in efs {
+            var hits = 0
+            let start = clock.now
+            for i in 0..<queryVectors.rows {
+                let query = Array(queryVectors.values[i * d..<(i + 1) * d])
+                let found = try store.searchVectors(index: "bench", query: query, k: k, ef: ef)
+                let expected = Set(truth.row(i).prefix(k).map { "v\($0)" })
+                hits += found.filter { expected.contains($0.node.id) }.count
+            }
+            let seconds = (clock.now - start).persistedSeconds
+            rows.append((ef, Double(hits) / Double(queryVectors.rows * k), Double(queryVectors.rows) / seconds))
+        }
+        try store._checkVectorInvariants(index: "bench").first.map { throw ValidationError("index damaged: \($0)") }
+
+        func fmt(_ x: Double) -> String { String(format: "%.4f", x) }
+        if json {
+            var out =
+                "{\"persist\":true,\"n\":\(baseVectors.rows),\"dimension\":\(d),\"metric\":\"\(metric.rawValue)\","
+            out +=
+                "\"m\":\(parameters.m),\"ef_construction\":\(parameters.efConstruction),\"k\":\(k),\"batch\":\(batch),"
+            out +=
+                "\"persisted_build_seconds\":\(fmt(buildSeconds)),\"persisted_build_cpu_seconds\":\(fmt(buildCPUSeconds)),\"store_bytes\":\(storeBytes),"
+            out += "\"open_seconds\":\(fmt(openSeconds)),\"reopen_seconds\":\(fmt(reopenSeconds)),\"search\":["
+            out += rows.map { "{\"ef\":\($0.ef),\"recall@\(k)\":\(fmt($0.recall)),\"qps\":\(fmt($0.qps))}" }.joined(
+                separator: ",")
+            out += "]}"
+            print(out)
+        } else {
+            print(
+                "persisted build \(fmt(buildSeconds)) s, \(fmt(buildCPUSeconds)) CPU s (\(batch) vectors per transaction), store \(storeBytes / (1 << 20)) MiB"
+            )
+            print("reopen \(fmt(reopenSeconds)) s (open \(fmt(openSeconds)) s + restore on first search)")
+            print("ef\trecall@\(k)\tqps through the store")
+            for row in rows { print("\(row.ef)\t\(fmt(row.recall))\t\(Int(row.qps))") }
+        }
+    }
+}
+
+extension PersistedANNBench {
+    /// The CPU time of the calling thread: robust to being descheduled on a shared machine.
+    static func threadCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+    }
+}
+
+extension Duration {
+    fileprivate var persistedSeconds: Double {
+        let (s, attoseconds) = components
+        return Double(s) + Double(attoseconds) * 1e-18
+    }
+}
