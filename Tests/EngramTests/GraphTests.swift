@@ -175,3 +175,30 @@ struct GraphTenantTests {
         #expect(try store._checkGraphInvariants() == [])
     }
 }
+
+@Suite("Graph: vectors follow their nodes")
+struct GraphVectorLifecycleTests {
+    @Test func deletingANodeOrATenantRemovesItsVectors() throws {
+        let fixture = try TestEngramStore()
+        let store = fixture.store
+        for tenant in ["a", "b"] {
+            _ = try store.createVectorIndex("items", tenant: tenant, dimension: 4)
+            for i in 0..<10 {
+                try store.graph(tenant: tenant).createNode(id: "n\(i)")
+                try store.setVector([1, Float(i), 0.5, -1], forNode: "n\(i)", index: "items", tenant: tenant)
+            }
+        }
+        let before = try store.searchVectors(index: "items", tenant: "a", query: [1, 3, 0.5, -1], k: 3)
+        #expect(before.first?.node.id == "n3")
+        try store.graph(tenant: "a").deleteNode(id: "n3")
+        let after = try store.searchVectors(index: "items", tenant: "a", query: [1, 3, 0.5, -1], k: 10)
+        #expect(after.count == 9 && !after.contains { $0.node.id == "n3" })
+        #expect(try store._checkVectorInvariants(index: "items", tenant: "a") == [])
+
+        let bBefore = try store.searchVectors(index: "items", tenant: "b", query: [1, 3, 0.5, -1], k: 10)
+        #expect(try store.dropTenant("a"))
+        #expect(try store.searchVectors(index: "items", tenant: "b", query: [1, 3, 0.5, -1], k: 10) == bBefore)
+        #expect(errorCode { _ = try store.searchVectors(index: "items", tenant: "a", query: [1, 0, 0, 0], k: 1) } == .notFound)
+        #expect(try store._checkGraphInvariants() == [])
+    }
+}

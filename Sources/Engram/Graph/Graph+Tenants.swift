@@ -14,7 +14,8 @@ extension EngramStore {
         }
     }
 
-    /// Removes every node, relationship, index entry and counter of `tenant`, in one transaction.
+    /// Removes every node, relationship, index entry, counter and vector index of `tenant`, in one
+    /// transaction.
     ///
     /// Because the tenant id leads every key, this is one range deletion per keyspace; other
     /// tenants' keys are never visited.
@@ -22,13 +23,14 @@ extension EngramStore {
     /// - Complexity: O(k log n) for the k keys of the tenant.
     @discardableResult
     public func dropTenant(_ tenant: String) throws -> Bool {
-        let dropped = try writeGraph(tenant: tenant) { session -> Bool in
-            guard let id = session.tenant else { return false }
+        let vectors = try vectorRegistry
+        let dropped = try writeGraph(tenant: tenant) { session -> UInt32? in
+            guard let id = session.tenant else { return nil }
             let k = session.keyspaces
             let prefix = GraphKey.tenant(id)
             for keyspace in [
                 k.nodes, k.nodeIDs, k.relationships, k.relationshipIDs, k.adjacency, k.adjacencyPairs, k.labels, k.counts,
-                k.indexDefinitions, k.propertyIndex,
+                k.indexDefinitions, k.propertyIndex, vectors.keyspaces.indexes, vectors.keyspaces.graph, vectors.keyspaces.ids,
             ] {
                 let cursor = try session.txn.makeCursor(in: keyspace)
                 var entry = try cursor.seek(atOrAfter: prefix)
@@ -41,10 +43,12 @@ extension EngramStore {
             name.append(tenant)
             try session.txn.delete(name.bytes, in: k.tenants)
             try session.txn.delete(prefix, in: k.tenantNames)
-            return true
+            return id
         }
-        if dropped { catalog.forget(tenant: tenant) }
-        return dropped
+        guard let dropped else { return false }
+        catalog.forget(tenant: tenant)
+        vectors.drop(tenant: dropped)
+        return true
     }
 }
 

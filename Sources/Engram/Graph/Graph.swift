@@ -155,10 +155,16 @@ public struct Graph: Sendable {
 
     /// Deletes a node.
     /// - Parameter detach: also delete the node's relationships; without it, a node that still has
-    ///   relationships is not deleted and `nodeHasRelationships` is thrown.
+    ///   relationships is not deleted and `nodeHasRelationships` is thrown. The node's vectors in
+    ///   every vector index of the tenant are removed with it.
     /// - Throws: `notFound` for an unknown id.
     public func deleteNode(id: String, detach: Bool = false) throws {
-        try write { session in try session.deleteNode(try session.requireNodeID(id), detach: detach) }
+        // The node's vectors go in the same transaction as the node.
+        try store.writeVectors(tenant: tenant) { session, vectors in
+            let node = try session.requireNodeID(id)
+            try session.deleteNode(node, detach: detach)
+            _ = try vectors.removeVectors(ofNode: node)
+        }
     }
 
     /// Nodes with `label` (every node when `nil`), in internal id order — creation order.

@@ -42,6 +42,11 @@ final class VectorRegistry: Sendable {
         _ = states.withLock { $0.removeValue(forKey: IndexKey(tenant: tenant, index: index)) }
     }
 
+    /// Forgets every in-memory index of a tenant, after the tenant was dropped.
+    func drop(tenant: UInt32) {
+        states.withLock { table in table = table.filter { $0.key.tenant != tenant } }
+    }
+
     /// The loaded state of an index, if any (for tests and the invariant checker).
     func loadedState(tenant: UInt32, index: UInt32) -> VectorIndexState? {
         states.withLock { $0[IndexKey(tenant: tenant, index: index)] }
