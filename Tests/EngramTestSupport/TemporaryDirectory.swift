@@ -58,3 +58,10 @@ public func sharedFolder(filePath: String = #filePath) -> URL {
     }
     return URL(fileURLWithPath: "../shared", isDirectory: true)
 }
+
+/// The built `engram` executable, next to the test bundle (or `ENGRAM_BINARY`).
+public func engramBinary() -> String {
+    if let path = ProcessInfo.processInfo.environment["ENGRAM_BINARY"] { return path }
+    let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    return URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("engram").path
+}

@@ -1,0 +1,140 @@
+@_exported public import EngramCore
+import EngramStorage
+import Synchronization
+
+private struct WeakCatalog {
+    weak var catalog: GraphCatalog?
+}
+
+/// An Engram store: one directory holding an agent's memory in an LMDB environment.
+///
+/// Open a store with ``init(path:configuration:)``. Opening the same directory twice in a process
+/// shares one environment underneath, so it is safe to open it wherever it is needed.
+///
+/// ```swift
+/// let store = try EngramStore(path: "memory.engram")
+/// print(store.formatVersion)
+/// ```
+///
+/// The graph, memory, search and query APIs are added to this type by the later layers.
+///
+/// ## Topics
+/// ### Opening
+/// - ``init(path:configuration:)``
+/// - ``Configuration``
+/// ### Inspecting
+/// - ``path``
+/// - ``formatVersion``
+/// - ``info()``
+/// - ``sync()``
+public final class EngramStore: Sendable {
+    /// How a store is opened.
+    public struct Configuration: Sendable, Hashable {
+        /// When commits reach the disk.
+        public enum Durability: Sendable, Hashable {
+            /// Every commit is flushed to disk before it returns; nothing committed is ever lost.
+            /// The default.
+            case full
+            /// Commits are not flushed. A crash of the process loses nothing; a crash of the machine
+            /// (power loss, kernel panic) can lose the last commits and, on a file system that
+            /// reorders writes, corrupt the store. Call ``EngramStore/sync()`` at chosen points.
+            case noSync
+        }
+
+        /// The map size the store starts with, in bytes (256 MiB; the file grows only as it fills).
+        public var initialMapSize: Int
+        /// The largest the map may grow to, in bytes (1 TiB). Past it, writes fail with `mapFull`.
+        public var maximumMapSize: Int
+        /// The most read transactions open at once (126).
+        public var maxReaders: Int
+        /// When commits reach the disk (``Durability/full``).
+        public var durability: Durability
+        /// Open for reading only; writes fail with `readOnlyTransaction`.
+        public var readOnly: Bool
+        /// Create the store when the directory is missing or empty (`true`).
+        public var createIfMissing: Bool
+
+        /// The default configuration: durable, growing from 256 MiB up to 1 TiB.
+        public init() {
+            let defaults = StorageOptions()
+            initialMapSize = defaults.initialMapSize
+            maximumMapSize = defaults.maximumMapSize
+            maxReaders = defaults.maxReaders
+            durability = .full
+            readOnly = defaults.readOnly
+            createIfMissing = defaults.createIfMissing
+        }
+
+        var storageOptions: StorageOptions {
+            var options = StorageOptions()
+            options.initialMapSize = initialMapSize
+            options.maximumMapSize = maximumMapSize
+            options.maxReaders = maxReaders
+            options.durability = durability == .full ? .full : .noSync
+            options.readOnly = readOnly
+            options.createIfMissing = createIfMissing
+            return options
+        }
+    }
+
+    /// Facts about an open store.
+    public struct Info: Sendable, Hashable {
+        /// The store's directory.
+        public var path: String
+        /// The store's on-disk format version.
+        public var formatVersion: Int
+        /// The current size of the memory map, in bytes.
+        public var mapSize: Int
+        /// The bytes of the data file in use.
+        public var usedBytes: Int
+        /// The id of the last committed transaction.
+        public var lastTransactionID: Int
+    }
+
+    let environment: StorageEnvironment
+    let catalog: GraphCatalog
+
+    /// The store's directory.
+    public var path: String { environment.path }
+
+    /// The on-disk format version of the store.
+    public var formatVersion: Int { Int(environment.formatVersion) }
+
+    /// Opens the store in directory `path`, creating it when the directory is missing or empty.
+    ///
+    /// - Throws: ``EngramError`` with code `notAnEngramStore` when the directory holds something
+    ///   else (it is left untouched), `formatVersionMismatch` for a store of another format
+    ///   version, `permissionDenied`, `noSpace`, `corrupted`, or `alreadyOpen` when the store is
+    ///   open in this process with another configuration.
+    public init(path: String, configuration: Configuration = Configuration()) throws {
+        let environment = try StorageEnvironment.open(
+            at: path, options: configuration.storageOptions, keyspaces: EngramStore.keyspaces)
+        self.environment = environment
+        catalog = try EngramStore.catalogs.withLock { table in
+            if let existing = table[ObjectIdentifier(environment)]?.catalog { return existing }
+            let catalog = GraphCatalog(keyspaces: try GraphKeyspaces(environment))
+            table[ObjectIdentifier(environment)] = WeakCatalog(catalog: catalog)
+            return catalog
+        }
+    }
+
+    /// The keyspaces every store has.
+    static let keyspaces: [KeyspaceDescriptor] = GraphKeyspaces.descriptors + VectorKeyspaces.descriptors
+
+    /// One catalog per open environment, shared by every `EngramStore` on it, so that a symbol one
+    /// of them creates is cached for all.
+    private static let catalogs = Mutex<[ObjectIdentifier: WeakCatalog]>([:])
+
+    /// Facts about the store: size, format version, last transaction.
+    public func info() -> Info {
+        let info = environment.info()
+        return Info(
+            path: path, formatVersion: formatVersion, mapSize: info.mapSize, usedBytes: info.usedBytes,
+            lastTransactionID: info.lastTransactionID)
+    }
+
+    /// Flushes committed data to disk; needed only with ``Configuration/Durability/noSync``.
+    public func sync() throws {
+        try environment.sync()
+    }
+}

@@ -1,0 +1,112 @@
+#if ENGRAM_TESTING
+import EngramCore
+import EngramStorage
+
+extension EngramStore {
+    /// Checks that every graph index agrees with the records, for every tenant: each node's id,
+    /// label and property-index entries exist and point back; each relationship's two adjacency
+    /// entries and pair entry exist; no index entry points at a missing or different record; and
+    /// the O(1) counters equal recounts. Compiled only for tests (`-DENGRAM_TESTING`).
+    ///
+    /// - Returns: the problems found, empty when the graph is consistent.
+    package func _checkGraphInvariants() throws -> [String] {
+        try environment.read { txn in
+            var problems: [String] = []
+            let k = catalog.keyspaces
+            var tenants: [UInt32] = []
+            try txn.scan(in: k.tenantNames, prefix: []) { key, _ in
+                tenants.append(GraphKey.uint32(key, at: 0))
+                return true
+            }
+            var expectedAdjacency = 0
+            var expectedPairs = 0
+            var expectedLabels = 0
+            var expectedNodeIDs = 0
+            var expectedRelationshipIDs = 0
+            var expectedIndexEntries = 0
+            for tenant in tenants {
+                var counts: [[UInt8]: Int] = [:]
+                var nodes: [UInt64: StoredNode] = [:]
+                try txn.scan(in: k.nodes, prefix: GraphKey.tenant(tenant)) { key, value in
+                    nodes[GraphKey.uint64(key, at: 4)] = try StoredNode.decode(value)
+                    return true
+                }
+                var definitions: [(label: UInt32, key: UInt32, normalized: Bool)] = []
+                try txn.scan(in: k.indexDefinitions, prefix: GraphKey.tenant(tenant)) { key, value in
+                    definitions.append((GraphKey.uint32(key, at: 4), GraphKey.uint32(key, at: 8), value.first == 1))
+                    return true
+                }
+                for (node, stored) in nodes {
+                    expectedNodeIDs += 1
+                    let mapped = try txn.value(forKey: GraphKey.publicID(tenant, stored.publicID), in: k.nodeIDs)
+                    if mapped != KeyWriter.bigEndian(node) { problems.append("node \(node): node_ids entry missing or wrong") }
+                    counts[GraphKey.count(tenant, .allNodes, 0), default: 0] += 1
+                    for label in stored.labels {
+                        expectedLabels += 1
+                        counts[GraphKey.count(tenant, .label, label), default: 0] += 1
+                        if try !txn.contains(GraphKey.label(tenant, label, node), in: k.labels) {
+                            problems.append("node \(node): label index entry for label \(label) missing")
+                        }
+                        for definition in definitions where definition.label == label {
+                            guard let value = stored.properties.first(where: { $0.key == definition.key })?.value,
+                                let element = GraphSession.indexElement(value, normalized: definition.normalized)
+                            else { continue }
+                            var entry = GraphKey.indexEntryPrefix(tenant, label, definition.key)
+                            KeyTuple.append(element, to: &entry)
+                            entry.append(node)
+                            guard entry.bytes.count <= 511 else { continue }
+                            expectedIndexEntries += 1
+                            if try !txn.contains(entry.bytes, in: k.propertyIndex) {
+                                problems.append("node \(node): property index entry for key \(definition.key) missing")
+                            }
+                        }
+                    }
+                }
+                try txn.scan(in: k.relationships, prefix: GraphKey.tenant(tenant)) { key, value in
+                    let relationship = GraphKey.uint64(key, at: 4)
+                    let stored = try StoredRelationship.decode(value)
+                    expectedRelationshipIDs += 1
+                    expectedAdjacency += 2
+                    expectedPairs += 1
+                    counts[GraphKey.count(tenant, .allRelationships, 0), default: 0] += 1
+                    counts[GraphKey.count(tenant, .relationshipType, stored.type), default: 0] += 1
+                    if nodes[stored.start] == nil || nodes[stored.end] == nil {
+                        problems.append("relationship \(relationship): an endpoint is missing")
+                    }
+                    let out = GraphKey.adjacency(tenant, stored.start, GraphKey.outgoing, stored.type, stored.end, relationship)
+                    let into = GraphKey.adjacency(tenant, stored.end, GraphKey.incoming, stored.type, stored.start, relationship)
+                    if try !txn.contains(out, in: k.adjacency) || !txn.contains(into, in: k.adjacency) {
+                        problems.append("relationship \(relationship): an adjacency twin is missing")
+                    }
+                    if try !txn.contains(GraphKey.pair(tenant, stored.start, stored.end, stored.type, relationship), in: k.adjacencyPairs) {
+                        problems.append("relationship \(relationship): pair index entry missing")
+                    }
+                    let mapped = try txn.value(forKey: GraphKey.publicID(tenant, stored.publicID), in: k.relationshipIDs)
+                    if mapped != KeyWriter.bigEndian(relationship) {
+                        problems.append("relationship \(relationship): relationship_ids entry missing or wrong")
+                    }
+                    return true
+                }
+                try txn.scan(in: k.counts, prefix: GraphKey.tenant(tenant)) { key, value in
+                    let stored = Int(GraphKey.uint64(value, at: 0))
+                    if counts.removeValue(forKey: Array(key)) != stored { problems.append("counter \(Array(key)) is \(stored), recount differs") }
+                    return true
+                }
+                for (key, count) in counts where count > 0 { problems.append("counter \(key) missing (recount \(count))") }
+            }
+            // Every entry of every index was matched to a record above only if the totals agree.
+            let totals: [(String, Keyspace, Int)] = [
+                ("adjacency", k.adjacency, expectedAdjacency), ("adjacency_pairs", k.adjacencyPairs, expectedPairs),
+                ("labels", k.labels, expectedLabels), ("node_ids", k.nodeIDs, expectedNodeIDs),
+                ("relationship_ids", k.relationshipIDs, expectedRelationshipIDs),
+                ("property_index", k.propertyIndex, expectedIndexEntries),
+            ]
+            for (name, keyspace, expected) in totals {
+                let actual = try txn.count(in: keyspace)
+                if actual != expected { problems.append("\(name) holds \(actual) entries, the records call for \(expected)") }
+            }
+            return problems
+        }
+    }
+}
+#endif

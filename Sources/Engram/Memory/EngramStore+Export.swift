@@ -1,0 +1,279 @@
+public import EngramCore
+import EngramStorage
+public import Foundation
+
+/// What ``EngramStore/exportJSONLines(tenant:user:_:)`` writes.
+public enum ExportSelection: Sendable, Hashable {
+    /// Every tenant, the global memories included.
+    case store
+    /// One tenant.
+    case tenant(String)
+    /// One user of a tenant: the `User` node, their conversations with messages and traces, their
+    /// other traces, their user- and agent-scoped memories, the agents these name, the entities
+    /// they mention or touch (with their aliases), and the relationships among all these.
+    case user(tenant: String, user: String)
+}
+
+/// Counts of an import.
+public struct ImportSummary: Sendable, Hashable {
+    /// Nodes created.
+    public var nodesCreated = 0
+    /// Nodes that existed and were replaced by the imported version.
+    public var nodesReplaced = 0
+    /// Relationships created.
+    public var relationshipsCreated = 0
+    /// Relationships that existed and were replaced.
+    public var relationshipsReplaced = 0
+}
+
+extension EngramStore {
+    /// The format version written in the header line of an export.
+    public static let exportFormatVersion = 1
+
+    /// Writes a JSON Lines export (see `docs/export-format.md`): a header line, then one line per
+    /// node and one per relationship, nodes first, each in creation order. The export reads one
+    /// snapshot of the store (one read transaction).
+    ///
+    /// ```swift
+    /// var lines: [String] = []
+    /// try store.exportJSONLines(.tenant("acme")) { lines.append($0) }
+    /// let copy = try EngramStore(path: "copy.engram")
+    /// try copy.importJSONLines(lines)
+    /// ```
+    /// - Parameter emit: called with each line (without its newline).
+    public func exportJSONLines(_ selection: ExportSelection, _ emit: (String) throws -> Void) throws {
+        var header = "{\"engram_export\":\(Self.exportFormatVersion),\"embedding_model\":null,\"selection\":"
+        switch selection {
+        case .store: header += "\"store\""
+        case .tenant(let tenant):
+            header += "\"tenant\",\"tenant\":"
+            MemoryJSON.appendString(tenant, to: &header)
+        case .user(let tenant, let user):
+            header += "\"user\",\"tenant\":"
+            MemoryJSON.appendString(tenant, to: &header)
+            header += ",\"user\":"
+            MemoryJSON.appendString(user, to: &header)
+        }
+        try emit(header + "}")
+        try environment.read { txn in
+            let tenants: [String]
+            switch selection {
+            case .store:
+                var names: [String] = []
+                try txn.scan(in: catalog.keyspaces.tenants, prefix: []) { key, _ in
+                    var reader = KeyReader(key)
+                    names.append(try reader.readString())
+                    return true
+                }
+                tenants = names
+            case .tenant(let tenant), .user(let tenant, _): tenants = [tenant]
+            }
+            for tenant in tenants {
+                let session = try GraphSession(txn: txn, catalog: catalog, tenant: tenant)
+                guard let tenantID = session.tenant else { continue }
+                var selected: Set<UInt64>?
+                if case .user(_, let user) = selection { selected = try Self.userNodes(user, session) }
+                var nodes: [UInt64] = []
+                try txn.scan(in: catalog.keyspaces.nodes, prefix: GraphKey.tenant(tenantID)) { key, _ in
+                    nodes.append(GraphKey.uint64(key, at: 4))
+                    return true
+                }
+                for node in nodes where selected?.contains(node) ?? true {
+                    let stored = try session.storedNode(node)!
+                    var line = "{\"kind\":\"node\",\"tenant\":"
+                    MemoryJSON.appendString(tenant, to: &line)
+                    line += ",\"id\":"
+                    MemoryJSON.appendString(stored.publicID, to: &line)
+                    line += ",\"labels\":"
+                    MemoryJSON.append(.list(try stored.labels.map { .string(try session.name(.label, $0)) }), to: &line)
+                    line += ",\"properties\":"
+                    MemoryJSON.appendObject(try session.properties(stored.properties), to: &line)
+                    try emit(line + "}")
+                }
+                var relationships: [StoredRelationship] = []
+                try txn.scan(in: catalog.keyspaces.relationships, prefix: GraphKey.tenant(tenantID)) { _, value in
+                    relationships.append(try StoredRelationship.decode(value))
+                    return true
+                }
+                for relationship in relationships {
+                    if let selected, !selected.contains(relationship.start) || !selected.contains(relationship.end) {
+                        continue
+                    }
+                    let public_ = try session.publicRelationship(relationship)
+                    var line = "{\"kind\":\"relationship\",\"tenant\":"
+                    MemoryJSON.appendString(tenant, to: &line)
+                    line += ",\"id\":"
+                    MemoryJSON.appendString(public_.id, to: &line)
+                    line += ",\"type\":"
+                    MemoryJSON.appendString(public_.type, to: &line)
+                    line += ",\"start\":"
+                    MemoryJSON.appendString(public_.startID, to: &line)
+                    line += ",\"end\":"
+                    MemoryJSON.appendString(public_.endID, to: &line)
+                    line += ",\"properties\":"
+                    MemoryJSON.appendObject(public_.properties, to: &line)
+                    try emit(line + "}")
+                }
+            }
+        }
+    }
+
+    /// The export as an array of lines.
+    public func exportJSONLines(_ selection: ExportSelection) throws -> [String] {
+        var lines: [String] = []
+        try exportJSONLines(selection) { lines.append($0) }
+        return lines
+    }
+
+    /// The nodes of one user's export.
+    private static func userNodes(_ user: String, _ session: GraphSession) throws -> Set<UInt64> {
+        var selected = Set<UInt64>()
+        guard let userNode = try session.nodeID(MemorySession.userID(user)) else { return selected }
+        selected.insert(userNode)
+        var agents = Set<String>()
+        var roots: [UInt64] = []
+        for label in ["Conversation", "ReasoningTrace", "Memory"] {
+            for node in try session.nodes(label: label) {
+                guard let record = try session.memoryNode(node), record.string("user") == user else { continue }
+                if label == "Memory", record.string("scope") == MemoryScope.tenant.rawValue { continue }
+                roots.append(node)
+                if let agent = record.string("agent") { agents.insert(agent) }
+            }
+        }
+        for agent in agents { if let node = try session.nodeID(MemorySession.agentID(agent)) { selected.insert(node) } }
+        // Everything reached downwards: messages, traces, steps, tool calls, and mentioned or touched entities.
+        let downward = ["HAS_MESSAGE", "HAS_TRACE", "HAS_STEP", "USED_TOOL", "MENTIONS", "TOUCHED"]
+        var queue = roots
+        while let node = queue.popLast() {
+            guard selected.insert(node).inserted else { continue }
+            for type in downward { queue += try session.related(node, type, .outgoing) }
+        }
+        let entities = try selected.filter { try session.memoryNode($0)?.labels.contains("Entity") == true }
+        for entity in entities { selected.formUnion(try session.related(entity, "ALIAS_OF", .incoming)) }
+        return selected
+    }
+
+    /// Imports a JSON Lines export, idempotently by id: a node or relationship whose id exists in
+    /// its tenant is replaced by the imported version, others are created. Exporting a store and
+    /// importing the lines into an empty one yields the same graph (the same export).
+    ///
+    /// Lines are applied in transactions of `batchSize` lines; a bad line stops the import with
+    /// the batches before it committed (importing again is safe).
+    /// - Parameters:
+    ///   - tenant: import every line into this tenant instead of the one it names.
+    /// - Throws: `decodingFailed` for a malformed line; `notFound` for a relationship whose end
+    ///   nodes are neither in the store nor earlier in the import.
+    @discardableResult
+    public func importJSONLines(_ lines: some Sequence<String>, tenant: String? = nil, batchSize: Int = 5000) throws
+        -> ImportSummary
+    {
+        var summary = ImportSummary()
+        var batch: [MemoryJSON.Value] = []
+        var lineNumber = 0
+        func flush() throws {
+            guard !batch.isEmpty else { return }
+            let entries = batch
+            summary = try importBatch(entries, tenant: tenant, summary: summary)
+            batch.removeAll()
+        }
+        for line in lines {
+            lineNumber += 1
+            if line.allSatisfy(\.isWhitespace) { continue }
+            let value: MemoryJSON.Value
+            do { value = try MemoryJSON.parse(line) } catch let error as EngramError {
+                throw EngramError(.decodingFailed, "line \(lineNumber): \(error.message)")
+            }
+            guard case .object(let fields) = value else {
+                throw EngramError(.decodingFailed, "line \(lineNumber) is not an object")
+            }
+            if fields["engram_export"] != nil {
+                guard case .number(let version) = fields["engram_export"]!, Int(version) == Self.exportFormatVersion
+                else {
+                    throw EngramError(
+                        .formatVersionMismatch,
+                        "line \(lineNumber): this build imports export format \(Self.exportFormatVersion)")
+                }
+                continue
+            }
+            batch.append(value)
+            if batch.count >= max(1, batchSize) { try flush() }
+        }
+        try flush()
+        return summary
+    }
+
+    private func importBatch(_ entries: [MemoryJSON.Value], tenant override: String?, summary start: ImportSummary)
+        throws -> ImportSummary
+    {
+        let (summary, learned) = try environment.write { txn in
+            var summary = start
+            var sessions: [String: GraphSession] = [:]
+            func session(_ name: String) throws -> GraphSession {
+                if let existing = sessions[name] { return existing }
+                let created = try GraphSession(txn: txn, catalog: catalog, tenant: name)
+                sessions[name] = created
+                return created
+            }
+            for entry in entries {
+                guard case .object(let fields) = entry else { continue }
+                func string(_ key: String) throws -> String {
+                    guard case .string(let text) = fields[key] else {
+                        throw EngramError(.decodingFailed, "an import line lacks '\(key)'")
+                    }
+                    return text
+                }
+                let graph = try session(override ?? (try string("tenant")))
+                var properties: [String: PropertyValue] = [:]
+                if case .object(let map) = fields["properties"] { properties = try map.mapValues(MemoryJSON.property) }
+                let id = try string("id")
+                switch try string("kind") {
+                case "node":
+                    guard case .array(let labelValues) = fields["labels"] else {
+                        throw EngramError(.decodingFailed, "a node line lacks labels")
+                    }
+                    let labels = try labelValues.map {
+                        guard case .string(let label) = $0 else {
+                            throw EngramError(.decodingFailed, "a label is not a string")
+                        }
+                        return label
+                    }
+                    if let node = try graph.nodeID(id) {
+                        try graph.save(MemoryNode(node: node, id: id, labels: labels, properties: properties))
+                        summary.nodesReplaced += 1
+                    } else {
+                        _ = try graph.createNode(publicID: id, labels: labels, properties: properties)
+                        summary.nodesCreated += 1
+                    }
+                case "relationship":
+                    let type = try string("type")
+                    let start = try graph.requireNodeID(try string("start"))
+                    let end = try graph.requireNodeID(try string("end"))
+                    if let relationship = try graph.relationshipID(id) {
+                        let stored = try graph.storedRelationship(relationship)!
+                        if try graph.name(.relationshipType, stored.type) == type, stored.start == start,
+                            stored.end == end
+                        {
+                            try graph.replaceRelationship(
+                                relationship, properties: try graph.storedProperties(properties))
+                        } else {
+                            try graph.deleteRelationship(relationship)
+                            _ = try graph.createRelationship(
+                                publicID: id, type: type, start: start, end: end, properties: properties)
+                        }
+                        summary.relationshipsReplaced += 1
+                    } else {
+                        _ = try graph.createRelationship(
+                            publicID: id, type: type, start: start, end: end, properties: properties)
+                        summary.relationshipsCreated += 1
+                    }
+                default: throw EngramError(.decodingFailed, "unknown line kind")
+                }
+            }
+            var learned = GraphCatalog.Names()
+            for session in sessions.values { learned.merge(session.learned) }
+            return (summary, learned)
+        }
+        catalog.absorb(learned)
+        return summary
+    }
+}

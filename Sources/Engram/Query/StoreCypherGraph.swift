@@ -1,0 +1,260 @@
+import EngramCore
+import EngramCypher
+import EngramStorage
+
+/// The ``CypherGraph`` of one tenant inside one read transaction: how Cypher reads the LMDB graph.
+///
+/// Label scans and expansions are lazy cursor walks over the label index and the adjacency
+/// keyspace, so a `LIMIT` query reads only the keys it needs. Labels, properties and types are read
+/// from records on demand, one property at a time without decoding the others.
+///
+/// Iterators cannot throw; a storage failure during one ends the iteration and is kept in
+/// ``failure``, which the caller checks (and throws) once the query has run.
+final class StoreCypherGraph: CypherGraph {
+    let session: GraphSession
+    /// The first storage error met inside an iterator.
+    private(set) var failure: (any Error)?
+    private var indexed: [String: Bool] = [:]
+    private var typeNames: [UInt32: String] = [:]
+
+    init(session: GraphSession) {
+        self.session = session
+    }
+
+    private func record(_ error: any Error) {
+        if failure == nil { failure = error }
+    }
+
+    /// Symbol ids resolved during this query (`nil` entries: the name does not exist).
+    private var labelIDs: [String: UInt32?] = [:]
+    private var keyIDs: [String: UInt32?] = [:]
+    /// Labels that every node of the tenant carries, so that checking them costs nothing.
+    private var universalLabels: [String: Bool] = [:]
+
+    private func labelID(_ label: String) throws -> UInt32? {
+        if let known = labelIDs[label] { return known }
+        let id = try session.symbol(.label, label, create: false)
+        labelIDs[label] = id
+        return id
+    }
+
+    private func keyID(_ key: String) throws -> UInt32? {
+        if let known = keyIDs[key] { return known }
+        let id = try session.symbol(.propertyKey, key, create: false)
+        keyIDs[key] = id
+        return id
+    }
+
+    // MARK: Counts
+
+    func nodeCount(label: String?) throws -> Int {
+        guard let label else { return try session.count(.allNodes) }
+        guard let id = try labelID(label) else { return 0 }
+        return try session.count(.label, id)
+    }
+
+    func relationshipCount(type: String?) throws -> Int {
+        guard let type else { return try session.count(.allRelationships) }
+        guard let id = try session.symbol(.relationshipType, type, create: false) else { return 0 }
+        return try session.count(.relationshipType, id)
+    }
+
+    // MARK: Nodes
+
+    func nodes(label: String?) throws -> any IteratorProtocol<NodeID> {
+        guard let tenant = session.tenant else { return EmptyIterator() }
+        if let label {
+            guard let id = try labelID(label) else { return EmptyIterator() }
+            return try KeyIterator(
+                session: session, keyspace: session.keyspaces.labels, prefixes: [GraphKey.label(tenant, id, nil)],
+                onError: record) { key in GraphKey.uint64(key, at: 8) }
+        }
+        return try KeyIterator(
+            session: session, keyspace: session.keyspaces.nodes, prefixes: [GraphKey.tenant(tenant)], onError: record
+        ) { key in GraphKey.uint64(key, at: 4) }
+    }
+
+    func nodeExists(_ node: NodeID) throws -> Bool {
+        try session.withNodeRecord(node) { $0 != nil }
+    }
+
+    func node(publicID: String) throws -> NodeID? {
+        try session.nodeID(publicID)
+    }
+
+    func publicID(ofNode node: NodeID) throws -> String {
+        guard let id = try session.storedNodePublicID(node) else { throw missing("node", node) }
+        return id
+    }
+
+    func labels(of node: NodeID) throws -> [String] {
+        let ids = try session.withNodeRecord(node) { try $0.map(StoredNode.labels) }
+        guard let ids else { throw missing("node", node) }
+        return try ids.map { try session.name(.label, $0) }
+    }
+
+    func node(_ node: NodeID, hasLabel label: String) throws -> Bool {
+        guard let id = try labelID(label), let tenant = session.tenant else { return false }
+        // The snapshot cannot change during the query: when the label's count equals the number
+        // of nodes, every node has it (the usual case for a graph with one node label).
+        let universal: Bool
+        if let known = universalLabels[label] {
+            universal = known
+        } else {
+            universal = try session.count(.label, id) == session.count(.allNodes)
+            universalLabels[label] = universal
+        }
+        if universal { return try session.withNodeRecord(node) { $0 != nil } }
+        return try session.txn.contains(GraphKey.label(tenant, id, node), in: session.keyspaces.labels)
+    }
+
+    func nodeSnapshot(_ node: NodeID) throws -> (publicID: String, labels: [String], properties: [String: PropertyValue]) {
+        guard let stored = try session.storedNode(node) else { throw missing("node", node) }
+        return (stored.publicID, try stored.labels.map { try session.name(.label, $0) }, try session.properties(stored.properties))
+    }
+
+    func property(_ key: String, ofNode node: NodeID) throws -> PropertyValue? {
+        guard let id = try keyID(key) else { return nil }
+        return try session.withNodeRecord(node) { try $0.flatMap { try StoredNode.property(id, in: $0) } }
+    }
+
+    func properties(ofNode node: NodeID) throws -> [String: PropertyValue] {
+        guard let stored = try session.storedNode(node) else { throw missing("node", node) }
+        return try session.properties(stored.properties)
+    }
+
+    // MARK: Relationships
+
+    func relationships(of node: NodeID, direction: ExpandDirection, types: [String]) throws
+        -> any IteratorProtocol<RelationshipRecord>
+    {
+        guard let tenant = session.tenant else { return EmptyIterator() }
+        var typeIDs: [UInt32?] = [nil]
+        if !types.isEmpty {
+            typeIDs = try types.compactMap { try session.symbol(.relationshipType, $0, create: false) }
+            if typeIDs.isEmpty { return EmptyIterator() }
+        }
+        var prefixes: [[UInt8]] = []
+        if direction != .incoming { prefixes += typeIDs.map { GraphKey.adjacencyPrefix(tenant, node, GraphKey.outgoing, $0) } }
+        if direction != .outgoing { prefixes += typeIDs.map { GraphKey.adjacencyPrefix(tenant, node, GraphKey.incoming, $0) } }
+        return try KeyIterator(session: session, keyspace: session.keyspaces.adjacency, prefixes: prefixes, onError: record) {
+            [self] key in
+            let dir = key[12]
+            let type = GraphKey.uint32(key, at: 13)
+            let other = GraphKey.uint64(key, at: 17)
+            if dir == GraphKey.incoming && direction == .both && other == node { return nil }  // self-loop seen outgoing
+            let name = try typeName(type)
+            let id = GraphKey.uint64(key, at: 25)
+            return dir == GraphKey.outgoing
+                ? RelationshipRecord(id: id, type: name, start: node, end: other)
+                : RelationshipRecord(id: id, type: name, start: other, end: node)
+        }
+    }
+
+    private func typeName(_ type: UInt32) throws -> String {
+        if let known = typeNames[type] { return known }
+        let name = try session.name(.relationshipType, type)
+        typeNames[type] = name
+        return name
+    }
+
+    func relationship(_ id: RelationshipID) throws -> RelationshipRecord? {
+        guard let header = try session.withRelationshipRecord(id, { try $0.map(StoredRelationship.header) }) else { return nil }
+        return RelationshipRecord(
+            id: id, type: try typeName(header.type), start: header.start, end: header.end)
+    }
+
+    func publicID(ofRelationship id: RelationshipID) throws -> String {
+        guard let header = try session.withRelationshipRecord(id, { try $0.map(StoredRelationship.header) }) else {
+            throw missing("relationship", id)
+        }
+        return header.publicID
+    }
+
+    func property(_ key: String, ofRelationship id: RelationshipID) throws -> PropertyValue? {
+        guard let keyID = try keyID(key) else { return nil }
+        return try session.withRelationshipRecord(id) { try $0.flatMap { try StoredRelationship.property(keyID, in: $0) } }
+    }
+
+    func properties(ofRelationship id: RelationshipID) throws -> [String: PropertyValue] {
+        guard let stored = try session.storedRelationship(id) else { throw missing("relationship", id) }
+        return try session.properties(stored.properties)
+    }
+
+    // MARK: Indexes
+
+    func isIndexed(label: String, property: String) -> Bool {
+        let key = label + "\u{0}" + property
+        if let known = indexed[key] { return known }
+        let answer =
+            (try? {
+                guard let labelID = try labelID(label), let keyID = try keyID(property) else { return false }
+                return try session.indexDefinition(label: labelID, key: keyID) != nil
+            }()) ?? false
+        indexed[key] = answer
+        return answer
+    }
+
+    func nodes(label: String, property: String, equalTo value: PropertyValue) throws -> any IteratorProtocol<NodeID> {
+        try session.nodes(label: label, property: property, equalTo: value, normalized: false).makeIterator()
+    }
+
+    func nodes(label: String, property: String, from lower: PropertyBound?, to upper: PropertyBound?) throws
+        -> any IteratorProtocol<NodeID>
+    {
+        let low = lower.flatMap { bound in GraphSession.indexElement(bound.value, normalized: false).map { ($0, bound.inclusive) } }
+        let high = upper.flatMap { bound in GraphSession.indexElement(bound.value, normalized: false).map { ($0, bound.inclusive) } }
+        if (lower != nil && low == nil) || (upper != nil && high == nil) { return EmptyIterator() }
+        return try session.nodes(label: label, property: property, lower: low, upper: high).makeIterator()
+    }
+
+    private func missing(_ kind: String, _ id: UInt64) -> EngramError {
+        EngramError(.notFound, "there is no \(kind) with internal id \(id) in tenant '\(session.tenantName)'")
+    }
+}
+
+/// An iterator with nothing in it.
+struct EmptyIterator<Element>: IteratorProtocol {
+    mutating func next() -> Element? { nil }
+}
+
+/// Walks the keys under a list of prefixes with one cursor, turning each key into an element
+/// (`nil` skips it).
+final class KeyIterator<Element>: IteratorProtocol {
+    private let cursor: Cursor
+    private let prefixes: [[UInt8]]
+    private var index = 0
+    private var positioned = false
+    private let transform: (UnsafeRawBufferPointer) throws -> Element?
+    private let onError: (any Error) -> Void
+
+    init(
+        session: GraphSession, keyspace: Keyspace, prefixes: [[UInt8]], onError: @escaping (any Error) -> Void,
+        transform: @escaping (UnsafeRawBufferPointer) throws -> Element?
+    ) throws {
+        cursor = try session.txn.makeCursor(in: keyspace)
+        self.prefixes = prefixes
+        self.transform = transform
+        self.onError = onError
+    }
+
+    func next() -> Element? {
+        do {
+            while index < prefixes.count {
+                let prefix = prefixes[index]
+                let entry = positioned ? try cursor.next() : try cursor.seek(atOrAfter: prefix)
+                positioned = true
+                guard let key = entry?.key, key.count >= prefix.count, key.prefix(prefix.count).elementsEqual(prefix) else {
+                    index += 1
+                    positioned = false
+                    continue
+                }
+                if let element = try transform(key) { return element }
+            }
+        } catch {
+            onError(error)
+            index = prefixes.count
+        }
+        return nil
+    }
+}

@@ -1,0 +1,137 @@
+import ArgumentParser
+import Engram
+import Foundation
+
+/// `engram bench cypher --data DIR`: the queries of `kuzu_graph.py`, through Engram's Cypher, on
+/// graph-100k-1m.
+///
+/// Kùzu's schema keeps the relationship type as a property of one `RELATED` table and the entity id
+/// as a property; Engram stores the type as the relationship's type and the id as the node's public
+/// id, so the queries are translated one to one: `{id: $id}` → `WHERE elementId(a) = $id`,
+/// `[r:RELATED]` → `[r]`, `r.type` → `type(r)`.
+struct BenchCypherCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cypher",
+        abstract: "Time kuzu_graph.py's queries through Engram's Cypher on graph-100k-1m."
+    )
+
+    @Option(help: "Data directory holding graph-100k-1m/.") var data = "/tmp/benchdata"
+    @Option(help: "Scratch directory for the store (wiped).") var dir = "/tmp/engram-bench-cypher"
+    @Option(help: "Typical nodes to sample (out-degree ≥ 1).") var sample = 20
+    @Option(help: "Repeats per node.") var repeats = 10
+    @Option(help: "Seed of the node sample.") var seed: UInt64 = 42
+    @Option(help: "Per-query time limit in seconds (Kùzu's script uses 60).") var timeout = 60.0
+    @Option(help: "Output format: table or json.") var format: OutputFormat = .table
+
+    static let queries: [(name: String, text: String, kind: String)] = [
+        ("point_lookup", "MATCH (e:Entity) WHERE elementId(e) = $id RETURN e.name, e.type", "point"),
+        ("hop1_out", "MATCH (a:Entity)-[r]->(b:Entity) WHERE elementId(a) = $id RETURN elementId(b), type(r), r.weight", "node"),
+        ("hop1_out_count", "MATCH (a:Entity)-[r]->(b:Entity) WHERE elementId(a) = $id RETURN count(*)", "node"),
+        (
+            "hop2_distinct_count",
+            "MATCH (a:Entity)-[]->(:Entity)-[]->(c:Entity) WHERE elementId(a) = $id RETURN count(DISTINCT c)", "node"
+        ),
+        (
+            "agg_person_weight",
+            "MATCH (a:Entity)-[r]->(b:Entity) WHERE a.type = 'PERSON' AND r.weight > 0.5 RETURN b.type, count(*) ORDER BY count(*) DESC LIMIT 10",
+            "global"
+        ),
+        ("varlen_1_3_count", "MATCH (a:Entity)-[*1..3]->(b:Entity) WHERE elementId(a) = $id RETURN count(*)", "node"),
+        (
+            "varlen_1_3_distinct",
+            "MATCH (a:Entity)-[*1..3]->(b:Entity) WHERE elementId(a) = $id RETURN count(DISTINCT b)", "node"
+        ),
+    ]
+
+    func run() throws {
+        let bench = try GraphBenchData(data: data, sample: sample, seed: seed)
+        try? FileManager.default.removeItem(atPath: dir)
+        let store = try EngramStore(path: dir)
+        try store.graph().bulkLoad(nodes: bench.nodes, relationships: bench.relationships)
+        let limits = CypherLimits(timeout: .seconds(timeout))
+
+        var results: [[String: Any]] = []
+        for query in Self.queries {
+            let sets: [(String, [String?])] =
+                switch query.kind {
+                case "point": [("random200", bench.points.map { $0 })]
+                case "global": [("-", [nil])]
+                default: [("sample", bench.sampled.map { $0 }), ("hub", [bench.hub])]
+                }
+            for (setName, ids) in sets {
+                let reps = setName == "hub" ? (query.name.hasPrefix("varlen") ? 1 : 2) : (query.kind == "point" ? max(1, repeats / 2) : repeats)
+                var times: [Double] = []
+                var rows: [Int] = []
+                var firstResult = ""
+                var failure: String?
+                for id in ids {
+                    let parameters: [String: PropertyValue] = id.map { ["id": .string($0)] } ?? [:]
+                    do {
+                        let warm = try store.query(query.text, parameters: parameters, limits: limits)
+                        rows.append(warm.rows.count)
+                        if firstResult.isEmpty { firstResult = String(warm.rows.prefix(3).description.prefix(80)) }
+                        for _ in 0..<reps {
+                            let start = DispatchTime.now()
+                            _ = try store.query(query.text, parameters: parameters, limits: limits)
+                            times.append(BenchStorageCommand.seconds(since: start) * 1000)
+                        }
+                    } catch {
+                        failure = "\(error)".prefix(120).description
+                        break
+                    }
+                }
+                times.sort()
+                rows.sort()
+                var row: [String: Any] = ["query": query.name, "nodes": setName]
+                if let failure {
+                    row["error"] = failure
+                } else {
+                    row["ms_median"] = times[times.count / 2]
+                    row["ms_p90"] = times[min(times.count - 1, times.count * 9 / 10)]
+                    row["rows_median"] = rows[rows.count / 2]
+                    row["first_result"] = firstResult
+                }
+                results.append(row)
+                if format != .json {
+                    let figure = failure ?? String(format: "median %.3f ms, p90 %.3f ms", row["ms_median"] as! Double, row["ms_p90"] as! Double)
+                    print("\(query.name) [\(setName)]: \(figure) \(failure == nil ? firstResult : "")")
+                }
+            }
+        }
+        try? FileManager.default.removeItem(atPath: dir)
+        if format == .json { try printJSON(["queries": results, "hub_id": bench.hub]) }
+    }
+}
+
+/// graph-100k-1m read from its CSV files, with a seeded sample of typical nodes, the hub and 200
+/// random point-lookup ids.
+struct GraphBenchData {
+    let nodes: [NodeImport]
+    let relationships: [RelationshipImport]
+    let sampled: [String]
+    let hub: String
+    let hubOutDegree: Int
+    let points: [String]
+
+    init(data: String, sample: Int, seed: UInt64) throws {
+        let folder = data + "/graph-100k-1m"
+        nodes = try GraphCSV.nodes(atPath: folder + "/entities.csv")
+        relationships = try GraphCSV.relationships(atPath: folder + "/relations.csv")
+        var outDegree: [String: Int] = [:]
+        for relationship in relationships { outDegree[relationship.from, default: 0] += 1 }
+        let candidates = outDegree.keys.sorted()
+        var generator = SplitMix(seed: seed)
+        var sampled: [String] = []
+        var chosen = Set<Int>()
+        while sampled.count < min(sample, candidates.count) {
+            let index = Int(generator.next() % UInt64(candidates.count))
+            if chosen.insert(index).inserted { sampled.append(candidates[index]) }
+        }
+        self.sampled = sampled
+        let hub = outDegree.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }!
+        self.hub = hub.key
+        hubOutDegree = hub.value
+        let nodes = nodes
+        points = (0..<200).map { _ in nodes[Int(generator.next() % UInt64(nodes.count))].id }
+    }
+}

@@ -1,0 +1,134 @@
+public import EngramCore
+
+/// The compact internal id of a node in a ``CypherGraph``.
+package typealias NodeID = UInt64
+/// The compact internal id of a relationship in a ``CypherGraph``.
+package typealias RelationshipID = UInt64
+
+/// Which relationships of a node to visit.
+package enum ExpandDirection: String, Sendable {
+    /// Relationships that start at the node.
+    case outgoing
+    /// Relationships that end at the node.
+    case incoming
+    /// Both; a self-loop is reported once.
+    case both
+}
+
+/// A relationship as adjacency stores it: id, type and endpoints. Properties are read separately,
+/// only when the query needs them. Two records are equal when their ids are.
+package struct RelationshipRecord: Sendable, Hashable {
+    package var id: RelationshipID
+    package var type: String
+    package var start: NodeID
+    package var end: NodeID
+
+    package init(id: RelationshipID, type: String, start: NodeID, end: NodeID) {
+        self.id = id
+        self.type = type
+        self.start = start
+        self.end = end
+    }
+
+    package static func == (lhs: Self, rhs: Self) -> Bool { lhs.id == rhs.id }
+    package func hash(into hasher: inout Hasher) { hasher.combine(id) }
+
+    /// The endpoint that is not `node` (or `node` itself for a self-loop).
+    package func otherEnd(from node: NodeID) -> NodeID { start == node ? end : start }
+}
+
+/// A bound of a property range lookup.
+package struct PropertyBound: Sendable {
+    package var value: PropertyValue
+    package var inclusive: Bool
+
+    package init(value: PropertyValue, inclusive: Bool) {
+        self.value = value
+        self.inclusive = inclusive
+    }
+}
+
+/// The read-only graph the Cypher executor runs against.
+///
+/// One value of a conforming type is one consistent snapshot of one tenant's graph — over LMDB, one
+/// read transaction. The executor is single-threaded and finishes with the graph before the query
+/// returns, so an implementation may hold cursors inside its iterators; it must not outlive the
+/// transaction. Every method sees only the tenant the graph was opened for.
+///
+/// The protocol is deliberately small: access paths (scan, id, index), counts for planning,
+/// expansion over adjacency, and lazy reads of labels and properties.
+package protocol CypherGraph {
+    /// The number of nodes with `label`, or of all nodes when `label` is `nil`. Used for planning,
+    /// and exact within the snapshot: when a label's count equals the total, the planner skips
+    /// checking that label.
+    func nodeCount(label: String?) throws -> Int
+    /// The number of relationships of `type`, or of all relationships when `type` is `nil`. An
+    /// estimate is acceptable. Both counts are read while planning every query, so they must be
+    /// cheap (a stored counter, not a scan).
+    func relationshipCount(type: String?) throws -> Int
+
+    /// The ids of all nodes with `label` (all nodes when `nil`), in id order.
+    func nodes(label: String?) throws -> any IteratorProtocol<NodeID>
+    /// Whether a node with this internal id exists.
+    func nodeExists(_ node: NodeID) throws -> Bool
+    /// The internal id of the node with this public id.
+    func node(publicID: String) throws -> NodeID?
+    /// The public (string) id of a node.
+    func publicID(ofNode node: NodeID) throws -> String
+    /// The labels of a node.
+    func labels(of node: NodeID) throws -> [String]
+    /// Whether a node has a label.
+    func node(_ node: NodeID, hasLabel label: String) throws -> Bool
+    /// One property of a node, or `nil` when absent.
+    func property(_ key: String, ofNode node: NodeID) throws -> PropertyValue?
+    /// All properties of a node.
+    func properties(ofNode node: NodeID) throws -> [String: PropertyValue]
+
+    /// The relationships of `node` in `direction` whose type is in `types` (any type when empty).
+    func relationships(of node: NodeID, direction: ExpandDirection, types: [String]) throws
+        -> any IteratorProtocol<RelationshipRecord>
+    /// The relationship with this internal id.
+    func relationship(_ id: RelationshipID) throws -> RelationshipRecord?
+    /// The public (string) id of a relationship.
+    func publicID(ofRelationship id: RelationshipID) throws -> String
+    /// One property of a relationship, or `nil` when absent.
+    func property(_ key: String, ofRelationship id: RelationshipID) throws -> PropertyValue?
+    /// All properties of a relationship.
+    func properties(ofRelationship id: RelationshipID) throws -> [String: PropertyValue]
+
+    /// A node's public id, labels and properties at once, for results. Implement it when one record
+    /// read yields all three; the default makes three calls.
+    func nodeSnapshot(_ node: NodeID) throws -> (
+        publicID: String, labels: [String], properties: [String: PropertyValue]
+    )
+
+    /// Whether nodes with `label` are indexed by `property` (so that the lookups below are cheap).
+    func isIndexed(label: String, property: String) -> Bool
+    /// Nodes with `label` whose `property` equals `value`. Only called when ``isIndexed(label:property:)``.
+    func nodes(label: String, property: String, equalTo value: PropertyValue) throws -> any IteratorProtocol<NodeID>
+    /// Nodes with `label` whose `property` lies between the bounds (`nil` = unbounded), comparing
+    /// only values of the bounds' type. Only called when ``isIndexed(label:property:)``.
+    func nodes(label: String, property: String, from lower: PropertyBound?, to upper: PropertyBound?) throws
+        -> any IteratorProtocol<NodeID>
+}
+
+extension CypherGraph {
+    /// Three calls: ``publicID(ofNode:)``, ``labels(of:)``, ``properties(ofNode:)``.
+    package func nodeSnapshot(_ node: NodeID) throws
+        -> (publicID: String, labels: [String], properties: [String: PropertyValue])
+    {
+        (try publicID(ofNode: node), try labels(of: node), try properties(ofNode: node))
+    }
+}
+
+/// A graph that test fixtures can write to. Only ``CypherEngine/executeFixture(_:)`` uses it;
+/// queries never write.
+package protocol CypherWritableGraph: CypherGraph {
+    /// Adds a node; a `null` property value means "no property".
+    func createNode(labels: [String], properties: [String: PropertyValue]) -> NodeID
+    /// Adds a relationship.
+    func createRelationship(type: String, from start: NodeID, to end: NodeID, properties: [String: PropertyValue])
+        -> RelationshipRecord
+    /// Removes a relationship.
+    func deleteRelationship(_ id: RelationshipID)
+}

@@ -1,1 +1,0 @@
-// The EngramCypher module; its files are added by the issue that builds it.

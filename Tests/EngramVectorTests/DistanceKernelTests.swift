@@ -1,0 +1,50 @@
+import EngramTestSupport
+import EngramVector
+import Testing
+
+@Suite("Distance kernels")
+struct DistanceKernelTests {
+    @Test("SIMD kernels match a scalar reference", arguments: [1, 7, 16, 100, 384, 385, 1536])
+    func kernelsMatchReference(dimension: Int) {
+        var generator = SeededGenerator(seed: UInt64(dimension))
+        let padded = DistanceKernels.paddedLength(dimension)
+        #expect(padded % 16 == 0 && padded >= dimension && padded < dimension + 16)
+        var a = [Float](repeating: 0, count: padded)
+        var b = [Float](repeating: 0, count: padded)
+        for i in 0..<dimension {
+            a[i] = Float(Int(generator.next() % 2001) - 1000) / 1000
+            b[i] = Float(Int(generator.next() % 2001) - 1000) / 1000
+        }
+        var dot: Double = 0
+        var l2: Double = 0
+        for i in 0..<dimension {
+            dot += Double(a[i]) * Double(b[i])
+            l2 += Double(a[i] - b[i]) * Double(a[i] - b[i])
+        }
+        let tolerance = 1e-4 * Double(dimension)
+        #expect(abs(Double(DistanceKernels.dot(a, b, count: padded)) - dot) < tolerance)
+        #expect(abs(Double(DistanceKernels.l2Squared(a, b, count: padded)) - l2) < tolerance)
+        #expect(abs(Double(DistanceKernels.distance(a, b, count: padded, metric: .dotProduct)) + dot) < tolerance)
+    }
+
+    @Test("Cosine vectors are normalised and padded when prepared")
+    func prepareNormalises() throws {
+        let v: [Float] = [3, 4, 0]
+        var out = [Float](repeating: 9, count: 16)
+        try v.withUnsafeBufferPointer { source in
+            try out.withUnsafeMutableBufferPointer { destination in
+                try DistanceKernels.prepare(source, dimension: 3, metric: .cosine, into: destination.baseAddress!)
+            }
+        }
+        #expect(abs(out[0] - 0.6) < 1e-6 && abs(out[1] - 0.8) < 1e-6)
+        #expect(out[3...].allSatisfy { $0 == 0 })
+        // Huge components overflow the squared norm; they are scaled, not rejected.
+        let huge: [Float] = [3e30, 4e30, 0]
+        try huge.withUnsafeBufferPointer { source in
+            try out.withUnsafeMutableBufferPointer { destination in
+                try DistanceKernels.prepare(source, dimension: 3, metric: .cosine, into: destination.baseAddress!)
+            }
+        }
+        #expect(abs(out[0] - 0.6) < 1e-6 && abs(out[1] - 0.8) < 1e-6)
+    }
+}
