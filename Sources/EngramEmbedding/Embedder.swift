@@ -26,3 +26,14 @@ public protocol Embedder: Sendable {
     ///   embedded; then no vector is returned.
     func embed(_ texts: [String]) async throws -> [[Float]]
 }
+
+extension Embedder {
+    /// The vector of one text: `embed([text])[0]`.
+    /// - Throws: what ``embed(_:)`` throws, or ``EmbeddingError`` `.badResponse` when it returns no vector.
+    public func embed(_ text: String) async throws -> [Float] {
+        guard let vector = try await embed([text]).first else {
+            throw EmbeddingError(.badResponse, "\(modelID) returned no vector for one text")
+        }
+        return vector
+    }
+}

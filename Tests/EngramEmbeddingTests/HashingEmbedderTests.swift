@@ -33,6 +33,12 @@ struct HashingEmbedderTests {
         #expect(zip(vector, expected).allSatisfy { abs($0 - $1) < 1e-6 }, "got \(vector)")
     }
 
+    @Test func oneTextGivesOneVector() async throws {
+        let embedder = HashingEmbedder(dimension: 32)
+        let single: [Float] = try await embedder.embed("one text")
+        #expect(single == embedder.vector(for: "one text"))
+    }
+
     @Test func textWithoutWordsIsTheZeroVector() {
         #expect(HashingEmbedder(dimension: 16).vector(for: "  ... !!! ") == [Float](repeating: 0, count: 16))
     }

@@ -36,6 +36,12 @@ final class TestHTTPServer: @unchecked Sendable {
     private let lock = NSLock()
     private var recorded: [Request] = []
     private var stopped = false
+    private var gaveUp: [TimeInterval] = []
+
+    /// For each connection the client closed while the server was still delaying its answer, how many
+    /// seconds after the request that happened (measured on the server's own thread, so a busy
+    /// cooperative thread pool in the test process does not distort it).
+    var clientGaveUpAfter: [TimeInterval] { lock.withLock { gaveUp } }
 
     /// The requests received so far.
     var requests: [Request] { lock.withLock { recorded } }
@@ -94,13 +100,30 @@ final class TestHTTPServer: @unchecked Sendable {
             served += 1
             if let request = readRequest(connection) {
                 lock.withLock { recorded.append(request) }
-                let deadline = Date().addingTimeInterval(response.delay)
-                while Date() < deadline, !isStopped { usleep(10_000) }
-                write(response, to: connection)
+                let received = Date()
+                let deadline = received.addingTimeInterval(response.delay)
+                var clientLeft = false
+                while Date() < deadline, !isStopped {
+                    if hasHungUp(connection) {
+                        clientLeft = true
+                        lock.withLock { gaveUp.append(Date().timeIntervalSince(received)) }
+                        break
+                    }
+                    usleep(10_000)
+                }
+                if !clientLeft { write(response, to: connection) }
             }
             close(connection)
         }
         close(listener)
+    }
+
+    /// Whether the peer closed the connection (readable with nothing left to read).
+    private func hasHungUp(_ connection: Int32) -> Bool {
+        var poller = pollfd(fd: connection, events: Int16(POLLIN), revents: 0)
+        guard poll(&poller, 1, 0) > 0 else { return false }
+        var byte: UInt8 = 0
+        return recv(connection, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) <= 0
     }
 
     private func readRequest(_ connection: Int32) -> Request? {

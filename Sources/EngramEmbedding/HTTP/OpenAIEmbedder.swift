@@ -89,7 +89,8 @@ public struct OpenAIEmbedder: Embedder {
 
     /// The configuration.
     public let configuration: Configuration
-    private let session: URLSession
+    private let owner: SessionOwner
+    private var session: URLSession { owner.session }
 
     /// `openai-compatible:<model>`, with `@<dimension>` when the dimension is requested from the server.
     public var modelID: String {
@@ -120,7 +121,7 @@ public struct OpenAIEmbedder: Embedder {
         sessionConfiguration.timeoutIntervalForRequest = Self.backstop(configuration.timeout)
         sessionConfiguration.timeoutIntervalForResource = Self.backstop(configuration.timeout)
         sessionConfiguration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        session = URLSession(configuration: sessionConfiguration)
+        owner = SessionOwner(URLSession(configuration: sessionConfiguration))
     }
 
     /// The vectors of `texts`, in order, in batches of at most ``Configuration/batchSize``.
@@ -350,4 +351,14 @@ private final class RequestRace: @unchecked Sendable {
         task?.cancel()
         continuation?.resume(with: result)
     }
+}
+
+/// Owns the embedder's URLSession and invalidates it when the last copy of the embedder goes away
+/// (a session holds native resources until it is invalidated).
+private final class SessionOwner: Sendable {
+    let session: URLSession
+
+    init(_ session: URLSession) { self.session = session }
+
+    deinit { session.finishTasksAndInvalidate() }
 }
