@@ -124,7 +124,7 @@ var package = Package(
         ),
         .testTarget(
             name: "EngramCypherTests",
-            dependencies: ["EngramCypher", "EngramTestSupport"],
+            dependencies: ["EngramCypher", "Engram", "EngramTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

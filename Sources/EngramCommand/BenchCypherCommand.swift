@@ -22,6 +22,9 @@ struct BenchCypherCommand: ParsableCommand {
     @Option(help: "Seed of the node sample.") var seed: UInt64 = 42
     @Option(help: "Per-query time limit in seconds (Kùzu's script uses 60).") var timeout = 60.0
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
+    @Option(help: "Run only the queries with these names (repeatable); all when absent.") var only: [String] = []
+    @Flag(help: "Keep the loaded store in --dir, and reuse it when it is already there (skips the load).")
+    var keep = false
 
     static let queries: [(name: String, text: String, kind: String)] = [
         ("point_lookup", "MATCH (e:Entity) WHERE elementId(e) = $id RETURN e.name, e.type", "point"),
@@ -45,13 +48,14 @@ struct BenchCypherCommand: ParsableCommand {
 
     func run() throws {
         let bench = try GraphBenchData(data: data, sample: sample, seed: seed)
-        try? FileManager.default.removeItem(atPath: dir)
+        let reuse = keep && FileManager.default.fileExists(atPath: dir + "/data.mdb")
+        if !reuse { try? FileManager.default.removeItem(atPath: dir) }
         let store = try EngramStore(path: dir)
-        try store.graph().bulkLoad(nodes: bench.nodes, relationships: bench.relationships)
+        if !reuse { try store.graph().bulkLoad(nodes: bench.nodes, relationships: bench.relationships) }
         let limits = CypherLimits(timeout: .seconds(timeout))
 
         var results: [[String: Any]] = []
-        for query in Self.queries {
+        for query in Self.queries where only.isEmpty || only.contains(query.name) {
             let sets: [(String, [String?])] =
                 switch query.kind {
                 case "point": [("random200", bench.points.map { $0 })]
@@ -98,7 +102,7 @@ struct BenchCypherCommand: ParsableCommand {
                 }
             }
         }
-        try? FileManager.default.removeItem(atPath: dir)
+        if !keep { try? FileManager.default.removeItem(atPath: dir) }
         if format == .json { try printJSON(["queries": results, "hub_id": bench.hub]) }
     }
 }

@@ -668,9 +668,13 @@ struct Aggregation {
     let context: ExecutionContext
 
     final class Accumulator {
-        let expression: Expression
+        /// The aggregate function, decided once so that a row costs no string comparison.
+        enum Kind { case countStar, count, collect, sum, avg, stdev, stdevp, min, max, other }
+        let kind: Kind
         let name: String
         let distinct: Bool
+        /// The aggregated expression (`nil` for `count(*)`), taken apart once rather than per row.
+        let argument: Expression?
         var seen: Set<Value> = []
         var count: Int64 = 0
         var values: [Value] = []
@@ -682,29 +686,42 @@ struct Aggregation {
         var sumOfSquares: Double = 0
 
         init(_ expression: Expression) {
-            self.expression = expression
-            if case .function(let name, let distinct, _) = expression.kind {
+            if case .function(let name, let distinct, let arguments) = expression.kind {
                 self.name = name.lowercased()
                 self.distinct = distinct
+                argument = arguments.first
+                kind =
+                    switch self.name {
+                    case "count": .count
+                    case "collect": .collect
+                    case "sum": .sum
+                    case "avg": .avg
+                    case "stdev": .stdev
+                    case "stdevp": .stdevp
+                    case "min": .min
+                    case "max": .max
+                    default: .other
+                    }
             } else {
                 name = "count*"
                 distinct = false
+                argument = nil
+                kind = .countStar
             }
         }
 
         func add(_ row: Row, _ context: ExecutionContext) throws {
-            if name == "count*" {
-                count += 1
+            guard let argument else {
+                if kind == .countStar { count += 1 }
                 return
             }
-            guard case .function(_, _, let arguments) = expression.kind else { return }
-            let value = try context.evaluate(arguments[0], row)
+            let value = try context.evaluate(argument, row)
             if value.isNull { return }
             if distinct, !seen.insert(value.groupingKey).inserted { return }
-            switch name {
-            case "count": count += 1
-            case "collect": values.append(value)
-            case "sum", "avg", "stdev", "stdevp":
+            switch kind {
+            case .count: count += 1
+            case .collect: values.append(value)
+            case .sum, .avg, .stdev, .stdevp:
                 switch value {
                 case .int(let i):
                     if !sawDouble {
@@ -723,34 +740,47 @@ struct Aggregation {
                 }
                 sawNumber = true
                 count += 1
-            case "min":
+            case .min:
                 if extreme == nil || value.orderCompare(extreme!) < 0 { extreme = value }
-            case "max":
+            case .max:
                 if extreme == nil || value.orderCompare(extreme!) > 0 { extreme = value }
-            default: break
+            case .countStar, .other: break
             }
         }
 
         var result: Value {
-            switch name {
-            case "count*", "count": return .int(count)
-            case "collect": return .list(values)
-            case "sum": return sawDouble ? .double(doubleSum) : .int(intSum)
-            case "avg": return count == 0 ? .null : .double(doubleSum / Double(count))
-            case "stdev", "stdevp":
-                let denominator = Double(name == "stdev" ? count - 1 : count)
+            switch kind {
+            case .countStar, .count: return .int(count)
+            case .collect: return .list(values)
+            case .sum: return sawDouble ? .double(doubleSum) : .int(intSum)
+            case .avg: return count == 0 ? .null : .double(doubleSum / Double(count))
+            case .stdev, .stdevp:
+                let denominator = Double(kind == .stdev ? count - 1 : count)
                 guard denominator > 0 else { return .double(0) }
                 let mean = doubleSum / Double(count)
                 return .double(((sumOfSquares - Double(count) * mean * mean) / denominator).squareRoot())
-            default: return extreme ?? .null
+            case .min, .max, .other: return extreme ?? .null
             }
         }
     }
 
     func run(_ source: Operator) throws -> [Row] {
-        var groups: [[Value]: (Row, [Accumulator])] = [:]
-        var order: [[Value]] = []
         let empty = context.layout.emptyRow()
+        if keys.isEmpty {
+            // One group: no key to evaluate, hash or look up per row.
+            let accumulators = aggregates.map { Accumulator($0.1) }
+            while let row = try source.next() {
+                try context.tick()
+                for accumulator in accumulators { try accumulator.add(row, context) }
+            }
+            var row = empty
+            for (index, accumulator) in accumulators.enumerated() { row[aggregates[index].0] = accumulator.result }
+            return [row]
+        }
+        // Groups in first-seen order; the dictionary maps a key to its index in `groups`, so that a
+        // row of an existing group copies no tuple or array.
+        var groupIndex: [[Value]: Int] = [:]
+        var groups: [(row: Row, accumulators: [Accumulator])] = []
         var keyValues: [Value] = []
         keyValues.reserveCapacity(keys.count)
         var values: [Value] = []
@@ -765,25 +795,22 @@ struct Aggregation {
                 keyValues.append(value.groupingKey)
                 values.append(value)
             }
-            if let group = groups[keyValues] {
-                for accumulator in group.1 { try accumulator.add(row, context) }
+            if let index = groupIndex[keyValues] {
+                for accumulator in groups[index].accumulators { try accumulator.add(row, context) }
             } else {
                 var keyRow = empty
                 for (index, (slot, _)) in keys.enumerated() { keyRow[slot] = values[index] }
                 let accumulators = aggregates.map { Accumulator($0.1) }
-                groups[keyValues] = (keyRow, accumulators)
-                order.append(keyValues)
+                groupIndex[keyValues] = groups.count
+                groups.append((keyRow, accumulators))
                 for accumulator in accumulators { try accumulator.add(row, context) }
             }
         }
-        if keys.isEmpty && groups.isEmpty {
-            groups[[]] = (empty, aggregates.map { Accumulator($0.1) })
-            order.append([])
-        }
-        return order.map { key in
-            let (keyRow, accumulators) = groups[key]!
-            var row = keyRow
-            for (index, accumulator) in accumulators.enumerated() { row[aggregates[index].0] = accumulator.result }
+        return groups.map { group in
+            var row = group.row
+            for (index, accumulator) in group.accumulators.enumerated() {
+                row[aggregates[index].0] = accumulator.result
+            }
             return row
         }
     }

@@ -129,10 +129,18 @@ final class StoreCypherGraph: CypherGraph {
         -> any IteratorProtocol<RelationshipRecord>
     {
         guard let tenant = session.tenant else { return EmptyIterator() }
+        // `nil`: any type. Unknown types are dropped and repeated ones (`[:T|:T]`) kept once; the
+        // ids are resolved as `[UInt32]` first, since a `compactMap` into `[UInt32?]` keeps the nils.
         var typeIDs: [UInt32?] = [nil]
         if !types.isEmpty {
-            typeIDs = try types.compactMap { try session.symbol(.relationshipType, $0, create: false) }
-            if typeIDs.isEmpty { return EmptyIterator() }
+            var known: [UInt32] = []
+            for type in types {
+                if let id = try session.symbol(.relationshipType, type, create: false), !known.contains(id) {
+                    known.append(id)
+                }
+            }
+            if known.isEmpty { return EmptyIterator() }
+            typeIDs = known
         }
         var prefixes: [[UInt8]] = []
         if direction != .incoming { prefixes += typeIDs.map { GraphKey.adjacencyPrefix(tenant, node, GraphKey.outgoing, $0) } }

@@ -1,10 +1,12 @@
+import Engram
 import EngramCore
 import EngramCypher
 import EngramTestSupport
 import Foundation
 import Testing
 
-/// Runs the openCypher TCK subset (`../shared/tck`) against the in-memory graph.
+/// Runs the openCypher TCK subset (`../shared/tck`) against the in-memory graph and against the
+/// LMDB store, with the same scenarios and comparison rules; each run has its own committed floor.
 @Suite("openCypher TCK subset")
 struct TCKRunnerTests {
     struct Outcome {
@@ -26,13 +28,27 @@ struct TCKRunnerTests {
         var files: [String: [SubsetEntry]]
     }
 
-    static var floorFile: URL {
+    static func floorFile(_ name: String) -> URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("tck-floor.txt")
+            .appendingPathComponent(name)
     }
 
-    @Test("TCK pass count does not drop below the committed floor")
-    func runSubset() throws {
+    @Test("TCK pass count on the in-memory graph does not drop below the committed floor")
+    func runSubsetInMemory() throws {
+        try Self.runSubset(backend: InMemoryTCKBackend(), title: "TCK", floorFile: "tck-floor.txt")
+    }
+
+    @Test("TCK pass count on the LMDB store does not drop below the committed floor")
+    func runSubsetOnStore() throws {
+        let directory = try TemporaryDirectory(prefix: "tck-store")
+        var configuration = EngramStore.Configuration()
+        configuration.durability = .noSync
+        let store = try EngramStore(path: directory.path, configuration: configuration)
+        try Self.runSubset(
+            backend: StoreTCKBackend(store: store), title: "TCK (store)", floorFile: "tck-store-floor.txt")
+    }
+
+    static func runSubset(backend: some TCKBackend, title: String, floorFile: String) throws {
         let tck = sharedFolder().appendingPathComponent("tck")
         let subsetData = try Data(contentsOf: tck.appendingPathComponent("subset.json"))
         let subset = try JSONDecoder().decode(Subset.self, from: subsetData)
@@ -59,14 +75,14 @@ struct TCKRunnerTests {
                 if scenario.isOutline {
                     for example in scenario.examples where !excluded.contains(example.line) {
                         casesRun += 1
-                        if let problem = Self.run(scenario, feature.background, example.values, tck) {
+                        if let problem = run(scenario, feature.background, example.values, tck, backend) {
                             casesFailed += 1
                             failure = failure ?? "example at line \(example.line): \(problem)"
                         }
                     }
                 } else {
                     casesRun += 1
-                    failure = Self.run(scenario, feature.background, [:], tck)
+                    failure = run(scenario, feature.background, [:], tck, backend)
                     if failure != nil { casesFailed += 1 }
                 }
                 outcomes.append(Outcome(feature: file, scenario: entry.name, line: entry.line, failure: failure))
@@ -83,12 +99,12 @@ struct TCKRunnerTests {
             report.append("  \(outcome.scenario) (line \(outcome.line)): \(outcome.failure!)")
         }
         let passed = outcomes.count - failed.count
-        report.append("TCK cases (outline rows expanded): \(casesRun - casesFailed) passed, \(casesFailed) failed")
-        report.append("TCK: \(passed) passed, \(failed.count) failed")
+        report.append("\(title) cases (outline rows expanded): \(casesRun - casesFailed) passed, \(casesFailed) failed")
+        report.append("\(title): \(passed) passed, \(failed.count) failed")
         print(report.joined(separator: "\n"))
-        let floorText = (try? String(contentsOf: Self.floorFile, encoding: .utf8)) ?? "0"
+        let floorText = (try? String(contentsOf: Self.floorFile(floorFile), encoding: .utf8)) ?? "0"
         let floor = Int(floorText.trimmingWhitespace()) ?? 0
-        #expect(passed >= floor, "TCK pass count \(passed) fell below the committed floor \(floor)")
+        #expect(passed >= floor, "\(title) pass count \(passed) fell below the committed floor \(floor)")
     }
 
     /// Checks the error's category and phase against `a <Type> should be raised at <phase>: <Detail>`.
@@ -122,11 +138,17 @@ struct TCKRunnerTests {
     }
 
     /// Runs one concrete scenario; returns a failure description, or `nil` when it passed.
-    static func run(_ scenario: GherkinScenario, _ background: [GherkinStep], _ values: [String: String], _ tck: URL)
-        -> String?
-    {
-        let graph = InMemoryGraph()
-        let loader = FixtureLoader(graph: graph)
+    static func run(
+        _ scenario: GherkinScenario, _ background: [GherkinStep], _ values: [String: String], _ tck: URL,
+        _ backend: some TCKBackend
+    ) -> String? {
+        let graph: any TCKGraph
+        do {
+            graph = try backend.makeGraph()
+        } catch {
+            return "could not make a graph: \(error)"
+        }
+        defer { graph.discard() }
         var parameters: [String: PropertyValue] = [:]
         var result: Result<CypherResult, CypherError>? = nil
         for step in background + scenario.steps {
@@ -138,19 +160,23 @@ struct TCKRunnerTests {
                     let script = try String(
                         contentsOf: tck.appendingPathComponent("graphs/\(name)/\(name).cypher"),
                         encoding: .utf8)
-                    try loader.runScript(script)
+                    for statement in script.split(separator: ";")
+                    where !String(statement).trimmingWhitespace().isEmpty {
+                        try graph.runFixture(String(statement))
+                    }
                 } else if text.hasPrefix("having executed") {
-                    try loader.run(docString ?? "")
+                    try graph.runFixture(docString ?? "")
                 } else if text.hasPrefix("parameters are") {
                     for row in step.table ?? [] where row.count >= 2 {
                         parameters[row[0]] = try TCKValueParser.parse(substitute(row[1], values)).propertyValue
                     }
                 } else if text.hasPrefix("executing query") {
-                    let engine = CypherEngine(graph: graph)
                     do {
-                        result = .success(try engine.execute(docString ?? "", parameters: parameters))
-                    } catch {
+                        result = .success(try graph.query(docString ?? "", parameters: parameters))
+                    } catch let error as CypherError {
                         result = .failure(error)
+                    } catch {
+                        return "query failed outside Cypher: \(error)"
                     }
                 } else if text.hasPrefix("the result should be") {
                     guard let result else { return "no query ran" }
