@@ -36,12 +36,6 @@ final class TestHTTPServer: @unchecked Sendable {
     private let lock = NSLock()
     private var recorded: [Request] = []
     private var stopped = false
-    private var gaveUp: [TimeInterval] = []
-
-    /// For each connection the client closed while the server was still delaying its answer, how many
-    /// seconds after the request that happened (measured on the server's own thread, so a busy
-    /// cooperative thread pool in the test process does not distort it).
-    var clientGaveUpAfter: [TimeInterval] { lock.withLock { gaveUp } }
 
     /// The requests received so far.
     var requests: [Request] { lock.withLock { recorded } }
@@ -100,13 +94,11 @@ final class TestHTTPServer: @unchecked Sendable {
             served += 1
             if let request = readRequest(connection) {
                 lock.withLock { recorded.append(request) }
-                let received = Date()
-                let deadline = received.addingTimeInterval(response.delay)
+                let deadline = Date().addingTimeInterval(response.delay)
                 var clientLeft = false
                 while Date() < deadline, !isStopped {
-                    if hasHungUp(connection) {
+                    if hasHungUp(connection) {  // the client gave up: stop delaying
                         clientLeft = true
-                        lock.withLock { gaveUp.append(Date().timeIntervalSince(received)) }
                         break
                     }
                     usleep(10_000)
