@@ -606,7 +606,11 @@ final class VariableLengthSearch {
     private let propertyMap: Value?
     private var stack: [(node: NodeID, edges: any IteratorProtocol<RelationshipRecord>)] = []
     private var path: [RelationshipRecord] = []
+    /// The ids on `path`, kept only for deep searches: up to `linearSearchDepth` hops a scan of
+    /// `path` is cheaper than hashing twice per walk.
     private var onPath: Set<RelationshipID> = []
+    private static let linearSearchDepth = 8
+    private let useSet: Bool
     private var pendingStart: NodeID?
 
     init(
@@ -623,7 +627,12 @@ final class VariableLengthSearch {
         self.maximum = maximum
         self.excluded = excluded
         self.propertyMap = propertyMap
+        useSet = maximum > Self.linearSearchDepth
         pendingStart = source
+    }
+
+    private func isOnPath(_ id: RelationshipID) -> Bool {
+        useSet ? onPath.contains(id) : path.contains { $0.id == id }
     }
 
     /// The next path (relationships in traversal order) and its end node.
@@ -640,20 +649,20 @@ final class VariableLengthSearch {
             let top = stack.count - 1
             guard let edge = stack[top].edges.next() else {
                 stack.removeLast()
-                if let last = path.popLast() { onPath.remove(last.id) }
+                if let last = path.popLast(), useSet { onPath.remove(last.id) }
                 continue
             }
-            if onPath.contains(edge.id) || excluded.contains(edge.id) { continue }
+            if isOnPath(edge.id) || excluded.contains(edge.id) { continue }
             if let propertyMap, !(try executor.matches(edge, propertyMap)) { continue }
             let end = edge.otherEnd(from: stack[top].node)
             path.append(edge)
-            onPath.insert(edge.id)
+            if useSet { onPath.insert(edge.id) }
             let result = path
             if path.count < maximum {
                 stack.append((end, try graph.relationships(of: end, direction: direction, types: types)))
             } else {
                 path.removeLast()
-                onPath.remove(edge.id)
+                if useSet { onPath.remove(edge.id) }
             }
             if result.count >= minimum { return (result, end) }
         }
