@@ -611,6 +611,9 @@ final class VariableLengthSearch {
     private var onPath: Set<RelationshipID> = []
     private static let linearSearchDepth = 8
     private let useSet: Bool
+    /// The last walk ended at the maximum depth: its relationship leaves `path` at the next call,
+    /// once the caller has let go of the returned path, so that the pop does not copy the array.
+    private var popPending = false
     private var pendingStart: NodeID?
 
     init(
@@ -645,6 +648,10 @@ final class VariableLengthSearch {
             if minimum == 0 { return ([], start) }
         }
         while !stack.isEmpty {
+            if popPending {
+                popPending = false
+                if let last = path.popLast(), useSet { onPath.remove(last.id) }
+            }
             try context.tick()
             let top = stack.count - 1
             guard let edge = stack[top].edges.next() else {
@@ -657,14 +664,12 @@ final class VariableLengthSearch {
             let end = edge.otherEnd(from: stack[top].node)
             path.append(edge)
             if useSet { onPath.insert(edge.id) }
-            let result = path
             if path.count < maximum {
                 stack.append((end, try graph.relationships(of: end, direction: direction, types: types)))
             } else {
-                path.removeLast()
-                if useSet { onPath.remove(edge.id) }
+                popPending = true
             }
-            if result.count >= minimum { return (result, end) }
+            if path.count >= minimum { return (path, end) }
         }
         return nil
     }
