@@ -689,7 +689,12 @@ struct Aggregation {
         let distinct: Bool
         /// The aggregated expression (`nil` for `count(*)`), taken apart once rather than per row.
         let argument: Expression?
+        /// The row slot of the argument when it is a plain variable (`count(DISTINCT c)`): read
+        /// directly, without evaluating the expression.
+        let argumentSlot: Int?
         var seen: Set<Value> = []
+        /// Distinct nodes, kept apart from `seen`: hashing an id is cheaper than hashing a value.
+        var seenNodes: Set<NodeID> = []
         var count: Int64 = 0
         var values: [Value] = []
         var intSum: Int64 = 0
@@ -704,6 +709,11 @@ struct Aggregation {
                 self.name = name.lowercased()
                 self.distinct = distinct
                 argument = arguments.first
+                if let first = arguments.first, case .variable = first.kind, first.slot >= 0 {
+                    argumentSlot = first.slot
+                } else {
+                    argumentSlot = nil
+                }
                 kind =
                     switch self.name {
                     case "count": .count
@@ -720,6 +730,7 @@ struct Aggregation {
                 name = "count*"
                 distinct = false
                 argument = nil
+                argumentSlot = nil
                 kind = .countStar
             }
         }
@@ -729,9 +740,15 @@ struct Aggregation {
                 if kind == .countStar { count += 1 }
                 return
             }
-            let value = try context.evaluate(argument, row)
+            let value = try argumentSlot.map { row[$0] } ?? context.evaluate(argument, row)
             if value.isNull { return }
-            if distinct, !seen.insert(value.groupingKey).inserted { return }
+            if distinct {
+                if case .node(let id) = value {
+                    if !seenNodes.insert(id).inserted { return }
+                } else if !seen.insert(value.groupingKey).inserted {
+                    return
+                }
+            }
             switch kind {
             case .count: count += 1
             case .collect: values.append(value)
