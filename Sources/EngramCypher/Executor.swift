@@ -606,7 +606,14 @@ final class VariableLengthSearch {
     private let propertyMap: Value?
     private var stack: [(node: NodeID, edges: any IteratorProtocol<RelationshipRecord>)] = []
     private var path: [RelationshipRecord] = []
+    /// The ids on `path`, kept only for deep searches: up to `linearSearchDepth` hops a scan of
+    /// `path` is cheaper than hashing twice per walk.
     private var onPath: Set<RelationshipID> = []
+    private static let linearSearchDepth = 8
+    private let useSet: Bool
+    /// The last walk ended at the maximum depth: its relationship leaves `path` at the next call,
+    /// once the caller has let go of the returned path, so that the pop does not copy the array.
+    private var popPending = false
     private var pendingStart: NodeID?
 
     init(
@@ -623,7 +630,12 @@ final class VariableLengthSearch {
         self.maximum = maximum
         self.excluded = excluded
         self.propertyMap = propertyMap
+        useSet = maximum > Self.linearSearchDepth
         pendingStart = source
+    }
+
+    private func isOnPath(_ id: RelationshipID) -> Bool {
+        useSet ? onPath.contains(id) : path.contains { $0.id == id }
     }
 
     /// The next path (relationships in traversal order) and its end node.
@@ -636,26 +648,28 @@ final class VariableLengthSearch {
             if minimum == 0 { return ([], start) }
         }
         while !stack.isEmpty {
+            if popPending {
+                popPending = false
+                if let last = path.popLast(), useSet { onPath.remove(last.id) }
+            }
             try context.tick()
             let top = stack.count - 1
             guard let edge = stack[top].edges.next() else {
                 stack.removeLast()
-                if let last = path.popLast() { onPath.remove(last.id) }
+                if let last = path.popLast(), useSet { onPath.remove(last.id) }
                 continue
             }
-            if onPath.contains(edge.id) || excluded.contains(edge.id) { continue }
+            if isOnPath(edge.id) || excluded.contains(edge.id) { continue }
             if let propertyMap, !(try executor.matches(edge, propertyMap)) { continue }
             let end = edge.otherEnd(from: stack[top].node)
             path.append(edge)
-            onPath.insert(edge.id)
-            let result = path
+            if useSet { onPath.insert(edge.id) }
             if path.count < maximum {
                 stack.append((end, try graph.relationships(of: end, direction: direction, types: types)))
             } else {
-                path.removeLast()
-                onPath.remove(edge.id)
+                popPending = true
             }
-            if result.count >= minimum { return (result, end) }
+            if path.count >= minimum { return (path, end) }
         }
         return nil
     }
@@ -675,7 +689,12 @@ struct Aggregation {
         let distinct: Bool
         /// The aggregated expression (`nil` for `count(*)`), taken apart once rather than per row.
         let argument: Expression?
+        /// The row slot of the argument when it is a plain variable (`count(DISTINCT c)`): read
+        /// directly, without evaluating the expression.
+        let argumentSlot: Int?
         var seen: Set<Value> = []
+        /// Distinct nodes, kept apart from `seen`: hashing an id is cheaper than hashing a value.
+        var seenNodes: Set<NodeID> = []
         var count: Int64 = 0
         var values: [Value] = []
         var intSum: Int64 = 0
@@ -690,6 +709,11 @@ struct Aggregation {
                 self.name = name.lowercased()
                 self.distinct = distinct
                 argument = arguments.first
+                if let first = arguments.first, case .variable = first.kind, first.slot >= 0 {
+                    argumentSlot = first.slot
+                } else {
+                    argumentSlot = nil
+                }
                 kind =
                     switch self.name {
                     case "count": .count
@@ -706,6 +730,7 @@ struct Aggregation {
                 name = "count*"
                 distinct = false
                 argument = nil
+                argumentSlot = nil
                 kind = .countStar
             }
         }
@@ -715,9 +740,15 @@ struct Aggregation {
                 if kind == .countStar { count += 1 }
                 return
             }
-            let value = try context.evaluate(argument, row)
+            let value = try argumentSlot.map { row[$0] } ?? context.evaluate(argument, row)
             if value.isNull { return }
-            if distinct, !seen.insert(value.groupingKey).inserted { return }
+            if distinct {
+                if case .node(let id) = value {
+                    if !seenNodes.insert(id).inserted { return }
+                } else if !seen.insert(value.groupingKey).inserted {
+                    return
+                }
+            }
             switch kind {
             case .count: count += 1
             case .collect: values.append(value)
