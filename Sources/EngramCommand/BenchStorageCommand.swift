@@ -84,18 +84,11 @@ struct BenchStorageCommand: ParsableCommand {
     }
 
     func shuffledOrder() -> [Int] {
-        var state: UInt64 = 42
-        func splitmix64() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var generator = SplitMix(seed: 42)
         var order = Array(0..<n)
         var i = n
         while i > 1 {
-            let j = Int(splitmix64() % UInt64(i))
+            let j = Int(generator.next() % UInt64(i))
             order.swapAt(i - 1, j)
             i -= 1
         }
@@ -190,15 +183,13 @@ struct BenchStorageCommand: ParsableCommand {
         let env = try open()
         let keyspace = try env.keyspace("bench")
         let groups = n / scan
-        var state: UInt64 = 42
+        // Seeded splitmix64 like lmdb_raw.c (whose group shuffle continues its key shuffle's stream, so
+        // the order differs; every group is scanned either way).
+        var generator = SplitMix(seed: 42)
         var groupOrder = Array(0..<groups)
         var i = groups
         while i > 1 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            groupOrder.swapAt(i - 1, Int((z ^ (z >> 31)) % UInt64(i)))
+            groupOrder.swapAt(i - 1, Int(generator.next() % UInt64(i)))
             i -= 1
         }
         var total = 0
