@@ -16,12 +16,24 @@ private struct WeakCatalog {
 /// print(store.formatVersion)
 /// ```
 ///
-/// The graph, memory, search and query APIs are added to this type by the later layers.
+/// From a store you reach each layer: ``graph(tenant:)`` for the property graph,
+/// ``context(tenant:user:agent:options:)`` for agent memory, ``query(_:parameters:tenant:limits:cancellation:)``
+/// for read-only Cypher, and ``createVectorIndex(_:tenant:dimension:metric:parameters:model:)`` /
+/// ``searchVectors(index:tenant:query:k:ef:model:)`` for vector search.
 ///
 /// ## Topics
 /// ### Opening
 /// - ``init(path:configuration:)``
 /// - ``Configuration``
+/// ### Layers
+/// - ``graph(tenant:)``
+/// - ``context(tenant:user:agent:options:)``
+/// - ``query(_:parameters:tenant:limits:cancellation:)``
+/// - ``createVectorIndex(_:tenant:dimension:metric:parameters:model:)``
+/// - ``searchVectors(index:tenant:query:k:ef:model:)``
+/// ### Tenants
+/// - ``tenants()``
+/// - ``dropTenant(_:)``
 /// ### Inspecting
 /// - ``path``
 /// - ``formatVersion``
