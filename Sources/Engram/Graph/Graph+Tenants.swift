@@ -31,7 +31,7 @@ extension EngramStore {
             for keyspace in [
                 k.nodes, k.nodeIDs, k.relationships, k.relationshipIDs, k.adjacency, k.adjacencyPairs, k.labels, k.counts,
                 k.indexDefinitions, k.propertyIndex, vectors.keyspaces.indexes, vectors.keyspaces.graph, vectors.keyspaces.ids,
-            ] {
+            ] + k.fullText.all {
                 let cursor = try session.txn.makeCursor(in: keyspace)
                 var entry = try cursor.seek(atOrAfter: prefix)
                 while let current = entry, current.key.starts(with: prefix) {
