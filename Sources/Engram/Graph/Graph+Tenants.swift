@@ -32,12 +32,7 @@ extension EngramStore {
                 k.nodes, k.nodeIDs, k.relationships, k.relationshipIDs, k.adjacency, k.adjacencyPairs, k.labels, k.counts,
                 k.indexDefinitions, k.propertyIndex, vectors.keyspaces.indexes, vectors.keyspaces.graph, vectors.keyspaces.ids,
             ] + k.fullText.all {
-                let cursor = try session.txn.makeCursor(in: keyspace)
-                var entry = try cursor.seek(atOrAfter: prefix)
-                while let current = entry, current.key.starts(with: prefix) {
-                    try cursor.deleteCurrent()
-                    entry = try cursor.seek(atOrAfter: prefix)
-                }
+                try session.txn.deleteRange(prefix: prefix, in: keyspace)
             }
             var name = KeyWriter()
             name.append(tenant)

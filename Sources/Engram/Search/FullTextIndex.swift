@@ -72,6 +72,20 @@ extension GraphSession {
         _ node: UInt64, fields: [String], group: FullTextGroup, tenant: UInt32, _ analyzer: TextAnalyzer,
         _ statistics: inout FullTextStatistics
     ) throws {
+        let document = Self.fullTextEntries(node, fields: fields, group: group, tenant: tenant, analyzer)
+        let k = fullTextKeyspaces
+        for posting in document.postings { try txn.put(posting.value, forKey: posting.key, in: k.postings) }
+        try txn.put(
+            KeyWriter.bigEndian(UInt32(clamping: document.length)), forKey: FullTextKey.document(tenant, group, node),
+            in: k.documents)
+        statistics.documentCount += 1
+        statistics.totalLength += document.length
+    }
+
+    /// The posting entries (key, value) of a document and its length.
+    static func fullTextEntries(
+        _ node: UInt64, fields: [String], group: FullTextGroup, tenant: UInt32, _ analyzer: TextAnalyzer
+    ) -> (postings: [(key: [UInt8], value: [UInt8])], length: Int) {
         var frequencies: [String: Int] = [:]
         var length = 0
         for field in fields {
@@ -80,17 +94,10 @@ extension GraphSession {
                 length += 1
             }
         }
-        let k = fullTextKeyspaces
-        for (term, frequency) in frequencies {
-            try txn.put(
-                FullTextKey.postingValue(frequency: frequency, length: length),
-                forKey: FullTextKey.posting(tenant, group, term, node), in: k.postings)
+        let postings = frequencies.map { term, frequency in
+            (FullTextKey.posting(tenant, group, term, node), FullTextKey.postingValue(frequency: frequency, length: length))
         }
-        try txn.put(
-            KeyWriter.bigEndian(UInt32(clamping: length)), forKey: FullTextKey.document(tenant, group, node),
-            in: k.documents)
-        statistics.documentCount += 1
-        statistics.totalLength += length
+        return (postings, length)
     }
 
     /// Removes a document's postings; a node that was never indexed (a store written before the
@@ -122,14 +129,7 @@ extension GraphSession {
         var indexed = 0
         for group in FullTextGroup.allCases {
             let prefix = FullTextKey.group(tenant, group)
-            for keyspace in fullTextKeyspaces.all {
-                let cursor = try txn.makeCursor(in: keyspace)
-                var entry = try cursor.seek(atOrAfter: prefix)
-                while let current = entry, current.key.starts(with: prefix) {
-                    try cursor.deleteCurrent()
-                    entry = try cursor.seek(atOrAfter: prefix)
-                }
-            }
+            for keyspace in fullTextKeyspaces.all { try txn.deleteRange(prefix: prefix, in: keyspace) }
             var statistics = FullTextStatistics(options: options, documentCount: 0, totalLength: 0)
             let analyzer = TextAnalyzer(options)
             if let label = try symbol(.label, group.label, create: false) {
@@ -169,5 +169,18 @@ extension EngramStore {
     @discardableResult
     public func rebuildFullTextIndex(tenant: String = "default", options: AnalyzerOptions = .default) throws -> Int {
         try writeGraph(tenant: tenant) { try $0.rebuildFullText(options: options) }
+    }
+}
+
+extension Transaction {
+    /// Deletes every key of `keyspace` that starts with `prefix`.
+    /// - Complexity: O(k log n) for the k keys deleted.
+    func deleteRange(prefix: [UInt8], in keyspace: Keyspace) throws {
+        let cursor = try makeCursor(in: keyspace)
+        var entry = try cursor.seek(atOrAfter: prefix)
+        while let current = entry, current.key.starts(with: prefix) {
+            try cursor.deleteCurrent()
+            entry = try cursor.seek(atOrAfter: prefix)
+        }
     }
 }

@@ -202,16 +202,23 @@ private struct CandidateHeap {
 
 extension EngramStore {
     /// A keyword search of one group of `tenant` in its own read transaction, with the public ids
-    /// of the hits: what benchmarks and tests call. See ``GraphSession/keywordSearch(_:group:limit:parameters:allow:)``.
+    /// of the hits: what benchmarks and tests call. See
+    /// ``GraphSession/keywordSearch(_:group:limit:parameters:allow:)``; `allow` here takes the
+    /// public id.
     package func keywordSearch(
-        _ query: String, group: FullTextGroup, tenant: String = "default", limit: Int = 10
+        _ query: String, group: FullTextGroup, tenant: String = "default", limit: Int = 10,
+        allow: ((String) throws -> Bool)? = nil
     ) throws -> [(id: String, score: Double)] {
         try readGraph(tenant: tenant) { session in
-            try session.keywordSearch(query, group: group, limit: limit).map { hit in
-                guard let id = try session.storedNodePublicID(hit.node) else {
-                    throw EngramError(.corrupted, "the full-text index names node \(hit.node), which does not exist")
+            func publicID(_ node: UInt64) throws -> String {
+                guard let id = try session.storedNodePublicID(node) else {
+                    throw EngramError(.corrupted, "the full-text index names node \(node), which does not exist")
                 }
-                return (id, hit.score)
+                return id
+            }
+            let filter = allow.map { allow in { (node: UInt64) in try allow(try publicID(node)) } }
+            return try session.keywordSearch(query, group: group, limit: limit, allow: filter).map {
+                (try publicID($0.node), $0.score)
             }
         }
     }
