@@ -227,9 +227,9 @@ struct FullTextIndexTests {
     @Test func theFilterIsAppliedBeforeTheCut() throws {
         let fixture = try TestEngramStore()
         let admin = fixture.store.administrativeContext(tenant: "acme")
-        // 30 strong matches the filter rejects, then 3 weak ones it keeps: a top-3 cut before
-        // filtering would leave nothing.
-        try admin.remember((0..<30).map { NewMemory("kiwi kiwi kiwi", scope: .tenant, id: "hidden\($0)") })
+        // 300 strong matches the filter rejects, then 3 weak ones it keeps: a top-3 cut before
+        // filtering would leave nothing, and so would a first window of 256 candidates.
+        try admin.remember((0..<300).map { NewMemory("kiwi kiwi kiwi", scope: .tenant, id: "hidden\($0)") })
         try admin.remember(
             (0..<3).map { NewMemory("a long note that mentions a kiwi once among many other words \($0)", scope: .tenant, id: "shown\($0)") })
         var asked = 0
@@ -238,7 +238,7 @@ struct FullTextIndexTests {
             return id.hasPrefix("shown")
         }
         #expect(hits.map(\.id).sorted() == ["shown0", "shown1", "shown2"])
-        #expect(asked == 33)
+        #expect(asked == 303)
         let unfiltered = try fixture.store.keywordSearch("kiwi", group: .memories, tenant: "acme", limit: 3)
         #expect(unfiltered.map(\.id) == ["hidden0", "hidden1", "hidden2"])  // equal scores: lower node id first
         #expect(errorCode { _ = try fixture.store.keywordSearch("kiwi", group: .memories, tenant: "acme", limit: 0) } == .invalidArgument)
