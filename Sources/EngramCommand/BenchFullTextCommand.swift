@@ -89,13 +89,7 @@ struct BenchFullTextCommand: ParsableCommand {
             "filtered_hits_per_query": Double(filtered.hits) / Double(queries),
             "store_bytes": store.info().usedBytes,
         ]
-        if format == .json {
-            try printJSON(figures)
-        } else {
-            for key in figures.keys.sorted() {
-                print(key.padding(toLength: 28, withPad: " ", startingAt: 0), figures[key]!)
-            }
-        }
+        try printFigures(figures, format: format)
     }
 }
 

@@ -11,12 +11,8 @@ extension EngramStore {
     ///
     /// - Returns: the problems found (at most 20), empty when the index is consistent.
     package func _checkFullTextInvariants() throws -> [String] {
-        try environment.read { txn in
-            var tenants: [String] = []
-            try txn.scan(in: catalog.keyspaces.tenantNames, prefix: []) { _, value in
-                tenants.append(String(decoding: value, as: UTF8.self))
-                return true
-            }
+        let tenants = try tenants()
+        return try environment.read { txn in
             let k = catalog.keyspaces.fullText
             var expected: [String: [[UInt8]: [UInt8]]] = [
                 k.postings.name: [:], k.documents.name: [:], k.statistics.name: [:],
