@@ -177,6 +177,8 @@ struct FullTextIndexTests {
             try store.administrativeContext(tenant: tenant).addEntity(name: "Eurostar", type: "Organization")
         }
         #expect(try store._checkFullTextInvariants() == [])
+        let before = try store._fullTextEntryCount()
+        #expect(before > 100)
         let acme = store.administrativeContext(tenant: "acme")
         try store.context(tenant: "acme", user: "alice").deleteConversation(id: "c-alice")
         #expect(try store._checkFullTextInvariants() == [])
@@ -191,8 +193,10 @@ struct FullTextIndexTests {
             #expect(try store.keywordSearch("trains trip eurostar bob", group: group, tenant: "acme").isEmpty)
             #expect(try !store.keywordSearch("trains trip eurostar bob", group: group, tenant: "globex").isEmpty)
         }
+        #expect(try store._fullTextEntryCount() * 2 == before)  // what is left is globex's half
         try store.dropTenant("globex")
         #expect(try store._checkFullTextInvariants() == [])
+        #expect(try store._fullTextEntryCount() == 0)
         #expect(try store.keywordSearch("eurostar", group: .entities, tenant: "globex").isEmpty)
     }
 

@@ -65,5 +65,12 @@ extension EngramStore {
             return Array(problems.prefix(20))
         }
     }
+
+    /// The number of entries in the full-text keyspaces, all tenants together (test builds).
+    package func _fullTextEntryCount() throws -> Int {
+        try environment.read { txn in
+            try catalog.keyspaces.fullText.all.reduce(0) { $0 + (try txn.count(in: $1)) }
+        }
+    }
 }
 #endif
