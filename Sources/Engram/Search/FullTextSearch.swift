@@ -68,8 +68,10 @@ extension GraphSession {
     ///   - allow: keeps a document when it returns `true`; `nil` keeps every document.
     /// - Returns: the hits; empty when no query term is in the index.
     /// - Throws: `invalidArgument` for a limit below 1; what `allow` throws.
-    /// - Complexity: O(P · m + c + k log c) for the P postings of the m query terms, c matching
-    ///   documents and k hits (or documents asked about).
+    /// - Complexity: O(P · m) to read and merge the P postings of the m query terms, then
+    ///   O(c log w) to pick the best of the c matching documents, w being `limit` without a
+    ///   filter and 16 · `limit` (at least 256) with one; plus O(c + a log c) when the filter
+    ///   rejects so many that a documents past that window must be asked.
     func keywordSearch(
         _ query: String, group: FullTextGroup, limit: Int, parameters: BM25Parameters = BM25Parameters(),
         allow: ((UInt64) throws -> Bool)? = nil
