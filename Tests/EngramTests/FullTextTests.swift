@@ -279,6 +279,19 @@ struct FullTextIndexTests {
         #expect(try store._checkFullTextInvariants() == [])
     }
 
+    @Test func openingAStoreWithoutTheIndexBuildsIt() throws {
+        let fixture = try Self.store()
+        try fixture.store.administrativeContext(tenant: "other").addEntity(name: "Lisbon", type: "Location")
+        try fixture.store._dropFullTextIndex(tenant: "acme")
+        #expect(try fixture.store.keywordSearch("lisbon", group: .memories, tenant: "acme").isEmpty)
+        #expect(try !fixture.store._checkFullTextInvariants().isEmpty)
+        let reopened = try EngramStore(path: fixture.store.path)
+        #expect(try reopened.keywordSearch("lisbon", group: .memories, tenant: "acme", limit: 10).count == 3)
+        #expect(try reopened._checkFullTextInvariants() == [])
+        #expect(try reopened.keywordSearch("seats", group: .memories, tenant: "acme", limit: 10).map(\.id).sorted() == ["m1", "m3", "m4", "m7"])
+        #expect(try reopened.keywordSearch("lisbon", group: .entities, tenant: "other").count == 1)
+    }
+
     @Test func cypherQueryNodes() throws {
         let fixture = try Self.store()
         let result = try fixture.store.query(

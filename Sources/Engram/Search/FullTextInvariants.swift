@@ -66,6 +66,17 @@ extension EngramStore {
         }
     }
 
+    /// Deletes `tenant`'s full-text index, as a store written before the index existed would lack
+    /// it (test builds).
+    package func _dropFullTextIndex(tenant: String) throws {
+        try writeGraph(tenant: tenant) { session in
+            guard let id = session.tenant else { return }
+            for keyspace in catalog.keyspaces.fullText.all {
+                try session.txn.deleteRange(prefix: GraphKey.tenant(id), in: keyspace)
+            }
+        }
+    }
+
     /// The number of entries in the full-text keyspaces, all tenants together (test builds).
     package func _fullTextEntryCount() throws -> Int {
         try environment.read { txn in
