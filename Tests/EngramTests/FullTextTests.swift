@@ -279,9 +279,15 @@ struct FullTextIndexTests {
         #expect(try store._checkFullTextInvariants() == [])
     }
 
+    /// Written through the graph API alone (no memory-layer call), like a store of an older build.
     @Test func openingAStoreWithoutTheIndexBuildsIt() throws {
-        let fixture = try Self.store()
-        try fixture.store.administrativeContext(tenant: "other").addEntity(name: "Lisbon", type: "Location")
+        let fixture = try TestEngramStore()
+        let acme = fixture.store.graph(tenant: "acme")
+        for (id, text) in Self.corpus {
+            try acme.createNode(id: id, labels: ["Memory"], properties: ["content": .string(text)])
+        }
+        try fixture.store.graph(tenant: "other").createNode(
+            labels: ["Entity", "Location"], properties: ["name": "Lisbon", "type": "Location"])
         try fixture.store._dropFullTextIndex(tenant: "acme")
         #expect(try fixture.store.keywordSearch("lisbon", group: .memories, tenant: "acme").isEmpty)
         #expect(try !fixture.store._checkFullTextInvariants().isEmpty)
