@@ -179,7 +179,7 @@ extension EngramStore {
     func completeFullTextIndexes() throws {
         let incomplete = try tenants().filter { tenant in try readGraph(tenant: tenant) { try $0.fullTextIsIncomplete() } }
         for tenant in incomplete {
-            try writeGraph(tenant: tenant) { session in try session.rebuildFullText(options: try session.fullTextOptions()) }
+            _ = try writeGraph(tenant: tenant) { session in try session.rebuildFullText(options: try session.fullTextOptions()) }
         }
     }
 
