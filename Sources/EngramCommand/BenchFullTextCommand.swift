@@ -30,7 +30,9 @@ struct BenchFullTextCommand: ParsableCommand {
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
 
     func run() throws {
-        guard memories > 0, queries > 0, limit > 0, vocabulary > 0 else { throw ValidationError("counts must be positive") }
+        guard memories > 0, queries > 0, limit > 0, vocabulary > 0 else {
+            throw ValidationError("counts must be positive")
+        }
         try? FileManager.default.removeItem(atPath: dir)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var configuration = EngramStore.Configuration()
@@ -62,7 +64,8 @@ struct BenchFullTextCommand: ParsableCommand {
                 for text in texts {
                     let begin = DispatchTime.now()
                     let cpuBegin = threadCPUSeconds()
-                    let found = try store.keywordSearch(text, group: .memories, tenant: "bench", limit: limit, allow: allow)
+                    let found = try store.keywordSearch(
+                        text, group: .memories, tenant: "bench", limit: limit, allow: allow)
                     if pass == 1 {
                         cpu.append((threadCPUSeconds() - cpuBegin) * 1000)
                         wall.append(BenchStorageCommand.seconds(since: begin) * 1000)
@@ -74,9 +77,13 @@ struct BenchFullTextCommand: ParsableCommand {
         }
         let plain = try timed(nil)
         // FNV-1a of the id: a fixed one memory in ten, whatever the process.
-        let filtered = try timed { $0.utf8.reduce(UInt64(0xCBF2_9CE4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 } % 10 == 0 }
+        let filtered = try timed {
+            $0.utf8.reduce(UInt64(0xCBF2_9CE4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 } % 10 == 0
+        }
 
-        func percentile(_ times: [Double], _ p: Double) -> Double { times[min(times.count - 1, Int(Double(times.count) * p))] }
+        func percentile(_ times: [Double], _ p: Double) -> Double {
+            times[min(times.count - 1, Int(Double(times.count) * p))]
+        }
         let figures: [String: Any] = [
             "memories": memories, "queries": queries, "limit": limit, "vocabulary": vocabulary,
             "index_memories_per_s": Double(memories) / indexSeconds,
@@ -100,7 +107,9 @@ struct ZipfLanguage {
     let cumulative: [Double]
 
     init(size: Int, exponent: Double = 1.07) {
-        let syllables = ["ka", "lo", "mi", "ra", "te", "vu", "ne", "po", "di", "sa", "fe", "gu", "bo", "zi", "he", "ju"]
+        let syllables = [
+            "ka", "lo", "mi", "ra", "te", "vu", "ne", "po", "di", "sa", "fe", "gu", "bo", "zi", "he", "ju",
+        ]
         words = (0..<size).map { rank in
             var word = ""
             var n = rank + 16  // two syllables at least

@@ -95,7 +95,10 @@ extension GraphSession {
             }
         }
         let postings = frequencies.map { term, frequency in
-            (FullTextKey.posting(tenant, group, term, node), FullTextKey.postingValue(frequency: frequency, length: length))
+            (
+                FullTextKey.posting(tenant, group, term, node),
+                FullTextKey.postingValue(frequency: frequency, length: length)
+            )
         }
         return (postings, length)
     }
@@ -108,7 +111,9 @@ extension GraphSession {
     ) throws {
         let k = fullTextKeyspaces
         let documentKey = FullTextKey.document(tenant, group, node)
-        guard let length = try txn.withValue(forKey: documentKey, in: k.documents, { $0.map { Int(GraphKey.uint32($0, at: 0)) } })
+        guard
+            let length = try txn.withValue(
+                forKey: documentKey, in: k.documents, { $0.map { Int(GraphKey.uint32($0, at: 0)) } })
         else { return }
         var seen: Set<String> = []
         for field in fields {
@@ -134,7 +139,9 @@ extension GraphSession {
             let analyzer = TextAnalyzer(options)
             if let label = try symbol(.label, group.label, create: false) {
                 var nodes: [UInt64] = []
-                try forEachNode(label: label) { nodes.append($0); return true }
+                try forEachNode(label: label) {
+                    nodes.append($0); return true
+                }
                 for node in nodes {
                     guard let stored = try storedNode(node) else { continue }
                     try addDocument(
@@ -177,9 +184,13 @@ extension EngramStore {
     /// keyword search never silently misses a record. Called when a store is opened writable;
     /// costs two reads per tenant and group when nothing is missing.
     func completeFullTextIndexes() throws {
-        let incomplete = try tenants().filter { tenant in try readGraph(tenant: tenant) { try $0.fullTextIsIncomplete() } }
+        let incomplete = try tenants().filter { tenant in
+            try readGraph(tenant: tenant) { try $0.fullTextIsIncomplete() }
+        }
         for tenant in incomplete {
-            _ = try writeGraph(tenant: tenant) { session in try session.rebuildFullText(options: try session.fullTextOptions()) }
+            _ = try writeGraph(tenant: tenant) { session in
+                try session.rebuildFullText(options: try session.fullTextOptions())
+            }
         }
     }
 

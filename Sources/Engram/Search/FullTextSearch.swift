@@ -77,7 +77,9 @@ extension GraphSession {
         allow: ((UInt64) throws -> Bool)? = nil
     ) throws -> [KeywordHit] {
         guard limit >= 1 else { throw EngramError(.invalidArgument, "a keyword search needs a limit of at least 1") }
-        guard let tenant, let statistics = try fullTextStatistics(group), statistics.documentCount > 0 else { return [] }
+        guard let tenant, let statistics = try fullTextStatistics(group), statistics.documentCount > 0 else {
+            return []
+        }
         var terms: [String] = []
         var seen: Set<String> = []
         TextAnalyzer(statistics.options).forEachTerm(query) { if seen.insert($0).inserted { terms.append($0) } }
@@ -149,7 +151,8 @@ extension GraphSession {
                             out.initializeElement(at: n, to: b[j])
                             j += 1
                         } else {
-                            out.initializeElement(at: n, to: KeywordHit(node: a[i].node, score: a[i].score + b[j].score))
+                            out.initializeElement(
+                                at: n, to: KeywordHit(node: a[i].node, score: a[i].score + b[j].score))
                             i += 1
                             j += 1
                         }

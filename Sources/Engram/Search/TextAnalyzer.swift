@@ -149,7 +149,8 @@ package struct TextAnalyzer: Sendable {
                 {
                     return 3  // "ies" → "y"
                 }
-                return [UInt8(ascii: "i"), UInt8(ascii: "a"), UInt8(ascii: "o"), UInt8(ascii: "e")].contains(bytes[n - 3])
+                return [UInt8(ascii: "i"), UInt8(ascii: "a"), UInt8(ascii: "o"), UInt8(ascii: "e")].contains(
+                    bytes[n - 3])
                     ? 0 : 1
             default:
                 return 1
