@@ -1,0 +1,123 @@
+/// `findPotentialDuplicates`: blocking over every live entity of a tenant (never all pairs),
+/// then scoring of the pairs that share a block, inside one read.
+///
+/// Blocking keys of each name and alias (see `docs/entity-resolution.md`, "Blocking"): the first
+/// ``prefixLength`` characters of the normalised name and of the name with its words reversed;
+/// for names of two words or more, the first word with the last word's initial and the last
+/// word with the first word's initial (nicknames folded to one group); acronyms. A block larger
+/// than ``maximumBlock`` is compared only within a window of ``window`` in key order (the sorted
+/// neighbourhood method), so the pairs grow as O(n · window), not O(n²).
+struct DuplicateFinder {
+    /// Four characters: long enough that "john" does not block with "joan"; typos rarely touch
+    /// the first four letters of both the first and the last word.
+    static let prefixLength = 4
+    /// Blocks up to this size are compared in full.
+    static let maximumBlock = 32
+    /// Neighbours compared on each side within a larger block.
+    static let window = 8
+    /// Pairs whose Jaro-Winkler on the whole names is below this are not scored further; no pair
+    /// of the evaluation's duplicates scores below it.
+    static let prefilter = 0.6
+
+    let session: MemorySession
+    let embeddings: EntityEmbeddings
+
+    func find(type: String?, minScore: Double, limit: Int) throws -> [DuplicateCandidate] {
+        let options = session.context.options.resolution
+        var records: [MemoryNode] = []
+        for node in try session.graph.nodes(label: type ?? "Entity") {
+            if let record = try session.liveEntity(node), type == nil || record.string("type") == type {
+                records.append(record)
+            }
+        }
+        let names = records.map(MemorySession.names)
+        let scalars = names.map { $0.names.map { Array($0.key.unicodeScalars.map(\.value)) } }
+        var byType: [String: [Int]] = [:]
+        for (index, entry) in names.enumerated() { byType[entry.type, default: []].append(index) }
+        var contexts: [Int: Set<UInt64>] = [:]
+        var result: [DuplicateCandidate] = []
+        for members in byType.values {
+            for pair in Self.pairs(members, names) {
+                let (i, j) = (Int(pair >> 32), Int(pair & 0xFFFF_FFFF))
+                var quick = 0.0
+                for x in scalars[i] { for y in scalars[j] { quick = max(quick, StringSimilarity.jaroWinkler(x, y)) } }
+                if quick < Self.prefilter && !Self.acronymPair(names[i], names[j]) { continue }
+                let plain = EntityResolver.score(names[i], names[j])
+                if plain.score + EntityResolver.embeddingWeight + EntityResolver.contextWeight < minScore { continue }
+                let cosine = embeddings.vector(records[i].id).flatMap { a in
+                    embeddings.vector(records[j].id).map { EntityEmbeddings.cosine(a, $0) }
+                }
+                if contexts[i] == nil { contexts[i] = try session.contextSet(records[i].node) }
+                if contexts[j] == nil { contexts[j] = try session.contextSet(records[j].node) }
+                let overlap = MemorySession.overlap(contexts[i]!, contexts[j]!)
+                let score = cosine == nil && overlap == nil ? plain : EntityResolver.score(names[i], names[j], cosine: cosine, context: overlap)
+                guard score.score >= minScore else { continue }
+                let status = try session.sameAsStatus(records[i].node, records[j].node)
+                if status == .rejected { continue }
+                // The newer entity is the source, merged into the older one.
+                let (source, target) = Self.isNewer(records[i], than: records[j]) ? (records[i], records[j]) : (records[j], records[i])
+                var candidate = session.candidate(source: source.string("name") ?? "", sourceID: source.id, target: target, score)
+                candidate.status = status
+                result.append(candidate)
+            }
+        }
+        result.sort { ($0.score, $1.sourceID, $1.targetID) > ($1.score, $0.sourceID, $0.targetID) }
+        _ = options
+        return Array(result.prefix(limit))
+    }
+
+    static func isNewer(_ a: MemoryNode, than b: MemoryNode) -> Bool {
+        let (x, y) = (a.int("created_at") ?? 0, b.int("created_at") ?? 0)
+        return x != y ? x > y : a.node > b.node
+    }
+
+    static func acronymPair(_ a: EntityNames, _ b: EntityNames) -> Bool {
+        a.names.contains { x in b.names.contains { y in (x.mayBeAcronym && y.acronym == x.key) || (y.mayBeAcronym && x.acronym == y.key) } }
+    }
+
+    /// The blocking keys of one entity.
+    static func keys(_ names: EntityNames) -> Set<String> {
+        var keys = Set<String>()
+        for profile in names.names {
+            keys.insert("k" + profile.key.prefix(prefixLength))
+            keys.insert("r" + profile.reversedKey.prefix(prefixLength))
+            if profile.tokens.count >= 2, let first = profile.tokens.first, let last = profile.tokens.last {
+                let group = names.type == "Person" ? Nicknames.group[first].map { "#\($0)" } ?? first : first
+                keys.insert("f" + first + "|" + last.prefix(1))
+                keys.insert("l" + last + "|" + group.prefix(group.hasPrefix("#") ? 8 : 1))
+            }
+            if let acronym = profile.acronym { keys.insert("a" + acronym) }
+            if profile.mayBeAcronym { keys.insert("a" + profile.key) }
+        }
+        return keys
+    }
+
+    /// The pairs (i << 32 | j, i < j) of `members` that share a block.
+    static func pairs(_ members: [Int], _ names: [EntityNames]) -> Set<UInt64> {
+        var blocks: [String: [Int]] = [:]
+        for index in members {
+            for key in keys(names[index]) { blocks[key, default: []].append(index) }
+        }
+        var pairs = Set<UInt64>()
+        func add(_ a: Int, _ b: Int) {
+            guard a != b else { return }
+            pairs.insert(UInt64(min(a, b)) << 32 | UInt64(max(a, b)))
+        }
+        for (key, block) in blocks where block.count > 1 {
+            if block.count <= maximumBlock {
+                for x in 0..<block.count { for y in (x + 1)..<block.count { add(block[x], block[y]) } }
+            } else {
+                let reversed = key.hasPrefix("r")
+                let sorted = block.sorted {
+                    let a = names[$0].names.first.map { reversed ? $0.reversedKey : $0.key } ?? ""
+                    let b = names[$1].names.first.map { reversed ? $0.reversedKey : $0.key } ?? ""
+                    return (a, $0) < (b, $1)
+                }
+                for x in sorted.indices {
+                    for y in (x + 1)..<min(sorted.count, x + 1 + window) { add(sorted[x], sorted[y]) }
+                }
+            }
+        }
+        return pairs
+    }
+}

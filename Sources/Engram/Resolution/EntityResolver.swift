@@ -1,0 +1,296 @@
+/// How entity resolution decides, with the thresholds of its three bands.
+///
+/// A candidate pair gets a score in 0…1 (see `docs/entity-resolution.md`, "Score"). At or above
+/// ``mergeThreshold`` — and only when no guard forbids it — the new entity is merged into the
+/// existing one; at or above ``reviewThreshold`` it is created with a pending `SAME_AS` to the
+/// candidate for a person to review; below, it is created.
+///
+/// ```swift
+/// var options = MemoryOptions()
+/// options.resolution.mergeThreshold = 0.95   // merge less eagerly
+/// let memory = store.context(tenant: "acme", options: options)
+/// ```
+public struct ResolutionOptions: Sendable, Hashable {
+    /// Whether adding an entity resolves it at all; `false` always creates (bulk loads of
+    /// entities known to be distinct). The resolution keys are kept up to date either way.
+    public var isEnabled: Bool
+    /// The score at or above which a pair merges. 0.90 as Neo4j Agent Memory: with the guards,
+    /// the evaluation in the doc measures an auto-merge precision of 1.0 at this value.
+    public var mergeThreshold: Double
+    /// The score at or above which a pair goes to review. 0.85 as Neo4j Agent Memory; the
+    /// evaluation measures the recall of merge plus review at this value.
+    public var reviewThreshold: Double
+    /// The most entities one blocking key may bring (prefix scans stop there), so that a common
+    /// prefix never turns an add into a scan of the tenant. 200 keeps an add under a millisecond
+    /// or two of scoring.
+    public var candidatesPerKey: Int
+    /// The most pending `SAME_AS` links one added entity gets (the best candidates first): 3
+    /// keeps the review queue readable.
+    public var reviewLinksPerEntity: Int
+
+    /// Options with the defaults above.
+    public init(
+        isEnabled: Bool = true, mergeThreshold: Double = 0.90, reviewThreshold: Double = 0.85,
+        candidatesPerKey: Int = 200, reviewLinksPerEntity: Int = 3
+    ) {
+        self.isEnabled = isEnabled
+        self.mergeThreshold = mergeThreshold
+        self.reviewThreshold = reviewThreshold
+        self.candidatesPerKey = candidatesPerKey
+        self.reviewLinksPerEntity = reviewLinksPerEntity
+    }
+}
+
+/// The band a scored pair falls in.
+public enum ResolutionBand: String, Sendable, Hashable, CaseIterable {
+    /// Merged automatically.
+    case merge
+    /// Created, with a pending `SAME_AS` for review.
+    case review
+    /// Created, unrelated.
+    case create
+}
+
+/// The score of one candidate pair and why.
+struct PairScore: Hashable {
+    /// 0…1.
+    var score: Double
+    /// Whether the pair may merge automatically (no guard holds).
+    var mayMerge: Bool
+    /// Why, in words: the measures, the guards, the evidence.
+    var reasons: [String]
+
+    func band(_ options: ResolutionOptions) -> ResolutionBand {
+        if mayMerge && score >= options.mergeThreshold { return .merge }
+        return score >= options.reviewThreshold ? .review : .create
+    }
+}
+
+/// The side of a pair the scorer sees: the entity's type and its name and aliases, normalised.
+struct EntityNames {
+    var type: String
+    var names: [NameProfile]
+
+    init(type: String, name: String, aliases: [String]) {
+        self.type = type
+        var seen = Set<String>()
+        names = ([name] + aliases).map { EntityNormalizer.profile($0, type: type) }.filter {
+            !$0.key.isEmpty && seen.insert($0.key).inserted
+        }
+    }
+}
+
+/// Scores candidate pairs. Pure: the store hands it the names, the cosine and the context overlap.
+///
+/// The score (see `docs/entity-resolution.md`):
+/// - string similarity `s` = the best, over every name or alias of one side against every one of
+///   the other, of `max(0.5 · JaroWinkler + 0.5 · tokenSetRatio, alignment)`, where the alignment
+///   pairs each word of the shorter name with a word of the other (equal 1, typo 0.94 or 0.88,
+///   nickname 0.92, initial 0.85) over the longer name's word count; an acronym match of
+///   organisations counts 0.92;
+/// - with an embedding cosine `c`: `b = 0.8 · s + 0.2 · c`, else `b = s`;
+/// - with context on both sides (shared neighbours and mentions, Jaccard `j`):
+///   `score = b + 0.15 · j · (1 − b)`, else `score = b`. Context only adds: two mentions of one
+///   person in different conversations share no context, and must not be pushed apart for it.
+enum EntityResolver {
+    /// Weight of the embedding cosine in the blend: enough to lift a paraphrase the strings miss,
+    /// not enough to merge two names that only mean similar things.
+    static let embeddingWeight = 0.2
+    /// Weight of the context overlap: positive evidence only.
+    static let contextWeight = 0.15
+    /// Score of an acronym match (`IBM` ↔ `International Business Machines`): at the merge
+    /// threshold, so that it merges when context or the embedding confirms it and goes to review otherwise.
+    static let acronymScore = 0.92
+    /// The cosine at which an embedding confirms an acronym or initial match.
+    static let confirmingCosine = 0.8
+
+    static func score(_ a: EntityNames, _ b: EntityNames, cosine: Double? = nil, context: Double? = nil) -> PairScore {
+        var best: PairScore?
+        for x in a.names {
+            for y in b.names {
+                let candidate = score(x, y, type: a.type, cosine: cosine, context: context)
+                if let current = best,
+                    (current.mayMerge ? 1 : 0, current.score) >= (candidate.mayMerge ? 1 : 0, candidate.score)
+                {
+                    continue
+                }
+                best = candidate
+            }
+        }
+        return best ?? PairScore(score: 0, mayMerge: false, reasons: ["no name"])
+    }
+
+    static func score(_ x: NameProfile, _ y: NameProfile, type: String, cosine: Double?, context: Double?)
+        -> PairScore
+    {
+        if x.key == y.key { return PairScore(score: 1, mayMerge: true, reasons: ["same normalised name '\(x.key)'"]) }
+        let isPerson = type == "Person"
+        var reasons: [String] = []
+        let jaroWinkler = StringSimilarity.jaroWinkler(x.key, y.key)
+        let tokenSet = StringSimilarity.tokenSetRatio(x.tokens, y.tokens)
+        let alignment = align(x.tokens, y.tokens, isPerson: isPerson)
+        var string = max(0.5 * jaroWinkler + 0.5 * tokenSet, alignment.score)
+        reasons.append(
+            "names '\(x.raw)' / '\(y.raw)': jaro-winkler \(format(jaroWinkler)), token-set \(format(tokenSet)), "
+                + "alignment \(format(alignment.score))" + (alignment.notes.isEmpty ? "" : " (\(alignment.notes.joined(separator: ", ")))"))
+        var mayMerge = alignment.complete && !alignment.usedInitial
+        var needsConfirmation = alignment.complete && alignment.usedInitial
+        if type == "Organization",
+            (x.mayBeAcronym && y.acronym == x.key) || (y.mayBeAcronym && x.acronym == y.key)
+        {
+            string = max(string, acronymScore)
+            reasons.append("acronym '\(x.mayBeAcronym ? x.key : y.key)'")
+            needsConfirmation = true
+            mayMerge = false
+        }
+        var blended = string
+        if let cosine {
+            blended = (1 - embeddingWeight) * string + embeddingWeight * cosine
+            reasons.append("embedding cosine \(format(cosine))")
+        }
+        if let context, context > 0 {
+            blended += contextWeight * context * (1 - blended)
+            reasons.append("context overlap \(format(context))")
+        }
+        if needsConfirmation {
+            if (context ?? 0) > 0 || (cosine ?? 0) >= confirmingCosine {
+                mayMerge = true
+                reasons.append("confirmed by \((context ?? 0) > 0 ? "shared context" : "embedding")")
+            } else {
+                reasons.append("needs confirmation: no shared context")
+            }
+        }
+        // Guards: fuzzy similarity alone never merges these.
+        let digitsX = x.tokens.filter { $0.contains(where: \.isNumber) }
+        let digitsY = y.tokens.filter { $0.contains(where: \.isNumber) }
+        if digitsX != digitsY, x.isIdentifierLike || y.isIdentifierLike {
+            blended = min(blended, 0.5)
+            mayMerge = false
+            reasons.append("guard: identifiers or numbers differ (capped at 0.5)")
+        } else if x.isIdentifierLike || y.isIdentifierLike {
+            mayMerge = false
+            reasons.append("guard: identifier-like name")
+        }
+        if x.isShort || y.isShort, !(needsConfirmation && mayMerge) {
+            mayMerge = false
+            reasons.append("guard: name under \(EntityNormalizer.minimumFuzzyLength) characters")
+        }
+        if x.isLowEntropy || y.isLowEntropy {
+            mayMerge = false
+            reasons.append("guard: low-entropy name")
+        }
+        if !alignment.complete && !needsConfirmation {
+            reasons.append("words do not all correspond")
+        }
+        return PairScore(score: min(1, blended), mayMerge: mayMerge, reasons: reasons)
+    }
+
+    /// How the words of two names correspond.
+    struct Alignment {
+        var score: Double
+        /// Every word of the shorter name has a partner, and the longer one has no other word
+        /// (but a person's middle initials).
+        var complete: Bool
+        var usedInitial: Bool
+        var notes: [String]
+    }
+
+    static func align(_ a: [String], _ b: [String], isPerson: Bool) -> Alignment {
+        let (short, long) = a.count <= b.count ? (a, b) : (b, a)
+        guard !short.isEmpty else { return Alignment(score: 0, complete: false, usedInitial: false, notes: []) }
+        var used = [Bool](repeating: false, count: long.count)
+        var total = 0.0
+        var complete = true
+        var usedInitial = false
+        var notes: [String] = []
+        for token in short {
+            var bestIndex: Int?
+            var bestRelation: (weight: Double, note: String?, initial: Bool)?
+            for (index, other) in long.enumerated() where !used[index] {
+                guard let relation = relation(token, other, isPerson: isPerson) else { continue }
+                if bestRelation == nil || relation.weight > bestRelation!.weight {
+                    bestRelation = relation
+                    bestIndex = index
+                }
+            }
+            if let bestIndex, let bestRelation {
+                used[bestIndex] = true
+                total += bestRelation.weight
+                usedInitial = usedInitial || bestRelation.initial
+                if let note = bestRelation.note { notes.append(note) }
+            } else {
+                complete = false
+            }
+        }
+        for (index, token) in long.enumerated() where !used[index] {
+            if isPerson && token.count == 1 {
+                total += 0.9
+                notes.append("middle initial '\(token)'")
+            } else {
+                complete = false
+            }
+        }
+        return Alignment(score: total / Double(long.count), complete: complete, usedInitial: usedInitial, notes: notes)
+    }
+
+    /// The correspondence of two words, or `nil`.
+    static func relation(_ a: String, _ b: String, isPerson: Bool) -> (weight: Double, note: String?, initial: Bool)? {
+        if a == b { return (1, nil, false) }
+        let hasDigits = a.contains(where: \.isNumber) || b.contains(where: \.isNumber)
+        if hasDigits { return nil }
+        if isPerson {
+            if (a.count == 1 && b.first == a.first) || (b.count == 1 && a.first == b.first) {
+                return (0.85, "initial '\(a.count == 1 ? a : b)'", true)
+            }
+            if let group = Nicknames.group[a], group == Nicknames.group[b] {
+                return (0.92, "nickname '\(a)'/'\(b)'", false)
+            }
+        }
+        let shorter = min(a.count, b.count)
+        guard shorter >= 5, a.first == b.first else { return nil }
+        let distance = StringSimilarity.editDistance(a, b)
+        let allowed = shorter >= 9 ? 2 : 1
+        guard distance <= allowed else { return nil }
+        return (distance == 1 ? 0.94 : 0.88, "typo '\(a)'/'\(b)'", false)
+    }
+
+    static func format(_ value: Double) -> String {
+        let scaled = (value * 100).rounded() / 100
+        return String(scaled)
+    }
+}
+
+/// Common English given-name variants, each group one person's name (`bob` ~ `robert`).
+enum Nicknames {
+    static let groups: [[String]] = [
+        ["robert", "bob", "bobby", "rob", "robbie", "bert"], ["william", "bill", "billy", "will", "willy", "liam"],
+        ["richard", "dick", "rick", "ricky", "rich"], ["james", "jim", "jimmy", "jamie"],
+        ["john", "johnny", "jack"], ["jonathan", "jon", "jonny"], ["michael", "mike", "mikey", "mick"],
+        ["elizabeth", "liz", "lizzie", "beth", "betty", "eliza", "libby"], ["margaret", "maggie", "meg", "peggy", "marge"],
+        ["katherine", "kate", "katie", "kathy", "kat"], ["catherine", "cathy", "cate"], ["christopher", "chris", "kit"],
+        ["christine", "chris", "christy"], ["thomas", "tom", "tommy"], ["joseph", "joe", "joey"],
+        ["charles", "charlie", "chuck"], ["edward", "ed", "eddie", "ted", "ned"], ["anthony", "tony"],
+        ["daniel", "dan", "danny"], ["david", "dave", "davy"], ["matthew", "matt"], ["andrew", "andy", "drew"],
+        ["alexander", "alex", "sasha", "xander"], ["alexandra", "alex", "sandra", "lexi"], ["patricia", "pat", "patty", "trish"],
+        ["patrick", "pat", "paddy"], ["steven", "steve"], ["stephen", "steve"], ["nicholas", "nick", "nicky"],
+        ["benjamin", "ben", "benny"], ["samuel", "sam", "sammy"], ["samantha", "sam"], ["jennifer", "jen", "jenny"],
+        ["jessica", "jess", "jessie"], ["susan", "sue", "susie"], ["deborah", "deb", "debbie"], ["rebecca", "becky", "becca"],
+        ["victoria", "vicky", "tori"], ["timothy", "tim", "timmy"], ["gregory", "greg"], ["peter", "pete"],
+        ["frederick", "fred", "freddie"], ["henry", "harry", "hank"], ["lawrence", "larry"], ["raymond", "ray"],
+        ["ronald", "ron", "ronnie"], ["donald", "don", "donnie"], ["kenneth", "ken", "kenny"], ["gerald", "gerry", "jerry"],
+        ["douglas", "doug"], ["zachary", "zach", "zack"], ["nathaniel", "nate", "nat"], ["theodore", "ted", "theo"],
+        ["abigail", "abby"], ["barbara", "barb", "barbie"], ["dorothy", "dot", "dottie"], ["eleanor", "ellie", "nora"],
+        ["josephine", "jo", "josie"], ["kimberly", "kim"], ["pamela", "pam"], ["cynthia", "cindy"], ["judith", "judy"],
+        ["francis", "frank", "frankie"], ["vincent", "vince", "vinny"], ["leonard", "leo", "len", "lenny"],
+        ["jose", "pepe"], ["francisco", "paco", "pancho"], ["ignacio", "nacho"], ["guillermo", "memo"],
+    ]
+
+    /// The group index of each name.
+    static let group: [String: Int] = {
+        var result: [String: Int] = [:]
+        for (index, names) in groups.enumerated() {
+            for name in names where result[name] == nil { result[name] = index }
+        }
+        return result
+    }()
+}

@@ -1,0 +1,95 @@
+/// String similarity measures used by entity resolution. Pure functions over characters.
+enum StringSimilarity {
+    /// Jaro-Winkler similarity in 0…1, with the usual prefix scale 0.1 over at most 4 characters.
+    /// - Complexity: O(n · m) in the worst case, O(n · w) with the matching window w.
+    static func jaroWinkler(_ a: String, _ b: String) -> Double {
+        jaroWinkler(Array(a.unicodeScalars.map(\.value)), Array(b.unicodeScalars.map(\.value)))
+    }
+
+    /// ``jaroWinkler(_:_:)-(String,String)`` over code points.
+    static func jaroWinkler(_ s: [UInt32], _ t: [UInt32]) -> Double {
+        if s.isEmpty && t.isEmpty { return 1 }
+        if s.isEmpty || t.isEmpty { return 0 }
+        let window = max(0, max(s.count, t.count) / 2 - 1)
+        var sMatched = [Bool](repeating: false, count: s.count)
+        var tMatched = [Bool](repeating: false, count: t.count)
+        var matches = 0
+        for i in s.indices {
+            let low = max(0, i - window)
+            let high = min(t.count - 1, i + window)
+            if low > high { continue }
+            for j in low...high where !tMatched[j] && s[i] == t[j] {
+                sMatched[i] = true
+                tMatched[j] = true
+                matches += 1
+                break
+            }
+        }
+        guard matches > 0 else { return 0 }
+        var transpositions = 0
+        var k = 0
+        for i in s.indices where sMatched[i] {
+            while !tMatched[k] { k += 1 }
+            if s[i] != t[k] { transpositions += 1 }
+            k += 1
+        }
+        let m = Double(matches)
+        let jaro = (m / Double(s.count) + m / Double(t.count) + (m - Double(transpositions / 2)) / m) / 3
+        var prefix = 0
+        while prefix < min(4, s.count, t.count), s[prefix] == t[prefix] { prefix += 1 }
+        return jaro + Double(prefix) * 0.1 * (1 - jaro)
+    }
+
+    /// `2 · LCS / (|a| + |b|)`: the indel similarity that `difflib` and fuzzywuzzy's `ratio` approximate.
+    static func ratio(_ a: String, _ b: String) -> Double {
+        let s = Array(a)
+        let t = Array(b)
+        if s.isEmpty && t.isEmpty { return 1 }
+        if s.isEmpty || t.isEmpty { return 0 }
+        var previous = [Int](repeating: 0, count: t.count + 1)
+        var current = previous
+        for i in 1...s.count {
+            for j in 1...t.count {
+                current[j] = s[i - 1] == t[j - 1] ? previous[j - 1] + 1 : max(previous[j], current[j - 1])
+            }
+            swap(&previous, &current)
+        }
+        return 2 * Double(previous[t.count]) / Double(s.count + t.count)
+    }
+
+    /// Token-set ratio (as fuzzywuzzy's `token_set_ratio`): the best ``ratio(_:_:)`` between the
+    /// sorted common tokens and each side's common-plus-remaining tokens, so that word order and
+    /// a repeated word do not matter, and a name contained in another scores high.
+    static func tokenSetRatio(_ a: [String], _ b: [String]) -> Double {
+        let setA = Set(a)
+        let setB = Set(b)
+        let common = setA.intersection(setB).sorted().joined(separator: " ")
+        let onlyA = setA.subtracting(setB).sorted().joined(separator: " ")
+        let onlyB = setB.subtracting(setA).sorted().joined(separator: " ")
+        let left = [common, onlyA].filter { !$0.isEmpty }.joined(separator: " ")
+        let right = [common, onlyB].filter { !$0.isEmpty }.joined(separator: " ")
+        var best = ratio(left, right)
+        if !common.isEmpty { best = max(best, ratio(common, left), ratio(common, right)) }
+        return best
+    }
+
+    /// Damerau-Levenshtein distance (optimal string alignment: an adjacent transposition counts one).
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let s = Array(a)
+        let t = Array(b)
+        if s.isEmpty { return t.count }
+        if t.isEmpty { return s.count }
+        var rows = [[Int]](repeating: [Int](repeating: 0, count: t.count + 1), count: s.count + 1)
+        for i in 0...s.count { rows[i][0] = i }
+        for j in 0...t.count { rows[0][j] = j }
+        for i in 1...s.count {
+            for j in 1...t.count {
+                let cost = s[i - 1] == t[j - 1] ? 0 : 1
+                var value = min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost)
+                if i > 1, j > 1, s[i - 1] == t[j - 2], s[i - 2] == t[j - 1] { value = min(value, rows[i - 2][j - 2] + 1) }
+                rows[i][j] = value
+            }
+        }
+        return rows[s.count][t.count]
+    }
+}
