@@ -2,7 +2,8 @@
 /// then scoring of the pairs that share a block, inside one read.
 ///
 /// Blocking keys of each name and alias (see `docs/entity-resolution.md`, "Blocking"): the first
-/// ``prefixLength`` characters of the normalised name and of the name with its words reversed;
+/// ``prefixLength`` characters of the normalised name, of the name read backwards and of its
+/// sorted letters;
 /// for names of two words or more, the first word with the last word's initial and the last
 /// word with the first word's initial (nicknames folded to one group); acronyms. A block larger
 /// than ``maximumBlock`` is compared only within a window of ``window`` in key order (the sorted
@@ -71,6 +72,18 @@ struct DuplicateFinder {
         return x != y ? x > y : a.node > b.node
     }
 
+    /// Whether adding a name `new` meets an entity named `existing` in the add-time blocking of
+    /// ``MemorySession/blockingCandidates(_:embeddings:limit:)``: a shared prefix of the name or of
+    /// its reversed words, or a shorter existing name that starts the new one.
+    static func blocks(_ new: NameProfile, _ existing: NameProfile) -> Bool {
+        for (a, b) in [
+            (new.key, existing.key), (new.reversedKey, existing.reversedKey), (new.sortedKey, existing.sortedKey),
+        ] {
+            if b.hasPrefix(a.prefix(prefixLength)) || (b.count < prefixLength && a.hasPrefix(b)) { return true }
+        }
+        return false
+    }
+
     static func acronymPair(_ a: EntityNames, _ b: EntityNames) -> Bool {
         a.names.contains { x in b.names.contains { y in (x.mayBeAcronym && y.acronym == x.key) || (y.mayBeAcronym && x.acronym == y.key) } }
     }
@@ -81,6 +94,7 @@ struct DuplicateFinder {
         for profile in names.names {
             keys.insert("k" + profile.key.prefix(prefixLength))
             keys.insert("r" + profile.reversedKey.prefix(prefixLength))
+            keys.insert("s" + profile.sortedKey.prefix(prefixLength))
             if profile.tokens.count >= 2, let first = profile.tokens.first, let last = profile.tokens.last {
                 let group = names.type == "Person" ? Nicknames.group[first].map { "#\($0)" } ?? first : first
                 keys.insert("f" + first + "|" + last.prefix(1))
@@ -107,12 +121,15 @@ struct DuplicateFinder {
             if block.count <= maximumBlock {
                 for x in 0..<block.count { for y in (x + 1)..<block.count { add(block[x], block[y]) } }
             } else {
-                let reversed = key.hasPrefix("r")
-                let sorted = block.sorted {
-                    let a = names[$0].names.first.map { reversed ? $0.reversedKey : $0.key } ?? ""
-                    let b = names[$1].names.first.map { reversed ? $0.reversedKey : $0.key } ?? ""
-                    return (a, $0) < (b, $1)
+                func order(_ profile: NameProfile?) -> String {
+                    guard let profile else { return "" }
+                    switch key.first {
+                    case "r": return profile.reversedKey
+                    case "s": return profile.sortedKey
+                    default: return profile.key
+                    }
                 }
+                let sorted = block.sorted { (order(names[$0].names.first), $0) < (order(names[$1].names.first), $1) }
                 for x in sorted.indices {
                     for y in (x + 1)..<min(sorted.count, x + 1 + window) { add(sorted[x], sorted[y]) }
                 }

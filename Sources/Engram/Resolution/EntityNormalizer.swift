@@ -18,9 +18,12 @@ struct NameProfile: Hashable, Sendable {
     /// Whether the name could itself be an acronym: one token of 2 to 6 letters.
     var mayBeAcronym: Bool
 
-    /// The tokens in reverse order, joined: the key of the second blocking index, so that names
-    /// sharing their last word meet.
-    var reversedKey: String { tokens.reversed().joined(separator: " ") }
+    /// The key read backwards: the key of the second blocking index, so that names sharing
+    /// their ending (a last word, the end of a misspelt word) meet.
+    var reversedKey: String { String(key.reversed()) }
+    /// The letters and digits of the key in sorted order: the key of the third blocking index,
+    /// so that a transposition or a typo late in the sorted order still meets its original.
+    var sortedKey: String { String(key.filter { $0 != " " }.sorted()) }
 
     /// Names with a digit look like identifiers (`SR-2023-052`, `iPhone 15`).
     var isIdentifierLike: Bool { key.contains(where: \.isNumber) }
@@ -80,6 +83,7 @@ enum EntityNormalizer {
             }
         }
         var tokens = words(text)
+        if !isPerson { tokens = joinInitials(tokens) }
         if isPerson {
             while tokens.count > 1, let first = tokens.first, honorifics.contains(first) { tokens.removeFirst() }
             while tokens.count > 1, let last = tokens.last, postNominals.contains(last) { tokens.removeLast() }
@@ -99,6 +103,24 @@ enum EntityNormalizer {
             raw: name, tokens: tokens, key: tokens.joined(separator: " "), acronym: acronym, mayBeAcronym: mayBeAcronym)
     }
 
+    /// Runs of two or more one-letter words joined into one (`I.B.M.` → `ibm`, `U.S. Steel` → `us steel`).
+    static func joinInitials(_ tokens: [String]) -> [String] {
+        var result: [String] = []
+        var run = ""
+        func flush() {
+            if !run.isEmpty { result.append(run) }
+            run = ""
+        }
+        for token in tokens {
+            if token.count == 1, token.first!.isLetter { run += token } else {
+                flush()
+                result.append(token)
+            }
+        }
+        flush()
+        return result
+    }
+
     /// Folded words of a text: case, diacritics and width folded, apostrophes removed, every other
     /// character that is not a letter or a digit a separator; `&` becomes `and`.
     static func words(_ text: String) -> [String] {
@@ -107,6 +129,11 @@ enum EntityNormalizer {
         var current = ""
         for character in folded {
             if character.isLetter || character.isNumber {
+                // A boundary between letters and digits separates words: "iPhone15" → "iphone 15".
+                if let last = current.last, last.isNumber != character.isNumber {
+                    result.append(current)
+                    current = ""
+                }
                 current.append(character)
             } else if character == "'" || character == "’" {
                 continue

@@ -101,6 +101,15 @@ enum EntityResolver {
     /// Score of an acronym match (`IBM` ↔ `International Business Machines`): at the merge
     /// threshold, so that it merges when context or the embedding confirms it and goes to review otherwise.
     static let acronymScore = 0.92
+    /// Words shorter than this never count as typos of one another: one letter apart, short
+    /// words are as often other words (`Mali`/`Malta` aside, `Lyon`/`Leon`).
+    static let minimumTypoLength = 5
+    /// For persons, one more: five-letter given names one letter apart are mostly other names
+    /// (Karen/Karin, Aaron/Arron, Smith/Smyth).
+    static let minimumPersonTypoLength = 6
+    /// A name of a single word merges on a typo only from this length: a one-letter difference
+    /// in a shorter word is as often another name (Iceland/Ireland, Columbia/Colombia) as a typo.
+    static let minimumSingleWordTypoLength = 9
     /// The cosine at which an embedding confirms an acronym or initial match.
     static let confirmingCosine = 0.8
 
@@ -134,6 +143,11 @@ enum EntityResolver {
             "names '\(x.raw)' / '\(y.raw)': jaro-winkler \(format(jaroWinkler)), token-set \(format(tokenSet)), "
                 + "alignment \(format(alignment.score))" + (alignment.notes.isEmpty ? "" : " (\(alignment.notes.joined(separator: ", ")))"))
         var mayMerge = alignment.complete && !alignment.usedInitial
+        if mayMerge, x.tokens.count == 1, y.tokens.count == 1, min(x.key.count, y.key.count) < minimumSingleWordTypoLength {
+            // One short word one letter off is all the evidence: Iceland/Ireland, Granada/Grenada.
+            mayMerge = false
+            reasons.append("guard: one word under \(minimumSingleWordTypoLength) characters, not identical")
+        }
         var needsConfirmation = alignment.complete && alignment.usedInitial
         if type == "Organization",
             (x.mayBeAcronym && y.acronym == x.key) || (y.mayBeAcronym && x.acronym == y.key)
@@ -247,7 +261,10 @@ enum EntityResolver {
             }
         }
         let shorter = min(a.count, b.count)
-        guard shorter >= 5, a.first == b.first else { return nil }
+        guard shorter >= (isPerson ? minimumPersonTypoLength : minimumTypoLength), a.first == b.first else { return nil }
+        // A person's names that differ only in their ending are other names, not typos
+        // (Daniel/Daniela, Mario/Maria, Julian/Julia).
+        if isPerson, a.dropLast() == b.dropLast() || a.dropLast() == b || b.dropLast() == a { return nil }
         let distance = StringSimilarity.editDistance(a, b)
         let allowed = shorter >= 9 ? 2 : 1
         guard distance <= allowed else { return nil }

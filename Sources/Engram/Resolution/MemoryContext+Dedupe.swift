@@ -234,9 +234,11 @@ struct NewEntityFields {
 
 extension MemorySession {
     /// The indexes resolution reads, all exact (the keys are normalised already): the normalised
-    /// name and reversed name and the acronym of each entity, and the normalised name of each alias.
+    /// name, the name read backwards, its sorted letters and the acronym of each entity, and the
+    /// normalised name of each alias.
     static let resolutionIndexes: [(label: String, property: String)] = [
-        ("Entity", "name_key"), ("Entity", "name_key_reversed"), ("Entity", "name_acronym"), ("Alias", "name_key"),
+        ("Entity", "name_key"), ("Entity", "name_key_reversed"), ("Entity", "name_key_sorted"), ("Entity", "name_acronym"),
+        ("Alias", "name_key"),
     ]
 
     /// Declares the resolution indexes when the tenant lacks them.
@@ -258,6 +260,7 @@ extension MemorySession {
         guard var current = try graph.memoryNode(record.node) else { return }
         let wanted: [String: PropertyValue] = [
             "name_key": .string(profile.key), "name_key_reversed": .string(profile.reversedKey),
+            "name_key_sorted": .string(profile.sortedKey),
             "name_acronym": profile.acronym.map { .string($0) } ?? .null,
         ]
         if wanted.contains(where: { current[$0.key] ?? .null != $0.value }) {
@@ -317,18 +320,26 @@ extension MemorySession {
         }
     }
 
-    /// Candidates of blocking for a new entity: live entities of the same type sharing a name
-    /// prefix, a last word or an acronym, plus embedding neighbours (with their cosine).
+    /// Candidates of blocking for a new entity: live entities sharing the first
+    /// ``DuplicateFinder/prefixLength`` characters of the name, of the name read backwards or of
+    /// its sorted letters, an alias prefix or an acronym, plus embedding neighbours (with their cosine).
     func blockingCandidates(_ names: EntityNames, embeddings: EntityEmbeddings, limit: Int) throws -> [UInt64: Double?] {
         var nodes = Set<UInt64>()
         let length = DuplicateFinder.prefixLength
         for profile in names.names {
-            try scanPrefix(label: "Entity", property: "name_key", prefix: String(profile.key.prefix(length)), limit: limit) {
-                nodes.insert($0)
+            let keys = [
+                ("name_key", profile.key), ("name_key_reversed", profile.reversedKey), ("name_key_sorted", profile.sortedKey),
+            ]
+            for (property, key) in keys {
+                try scanPrefix(label: "Entity", property: property, prefix: String(key.prefix(length)), limit: limit) {
+                    nodes.insert($0)
+                }
+                // Names shorter than the prefix that start the new one ("ann" for "anne").
+                for count in 1..<min(length, key.count) {
+                    let shorter = String(key.prefix(count))
+                    nodes.formUnion(try graph.nodes(label: "Entity", property: property, equalTo: .string(shorter), normalized: false))
+                }
             }
-            try scanPrefix(
-                label: "Entity", property: "name_key_reversed", prefix: String(profile.reversedKey.prefix(length)), limit: limit
-            ) { nodes.insert($0) }
             try scanPrefix(label: "Alias", property: "name_key", prefix: String(profile.key.prefix(length)), limit: limit) {
                 nodes.formUnion(try graph.related($0, "ALIAS_OF", .outgoing))
             }
