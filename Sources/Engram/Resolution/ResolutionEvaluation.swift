@@ -363,4 +363,40 @@ package enum ResolutionEvaluation {
         }
         return pairs
     }
+
+    /// Syllables of the synthetic surnames and brand names of the benchmark (40³ names of three).
+    static let syllables = [
+        "ka", "lo", "mi", "ra", "ten", "vo", "sa", "ber", "li", "dan", "mor", "ri", "ze", "po", "gan", "tu", "vel", "ni",
+        "ha", "dor", "ca", "min", "el", "bro", "sto", "fen", "ga", "lin", "qua", "rel", "tor", "bi", "sel", "mar", "wes",
+        "pa", "kin", "yo", "dri", "nu",
+    ]
+
+    /// `count` entities for `engram bench dedupe`, seeded: persons (a given name and a synthetic
+    /// surname) and organisations (a synthetic brand and an industry), of which about one in twenty
+    /// is a typo, an honorific or a legal-suffix variant of an earlier one.
+    package static func benchmarkEntities(count: Int, seed: UInt64 = 7) -> [(name: String, type: String)] {
+        var random = Random(seed: seed)
+        var result: [(name: String, type: String)] = []
+        result.reserveCapacity(count)
+        func word(_ parts: Int) -> String {
+            (0..<parts).map { _ in random.pick(syllables) }.joined().capitalized
+        }
+        while result.count < count {
+            if result.count > 100, random.chance(0.05) {
+                let (name, type) = result[random.int(result.count)]
+                let variant: String
+                switch random.int(3) {
+                case 0: variant = typo(name, &random)
+                case 1: variant = type == "Person" ? "Dr. " + name : name + " " + random.pick(orgSuffixes)
+                default: variant = name.uppercased()
+                }
+                result.append((variant, type))
+            } else if random.chance(0.7) {
+                result.append(("\(random.pick(firstNames)) \(word(2 + random.int(2)))", "Person"))
+            } else {
+                result.append(("\(word(2 + random.int(2))) \(random.pick(orgIndustries))", "Organization"))
+            }
+        }
+        return result
+    }
 }
