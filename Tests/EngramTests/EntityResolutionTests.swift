@@ -297,3 +297,41 @@ struct EntityResolutionEvaluationTests {
         #expect(ResolutionEvaluation.pairs() == pairs)
     }
 }
+
+@Suite("The engram dedupe command")
+struct DedupeCommandTests {
+    @Test func listRejectMergeAndUnmerge() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: engramBinary()), "build the engram executable first")
+        let directory = try TemporaryDirectory(prefix: "engram-dedupe")
+        let db = directory.appending("store")
+        let (jane, smyth, ada): (String, String, String)
+        do {
+            let store = try EngramStore(path: db)
+            let memory = store.context(tenant: "acme")
+            jane = try memory.addEntity(name: "Jane Smith", type: "Person").id
+            smyth = try memory.resolveEntity(name: "Jane Smyth", type: "Person").entity.id
+            ada = try memory.addEntity(name: "Ada Lovelace", type: "Person").id
+        }
+        let list = try runEngram(["dedupe", "list", "--db", db, "--tenant", "acme", "--format", "json"])
+        #expect(list.status == 0, "\(list.err)")
+        let pairs = try JSONSerialization.jsonObject(with: Data(list.out.utf8)) as? [[String: Any]]
+        #expect(pairs?.count == 1)
+        #expect(pairs?.first?["source"] as? String == smyth && pairs?.first?["target"] as? String == jane)
+        #expect(pairs?.first?["status"] as? String == "pending")
+        let table = try runEngram(["dedupe", "list", "--db", db, "--tenant", "acme", "--pending"])
+        #expect(table.status == 0 && table.out.contains("Jane Smyth") && table.out.contains("1 pair"))
+
+        let reject = try runEngram(["dedupe", "reject", "--db", db, "--tenant", "acme", smyth, jane])
+        #expect(reject.status == 0 && reject.out.contains("rejected"), "\(reject.err)")
+        let after = try runEngram(["dedupe", "list", "--db", db, "--tenant", "acme", "--format", "json", "--min-score", "0"])
+        #expect((try JSONSerialization.jsonObject(with: Data(after.out.utf8)) as? [Any])?.isEmpty == true)
+
+        let merge = try runEngram(["dedupe", "merge", "--db", db, "--tenant", "acme", ada, "--into", jane, "--format", "json"])
+        #expect(merge.status == 0, "\(merge.err)")
+        #expect(merge.out.contains("Ada Lovelace"))
+        let unmerge = try runEngram(["dedupe", "unmerge", "--db", db, "--tenant", "acme", ada])
+        #expect(unmerge.status == 0 && unmerge.out.contains("Ada Lovelace"), "\(unmerge.err)")
+        let bad = try runEngram(["dedupe", "merge", "--db", db, "--tenant", "acme", ada, "--into", ada])
+        #expect(bad.status == 1 && bad.err.contains("invalid_merge"))
+    }
+}
