@@ -19,6 +19,7 @@ struct BenchDedupeCommand: ParsableCommand {
 
     @Option(help: "Entities loaded.") var entities = 100_000
     @Option(help: "Timed runs of findPotentialDuplicates.") var runs = 3
+    @Option(help: "Adds with resolution on, timed after the load.") var adds = 1000
     @Option(help: "The most pairs returned.") var limit = 10_000
     @Option(help: "Scratch directory for the store (wiped).") var dir = "/tmp/engram-bench-dedupe"
     @Flag(help: "Also evaluate on the labelled pairs.") var eval = false
@@ -54,10 +55,26 @@ struct BenchDedupeCommand: ParsableCommand {
             options.resolution.isEnabled = false
             let memory = store.context(tenant: "bench", options: options)
             var start = DispatchTime.now()
-            for entity in ResolutionEvaluation.benchmarkEntities(count: entities) {
+            let loaded = ResolutionEvaluation.benchmarkEntities(count: entities)
+            for entity in loaded {
                 try memory.addEntity(name: entity.name, type: entity.type)
             }
             let load = BenchStorageCommand.seconds(since: start)
+            // Adds with resolution on: a loaded name with one letter appended, each in its own
+            // transaction, which keeps its result (a merge, a review or a new entity).
+            let resolving = store.context(tenant: "bench")
+            var random = SplitMix(seed: 11)
+            var decisions: [String: Int] = [:]
+            start = DispatchTime.now()
+            for _ in 0..<adds {
+                let entity = loaded[Int(random.next() % UInt64(loaded.count))]
+                let decision = try resolving.resolveEntity(name: entity.name + "x", type: entity.type).decision
+                decisions[decision.rawValue, default: 0] += 1
+            }
+            let addSeconds = BenchStorageCommand.seconds(since: start)
+            figures["resolve_on_add"] = [
+                "adds": adds, "mean_ms": addSeconds * 1000 / Double(max(adds, 1)), "decisions": decisions,
+            ]
             var times: [Double] = []
             var found = 0
             for _ in 0..<runs {
@@ -79,8 +96,9 @@ struct BenchDedupeCommand: ParsableCommand {
                     print("eval \(key): \(eval[key]!)")
                 }
             }
-            if let timing = figures["find_potential_duplicates"] as? [String: Any] {
-                for key in timing.keys.sorted() { print("findPotentialDuplicates \(key): \(timing[key]!)") }
+            for section in ["find_potential_duplicates", "resolve_on_add"] {
+                guard let timing = figures[section] as? [String: Any] else { continue }
+                for key in timing.keys.sorted() { print("\(section) \(key): \(timing[key]!)") }
             }
         }
     }

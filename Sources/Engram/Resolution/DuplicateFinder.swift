@@ -24,7 +24,6 @@ struct DuplicateFinder {
     let embeddings: EntityEmbeddings
 
     func find(type: String?, minScore: Double, limit: Int) throws -> [DuplicateCandidate] {
-        let options = session.context.options.resolution
         var records: [MemoryNode] = []
         for node in try session.graph.nodes(label: type ?? "Entity") {
             if let record = try session.liveEntity(node), type == nil || record.string("type") == type {
@@ -63,7 +62,6 @@ struct DuplicateFinder {
             }
         }
         result.sort { ($0.score, $1.sourceID, $1.targetID) > ($1.score, $0.sourceID, $0.targetID) }
-        _ = options
         return Array(result.prefix(limit))
     }
 

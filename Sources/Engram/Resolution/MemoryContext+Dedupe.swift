@@ -331,8 +331,12 @@ extension MemorySession {
                 ("name_key", profile.key), ("name_key_reversed", profile.reversedKey), ("name_key_sorted", profile.sortedKey),
             ]
             for (property, key) in keys {
-                try scanPrefix(label: "Entity", property: property, prefix: String(key.prefix(length)), limit: limit) {
-                    nodes.insert($0)
+                // The longer prefix first, so that the closest names are never crowded out of a
+                // large block by the limit.
+                for prefix in Set([key.prefix(2 * length), key.prefix(length)]) {
+                    try scanPrefix(label: "Entity", property: property, prefix: String(prefix), limit: limit) {
+                        nodes.insert($0)
+                    }
                 }
                 // Names shorter than the prefix that start the new one ("ann" for "anne").
                 for count in 1..<min(length, key.count) {
@@ -499,6 +503,7 @@ extension MemorySession {
 
     /// Creates the entity node, its aliases and its resolution keys.
     func create(_ new: NewEntityFields) throws -> MemoryNode {
+        let profile = EntityNormalizer.profile(new.name, type: new.type)
         let record = try graph.createMemoryNode(
             id: new.id, labels: ["Entity", new.type],
             properties: [
@@ -507,6 +512,8 @@ extension MemorySession {
                 "aliases": new.aliases.isEmpty ? .null : .list(new.aliases.map { .string($0) }),
                 "attributes": new.attributes.isEmpty ? .null : .map(new.attributes),
                 "confidence": .double(new.confidence), "created_at": .int(now), "updated_at": .int(now),
+                "name_key": .string(profile.key), "name_key_reversed": .string(profile.reversedKey),
+                "name_key_sorted": .string(profile.sortedKey), "name_acronym": profile.acronym.map { .string($0) } ?? .null,
             ])
         try syncAliases(record)
         return record
