@@ -4,8 +4,8 @@
 /// Blocking keys of each name and alias (see `docs/entity-resolution.md`, "Blocking"): the first
 /// ``prefixLength`` characters of the normalised name, of the name read backwards and of its
 /// sorted letters;
-/// for names of two words or more, the first word with the last word's initial and the last
-/// word with the first word's initial (nicknames folded to one group); acronyms. A block larger
+/// for names of two words or more, the last word with the first word's initial (nicknames
+/// folded to one group); acronyms. A block larger
 /// than ``maximumBlock`` is compared only within a window of ``window`` in key order (the sorted
 /// neighbourhood method), so the pairs grow as O(n · window), not O(n²).
 struct DuplicateFinder {
@@ -15,10 +15,10 @@ struct DuplicateFinder {
     /// Blocks up to this size are compared in full.
     static let maximumBlock = 32
     /// Neighbours compared on each side within a larger block.
-    static let window = 8
-    /// Pairs whose Jaro-Winkler on the whole names is below this are not scored further; no pair
-    /// of the evaluation's duplicates scores below it.
-    static let prefilter = 0.6
+    static let window = 6
+    /// Pairs that share no word and whose Jaro-Winkler on the whole names is below this are not
+    /// scored further (a cheap filter before the score).
+    static let prefilter = 0.75
 
     let session: MemorySession
     let embeddings: EntityEmbeddings
@@ -31,7 +31,7 @@ struct DuplicateFinder {
             }
         }
         let names = records.map(MemorySession.names)
-        let scalars = names.map { $0.names.map { Array($0.key.unicodeScalars.map(\.value)) } }
+        let hasEmbeddings = records.first.map { embeddings.vector($0.id) != nil } ?? false
         var byType: [String: [Int]] = [:]
         for (index, entry) in names.enumerated() { byType[entry.type, default: []].append(index) }
         var contexts: [Int: Set<UInt64>] = [:]
@@ -39,19 +39,22 @@ struct DuplicateFinder {
         for members in byType.values {
             for pair in Self.pairs(members, names) {
                 let (i, j) = (Int(pair >> 32), Int(pair & 0xFFFF_FFFF))
-                var quick = 0.0
-                for x in scalars[i] { for y in scalars[j] { quick = max(quick, StringSimilarity.jaroWinkler(x, y)) } }
-                if quick < Self.prefilter && !Self.acronymPair(names[i], names[j]) { continue }
-                let plain = EntityResolver.score(names[i], names[j])
-                if plain.score + EntityResolver.embeddingWeight + EntityResolver.contextWeight < minScore { continue }
+                if !Self.mayMatch(names[i], names[j]) { continue }
+                let plain = EntityResolver.score(names[i], names[j], explain: false)
+                if EntityResolver.upperBound(string: plain.score, embedding: hasEmbeddings) < minScore { continue }
                 let cosine = embeddings.vector(records[i].id).flatMap { a in
                     embeddings.vector(records[j].id).map { EntityEmbeddings.cosine(a, $0) }
                 }
                 if contexts[i] == nil { contexts[i] = try session.contextSet(records[i].node) }
                 if contexts[j] == nil { contexts[j] = try session.contextSet(records[j].node) }
                 let overlap = MemorySession.overlap(contexts[i]!, contexts[j]!)
-                let score = cosine == nil && overlap == nil ? plain : EntityResolver.score(names[i], names[j], cosine: cosine, context: overlap)
-                guard score.score >= minScore else { continue }
+                if cosine != nil || overlap != nil {
+                    guard EntityResolver.score(names[i], names[j], cosine: cosine, context: overlap, explain: false).score >= minScore
+                    else { continue }
+                } else if plain.score < minScore {
+                    continue
+                }
+                let score = EntityResolver.score(names[i], names[j], cosine: cosine, context: overlap)
                 let status = try session.sameAsStatus(records[i].node, records[j].node)
                 if status == .rejected { continue }
                 // The newer entity is the source, merged into the older one.
@@ -68,6 +71,17 @@ struct DuplicateFinder {
     static func isNewer(_ a: MemoryNode, than b: MemoryNode) -> Bool {
         let (x, y) = (a.int("created_at") ?? 0, b.int("created_at") ?? 0)
         return x != y ? x > y : a.node > b.node
+    }
+
+    /// Whether a pair is worth scoring: a shared word, close whole names, or an acronym.
+    static func mayMatch(_ a: EntityNames, _ b: EntityNames) -> Bool {
+        for x in a.names {
+            for y in b.names {
+                if x.tokens.contains(where: y.tokens.contains) { return true }
+                if StringSimilarity.jaroWinkler(x.scalars, y.scalars) >= prefilter { return true }
+            }
+        }
+        return acronymPair(a, b)
     }
 
     /// Whether adding a name `new` meets an entity named `existing` in the add-time blocking of
@@ -95,7 +109,6 @@ struct DuplicateFinder {
             keys.insert("s" + profile.sortedKey.prefix(prefixLength))
             if profile.tokens.count >= 2, let first = profile.tokens.first, let last = profile.tokens.last {
                 let group = names.type == "Person" ? Nicknames.group[first].map { "#\($0)" } ?? first : first
-                keys.insert("f" + first + "|" + last.prefix(1))
                 keys.insert("l" + last + "|" + group.prefix(group.hasPrefix("#") ? 8 : 1))
             }
             if let acronym = profile.acronym { keys.insert("a" + acronym) }

@@ -17,6 +17,10 @@ struct NameProfile: Hashable, Sendable {
     var acronym: String?
     /// Whether the name could itself be an acronym: one token of 2 to 6 letters.
     var mayBeAcronym: Bool
+    /// The key's code points, for the string measures.
+    var scalars: [UInt32]
+    /// The distinct tokens in sorted order, as code points, for the token-set ratio.
+    var sortedTokens: [[UInt32]]
 
     /// The key read backwards: the key of the second blocking index, so that names sharing
     /// their ending (a last word, the end of a misspelt word) meet.
@@ -99,8 +103,11 @@ enum EntityNormalizer {
             isOrganization && significant.count >= 2 && significant.allSatisfy({ $0.first?.isLetter == true })
             ? String(significant.compactMap(\.first)) : nil
         let mayBeAcronym = tokens.count == 1 && (2...6).contains(tokens[0].count) && tokens[0].allSatisfy(\.isLetter)
+        let key = tokens.joined(separator: " ")
         return NameProfile(
-            raw: name, tokens: tokens, key: tokens.joined(separator: " "), acronym: acronym, mayBeAcronym: mayBeAcronym)
+            raw: name, tokens: tokens, key: key, acronym: acronym, mayBeAcronym: mayBeAcronym,
+            scalars: Array(key.unicodeScalars.map(\.value)),
+            sortedTokens: Set(tokens).sorted().map { Array($0.unicodeScalars.map(\.value)) })
     }
 
     /// Runs of two or more one-letter words joined into one (`I.B.M.` → `ibm`, `U.S. Steel` → `us steel`).

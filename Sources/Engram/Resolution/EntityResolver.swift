@@ -21,8 +21,8 @@ public struct ResolutionOptions: Sendable, Hashable {
     /// evaluation measures the recall of merge plus review at this value.
     public var reviewThreshold: Double
     /// The most entities one blocking key may bring (prefix scans stop there), so that a common
-    /// prefix never turns an add into a scan of the tenant. 200 keeps an add under a millisecond
-    /// or two of scoring.
+    /// prefix never turns an add into a scan of the tenant (each key is scanned with a prefix of
+    /// 8 characters, then of 4). 50 keeps an add at about a millisecond (`engram bench dedupe`).
     public var candidatesPerKey: Int
     /// The most pending `SAME_AS` links one added entity gets (the best candidates first): 3
     /// keeps the review queue readable.
@@ -31,7 +31,7 @@ public struct ResolutionOptions: Sendable, Hashable {
     /// Options with the defaults above.
     public init(
         isEnabled: Bool = true, mergeThreshold: Double = 0.90, reviewThreshold: Double = 0.85,
-        candidatesPerKey: Int = 200, reviewLinksPerEntity: Int = 3
+        candidatesPerKey: Int = 50, reviewLinksPerEntity: Int = 3
     ) {
         self.isEnabled = isEnabled
         self.mergeThreshold = mergeThreshold
@@ -113,11 +113,22 @@ enum EntityResolver {
     /// The cosine at which an embedding confirms an acronym or initial match.
     static let confirmingCosine = 0.8
 
-    static func score(_ a: EntityNames, _ b: EntityNames, cosine: Double? = nil, context: Double? = nil) -> PairScore {
+    /// The best score over every name pair of the two sides; with `explain` false the reasons
+    /// are left empty (the duplicate finder scores many pairs and explains the few it keeps).
+    /// The highest score a pair of string score `s` can reach once the embedding (when there may
+    /// be one) and the context are added: the duplicate finder skips pairs that cannot reach the minimum.
+    static func upperBound(string s: Double, embedding: Bool) -> Double {
+        let blended = embedding ? (1 - embeddingWeight) * s + embeddingWeight : s
+        return blended + contextWeight * (1 - blended)
+    }
+
+    static func score(
+        _ a: EntityNames, _ b: EntityNames, cosine: Double? = nil, context: Double? = nil, explain: Bool = true
+    ) -> PairScore {
         var best: PairScore?
         for x in a.names {
             for y in b.names {
-                let candidate = score(x, y, type: a.type, cosine: cosine, context: context)
+                let candidate = score(x, y, type: a.type, cosine: cosine, context: context, explain: explain)
                 if let current = best,
                     (current.mayMerge ? 1 : 0, current.score) >= (candidate.mayMerge ? 1 : 0, candidate.score)
                 {
@@ -129,15 +140,17 @@ enum EntityResolver {
         return best ?? PairScore(score: 0, mayMerge: false, reasons: ["no name"])
     }
 
-    static func score(_ x: NameProfile, _ y: NameProfile, type: String, cosine: Double?, context: Double?)
-        -> PairScore
-    {
-        if x.key == y.key { return PairScore(score: 1, mayMerge: true, reasons: ["same normalised name '\(x.key)'"]) }
+    static func score(
+        _ x: NameProfile, _ y: NameProfile, type: String, cosine: Double?, context: Double?, explain: Bool = true
+    ) -> PairScore {
+        if x.key == y.key {
+            return PairScore(score: 1, mayMerge: true, reasons: explain ? ["same normalised name '\(x.key)'"] : [])
+        }
         let isPerson = type == "Person"
-        var reasons: [String] = []
-        let jaroWinkler = StringSimilarity.jaroWinkler(x.key, y.key)
-        let tokenSet = StringSimilarity.tokenSetRatio(x.tokens, y.tokens)
-        let alignment = align(x.tokens, y.tokens, isPerson: isPerson)
+        var reasons = Reasons(enabled: explain)
+        let jaroWinkler = StringSimilarity.jaroWinkler(x.scalars, y.scalars)
+        let tokenSet = StringSimilarity.tokenSetRatio(x.sortedTokens, y.sortedTokens)
+        let alignment = align(x.tokens, y.tokens, isPerson: isPerson, explain: explain)
         var string = max(0.5 * jaroWinkler + 0.5 * tokenSet, alignment.score)
         reasons.append(
             "names '\(x.raw)' / '\(y.raw)': jaro-winkler \(format(jaroWinkler)), token-set \(format(tokenSet)), "
@@ -196,7 +209,7 @@ enum EntityResolver {
         if !alignment.complete && !needsConfirmation {
             reasons.append("words do not all correspond")
         }
-        return PairScore(score: min(1, blended), mayMerge: mayMerge, reasons: reasons)
+        return PairScore(score: min(1, blended), mayMerge: mayMerge, reasons: reasons.items)
     }
 
     /// How the words of two names correspond.
@@ -209,7 +222,7 @@ enum EntityResolver {
         var notes: [String]
     }
 
-    static func align(_ a: [String], _ b: [String], isPerson: Bool) -> Alignment {
+    static func align(_ a: [String], _ b: [String], isPerson: Bool, explain: Bool = true) -> Alignment {
         let (short, long) = a.count <= b.count ? (a, b) : (b, a)
         guard !short.isEmpty else { return Alignment(score: 0, complete: false, usedInitial: false, notes: []) }
         var used = [Bool](repeating: false, count: long.count)
@@ -219,7 +232,7 @@ enum EntityResolver {
         var notes: [String] = []
         for token in short {
             var bestIndex: Int?
-            var bestRelation: (weight: Double, note: String?, initial: Bool)?
+            var bestRelation: Relation?
             for (index, other) in long.enumerated() where !used[index] {
                 guard let relation = relation(token, other, isPerson: isPerson) else { continue }
                 if bestRelation == nil || relation.weight > bestRelation!.weight {
@@ -231,7 +244,7 @@ enum EntityResolver {
                 used[bestIndex] = true
                 total += bestRelation.weight
                 usedInitial = usedInitial || bestRelation.initial
-                if let note = bestRelation.note { notes.append(note) }
+                if explain, let note = bestRelation.note(token, long[bestIndex]) { notes.append(note) }
             } else {
                 complete = false
             }
@@ -239,7 +252,7 @@ enum EntityResolver {
         for (index, token) in long.enumerated() where !used[index] {
             if isPerson && token.count == 1 {
                 total += 0.9
-                notes.append("middle initial '\(token)'")
+                if explain { notes.append("middle initial '\(token)'") }
             } else {
                 complete = false
             }
@@ -247,17 +260,34 @@ enum EntityResolver {
         return Alignment(score: total / Double(long.count), complete: complete, usedInitial: usedInitial, notes: notes)
     }
 
+    /// How two words correspond.
+    struct Relation {
+        enum Kind { case equal, initial, nickname, typo }
+        var weight: Double
+        var kind: Kind
+        var initial: Bool { kind == .initial }
+
+        func note(_ a: String, _ b: String) -> String? {
+            switch kind {
+            case .equal: return nil
+            case .initial: return "initial '\(a.count == 1 ? a : b)'"
+            case .nickname: return "nickname '\(a)'/'\(b)'"
+            case .typo: return "typo '\(a)'/'\(b)'"
+            }
+        }
+    }
+
     /// The correspondence of two words, or `nil`.
-    static func relation(_ a: String, _ b: String, isPerson: Bool) -> (weight: Double, note: String?, initial: Bool)? {
-        if a == b { return (1, nil, false) }
+    static func relation(_ a: String, _ b: String, isPerson: Bool) -> Relation? {
+        if a == b { return Relation(weight: 1, kind: .equal) }
         let hasDigits = a.contains(where: \.isNumber) || b.contains(where: \.isNumber)
         if hasDigits { return nil }
         if isPerson {
             if (a.count == 1 && b.first == a.first) || (b.count == 1 && a.first == b.first) {
-                return (0.85, "initial '\(a.count == 1 ? a : b)'", true)
+                return Relation(weight: 0.85, kind: .initial)
             }
             if let group = Nicknames.group[a], group == Nicknames.group[b] {
-                return (0.92, "nickname '\(a)'/'\(b)'", false)
+                return Relation(weight: 0.92, kind: .nickname)
             }
         }
         let shorter = min(a.count, b.count)
@@ -268,7 +298,19 @@ enum EntityResolver {
         let distance = StringSimilarity.editDistance(a, b)
         let allowed = shorter >= 9 ? 2 : 1
         guard distance <= allowed else { return nil }
-        return (distance == 1 ? 0.94 : 0.88, "typo '\(a)'/'\(b)'", false)
+        return Relation(weight: distance == 1 ? 0.94 : 0.88, kind: .typo)
+    }
+
+    /// Reasons collected only when asked for.
+    struct Reasons {
+        let enabled: Bool
+        private(set) var items: [String] = []
+
+        init(enabled: Bool) { self.enabled = enabled }
+
+        mutating func append(_ text: @autoclosure () -> String) {
+            if enabled { items.append(text()) }
+        }
     }
 
     static func format(_ value: Double) -> String {

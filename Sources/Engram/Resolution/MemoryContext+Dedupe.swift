@@ -457,8 +457,10 @@ extension MemorySession {
                 let storedCosine = cosine ?? embeddings.query.flatMap { query in
                     embeddings.vector(record.id).map { EntityEmbeddings.cosine(query, $0) }
                 }
-                let score = EntityResolver.score(names, Self.names(record), cosine: storedCosine, context: nil)
-                if score.band(options) != .create { scored.append((record, score)) }
+                let quick = EntityResolver.score(names, Self.names(record), cosine: storedCosine, explain: false)
+                if quick.band(options) != .create {
+                    scored.append((record, EntityResolver.score(names, Self.names(record), cosine: storedCosine)))
+                }
             }
             scored.sort { ($0.score.band(options) == .merge ? 1 : 0, $0.score.score, $1.record.id) > ($1.score.band(options) == .merge ? 1 : 0, $1.score.score, $0.record.id) }
             if let best = scored.first, best.score.band(options) == .merge {

@@ -42,8 +42,11 @@ enum StringSimilarity {
 
     /// `2 · LCS / (|a| + |b|)`: the indel similarity that `difflib` and fuzzywuzzy's `ratio` approximate.
     static func ratio(_ a: String, _ b: String) -> Double {
-        let s = Array(a)
-        let t = Array(b)
+        ratio(Array(a.unicodeScalars.map(\.value)), Array(b.unicodeScalars.map(\.value)))
+    }
+
+    /// ``ratio(_:_:)-(String,String)`` over code points.
+    static func ratio(_ s: [UInt32], _ t: [UInt32]) -> Double {
         if s.isEmpty && t.isEmpty { return 1 }
         if s.isEmpty || t.isEmpty { return 0 }
         var previous = [Int](repeating: 0, count: t.count + 1)
@@ -57,19 +60,48 @@ enum StringSimilarity {
         return 2 * Double(previous[t.count]) / Double(s.count + t.count)
     }
 
-    /// Token-set ratio (as fuzzywuzzy's `token_set_ratio`): the best ``ratio(_:_:)`` between the
-    /// sorted common tokens and each side's common-plus-remaining tokens, so that word order and
-    /// a repeated word do not matter, and a name contained in another scores high.
+    /// Token-set ratio (as fuzzywuzzy's `token_set_ratio`): the best ``ratio(_:_:)-(String,String)``
+    /// between the sorted common tokens and each side's common-plus-remaining tokens, so that
+    /// word order and a repeated word do not matter, and a name contained in another scores high.
     static func tokenSetRatio(_ a: [String], _ b: [String]) -> Double {
-        let setA = Set(a)
-        let setB = Set(b)
-        let common = setA.intersection(setB).sorted().joined(separator: " ")
-        let onlyA = setA.subtracting(setB).sorted().joined(separator: " ")
-        let onlyB = setB.subtracting(setA).sorted().joined(separator: " ")
-        let left = [common, onlyA].filter { !$0.isEmpty }.joined(separator: " ")
-        let right = [common, onlyB].filter { !$0.isEmpty }.joined(separator: " ")
+        tokenSetRatio(Set(a).sorted().map { Array($0.unicodeScalars.map(\.value)) }, Set(b).sorted().map { Array($0.unicodeScalars.map(\.value)) })
+    }
+
+    /// ``tokenSetRatio(_:_:)-([String],[String])`` over sorted, distinct tokens as code points.
+    static func tokenSetRatio(_ a: [[UInt32]], _ b: [[UInt32]]) -> Double {
+        var common: [[UInt32]] = []
+        var onlyA: [[UInt32]] = []
+        var onlyB: [[UInt32]] = []
+        var i = 0
+        var j = 0
+        while i < a.count || j < b.count {
+            if j == b.count || (i < a.count && a[i].lexicographicallyPrecedes(b[j])) {
+                onlyA.append(a[i])
+                i += 1
+            } else if i == a.count || b[j].lexicographicallyPrecedes(a[i]) {
+                onlyB.append(b[j])
+                j += 1
+            } else {
+                common.append(a[i])
+                i += 1
+                j += 1
+            }
+        }
+        func joined(_ parts: [[UInt32]]...) -> [UInt32] {
+            var result: [UInt32] = []
+            for part in parts {
+                for token in part {
+                    if !result.isEmpty { result.append(32) }
+                    result += token
+                }
+            }
+            return result
+        }
+        let shared = joined(common)
+        let left = joined(common, onlyA)
+        let right = joined(common, onlyB)
         var best = ratio(left, right)
-        if !common.isEmpty { best = max(best, ratio(common, left), ratio(common, right)) }
+        if !shared.isEmpty { best = max(best, ratio(shared, left), ratio(shared, right)) }
         return best
     }
 
