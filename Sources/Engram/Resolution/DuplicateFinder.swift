@@ -32,15 +32,16 @@ struct DuplicateFinder {
         }
         let names = records.map(MemorySession.names)
         let hasEmbeddings = records.first.map { embeddings.vector($0.id) != nil } ?? false
+        let floor = EntityResolver.stringFloor(for: minScore, embedding: hasEmbeddings) - 1e-9
         var byType: [String: [Int]] = [:]
         for (index, entry) in names.enumerated() { byType[entry.type, default: []].append(index) }
-        var contexts: [Int: Set<UInt64>] = [:]
+        var contexts = [Set<UInt64>?](repeating: nil, count: records.count)
         var result: [DuplicateCandidate] = []
         for members in byType.values {
             for pair in Self.pairs(members, names) {
                 let (i, j) = (Int(pair >> 32), Int(pair & 0xFFFF_FFFF))
                 if !Self.mayMatch(names[i], names[j]) { continue }
-                let plain = EntityResolver.score(names[i], names[j], explain: false)
+                let plain = EntityResolver.score(names[i], names[j], explain: false, floor: floor)
                 if EntityResolver.upperBound(string: plain.score, embedding: hasEmbeddings) < minScore { continue }
                 let cosine = embeddings.vector(records[i].id).flatMap { a in
                     embeddings.vector(records[j].id).map { EntityEmbeddings.cosine(a, $0) }
@@ -117,16 +118,16 @@ struct DuplicateFinder {
         return keys
     }
 
-    /// The pairs (i << 32 | j, i < j) of `members` that share a block.
-    static func pairs(_ members: [Int], _ names: [EntityNames]) -> Set<UInt64> {
+    /// The pairs (i << 32 | j, i < j) of `members` that share a block, in order, each once.
+    static func pairs(_ members: [Int], _ names: [EntityNames]) -> [UInt64] {
         var blocks: [String: [Int]] = [:]
         for index in members {
             for key in keys(names[index]) { blocks[key, default: []].append(index) }
         }
-        var pairs = Set<UInt64>()
+        var pairs: [UInt64] = []
         func add(_ a: Int, _ b: Int) {
             guard a != b else { return }
-            pairs.insert(UInt64(min(a, b)) << 32 | UInt64(max(a, b)))
+            pairs.append(UInt64(min(a, b)) << 32 | UInt64(max(a, b)))
         }
         for (key, block) in blocks where block.count > 1 {
             if block.count <= maximumBlock {
@@ -140,12 +141,16 @@ struct DuplicateFinder {
                     default: return profile.key
                     }
                 }
-                let sorted = block.sorted { (order(names[$0].names.first), $0) < (order(names[$1].names.first), $1) }
+                let sorted = block.map { (order(names[$0].names.first), $0) }.sorted { $0 < $1 }.map(\.1)
                 for x in sorted.indices {
                     for y in (x + 1)..<min(sorted.count, x + 1 + window) { add(sorted[x], sorted[y]) }
                 }
             }
         }
-        return pairs
+        pairs.sort()
+        var unique: [UInt64] = []
+        unique.reserveCapacity(pairs.count)
+        for pair in pairs where unique.last != pair { unique.append(pair) }
+        return unique
     }
 }

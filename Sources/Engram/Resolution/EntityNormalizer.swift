@@ -6,21 +6,40 @@ import Foundation
 /// punctuation becomes a space (an apostrophe disappears: `O'Brien` → `obrien`); honorifics are
 /// dropped from persons (`Dr. Jane Smith` → `jane smith`), corporate suffixes from organisations
 /// (`Acme Corp.` → `acme`), and `Last, First` is turned round for persons.
-struct NameProfile: Hashable, Sendable {
+final class NameProfile: Sendable {
     /// The name as given.
-    var raw: String
+    let raw: String
     /// The tokens of the normalised name, in order.
-    var tokens: [String]
+    let tokens: [String]
     /// The tokens joined by one space: the key of the exact-match index.
-    var key: String
+    let key: String
     /// For organisations of two significant words or more, their initials (`ibm`); else `nil`.
-    var acronym: String?
+    let acronym: String?
     /// Whether the name could itself be an acronym: one token of 2 to 6 letters.
-    var mayBeAcronym: Bool
+    let mayBeAcronym: Bool
     /// The key's code points, for the string measures.
-    var scalars: [UInt32]
+    let scalars: [UInt32]
     /// The distinct tokens in sorted order, as code points, for the token-set ratio.
-    var sortedTokens: [[UInt32]]
+    let sortedTokens: [[UInt32]]
+    /// The tokens that hold a digit, in order.
+    let numberTokens: [String]
+    /// Names under 4 characters (spaces not counted).
+    let isShort: Bool
+    /// Names whose characters carry less than ``EntityNormalizer/minimumEntropy`` bits each.
+    let isLowEntropy: Bool
+
+    init(raw: String, tokens: [String], acronym: String?, mayBeAcronym: Bool) {
+        self.raw = raw
+        self.tokens = tokens
+        key = tokens.joined(separator: " ")
+        self.acronym = acronym
+        self.mayBeAcronym = mayBeAcronym
+        scalars = Array(key.unicodeScalars.map(\.value))
+        sortedTokens = Set(tokens).sorted().map { Array($0.unicodeScalars.map(\.value)) }
+        numberTokens = tokens.filter { $0.contains(where: \.isNumber) }
+        isShort = key.filter { $0 != " " }.count < EntityNormalizer.minimumFuzzyLength
+        isLowEntropy = EntityNormalizer.entropy(of: key) < EntityNormalizer.minimumEntropy
+    }
 
     /// The key read backwards: the key of the second blocking index, so that names sharing
     /// their ending (a last word, the end of a misspelt word) meet.
@@ -30,13 +49,7 @@ struct NameProfile: Hashable, Sendable {
     var sortedKey: String { String(key.filter { $0 != " " }.sorted()) }
 
     /// Names with a digit look like identifiers (`SR-2023-052`, `iPhone 15`).
-    var isIdentifierLike: Bool { key.contains(where: \.isNumber) }
-
-    /// Names under 4 characters (spaces not counted).
-    var isShort: Bool { key.filter { $0 != " " }.count < EntityNormalizer.minimumFuzzyLength }
-
-    /// Names whose characters carry less than ``EntityNormalizer/minimumEntropy`` bits each.
-    var isLowEntropy: Bool { EntityNormalizer.entropy(of: key) < EntityNormalizer.minimumEntropy }
+    var isIdentifierLike: Bool { !numberTokens.isEmpty }
 }
 
 /// Turns names into ``NameProfile``s. Pure: no store access.
@@ -103,11 +116,7 @@ enum EntityNormalizer {
             isOrganization && significant.count >= 2 && significant.allSatisfy({ $0.first?.isLetter == true })
             ? String(significant.compactMap(\.first)) : nil
         let mayBeAcronym = tokens.count == 1 && (2...6).contains(tokens[0].count) && tokens[0].allSatisfy(\.isLetter)
-        let key = tokens.joined(separator: " ")
-        return NameProfile(
-            raw: name, tokens: tokens, key: key, acronym: acronym, mayBeAcronym: mayBeAcronym,
-            scalars: Array(key.unicodeScalars.map(\.value)),
-            sortedTokens: Set(tokens).sorted().map { Array($0.unicodeScalars.map(\.value)) })
+        return NameProfile(raw: name, tokens: tokens, acronym: acronym, mayBeAcronym: mayBeAcronym)
     }
 
     /// Runs of two or more one-letter words joined into one (`I.B.M.` → `ibm`, `U.S. Steel` → `us steel`).

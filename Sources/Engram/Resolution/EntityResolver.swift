@@ -122,13 +122,21 @@ enum EntityResolver {
         return blended + contextWeight * (1 - blended)
     }
 
+    /// The lowest string score whose ``upperBound(string:embedding:)`` reaches `score`.
+    static func stringFloor(for score: Double, embedding: Bool) -> Double {
+        let blended = (score - contextWeight) / (1 - contextWeight)
+        return embedding ? (blended - embeddingWeight) / (1 - embeddingWeight) : blended
+    }
+
     static func score(
-        _ a: EntityNames, _ b: EntityNames, cosine: Double? = nil, context: Double? = nil, explain: Bool = true
+        _ a: EntityNames, _ b: EntityNames, cosine: Double? = nil, context: Double? = nil, explain: Bool = true,
+        floor: Double = 0
     ) -> PairScore {
         var best: PairScore?
         for x in a.names {
             for y in b.names {
-                let candidate = score(x, y, type: a.type, cosine: cosine, context: context, explain: explain)
+                let candidate = score(
+                    x, y, type: a.type, cosine: cosine, context: context, explain: explain, floor: floor)
                 if let current = best,
                     (current.mayMerge ? 1 : 0, current.score) >= (candidate.mayMerge ? 1 : 0, candidate.score)
                 {
@@ -140,8 +148,11 @@ enum EntityResolver {
         return best ?? PairScore(score: 0, mayMerge: false, reasons: ["no name"])
     }
 
+    /// The score of one name pair. With `explain` false, a pair whose string score cannot reach
+    /// `floor` returns early with a lower bound of its score.
     static func score(
-        _ x: NameProfile, _ y: NameProfile, type: String, cosine: Double?, context: Double?, explain: Bool = true
+        _ x: NameProfile, _ y: NameProfile, type: String, cosine: Double?, context: Double?, explain: Bool = true,
+        floor: Double = 0
     ) -> PairScore {
         if x.key == y.key {
             return PairScore(score: 1, mayMerge: true, reasons: explain ? ["same normalised name '\(x.key)'"] : [])
@@ -149,8 +160,14 @@ enum EntityResolver {
         let isPerson = type == "Person"
         var reasons = Reasons(enabled: explain)
         let jaroWinkler = StringSimilarity.jaroWinkler(x.scalars, y.scalars)
-        let tokenSet = StringSimilarity.tokenSetRatio(x.sortedTokens, y.sortedTokens)
         let alignment = align(x.tokens, y.tokens, isPerson: isPerson, explain: explain)
+        let isAcronym =
+            type == "Organization" && ((x.mayBeAcronym && y.acronym == x.key) || (y.mayBeAcronym && x.acronym == y.key))
+        if !explain, !isAcronym, max(0.5 * jaroWinkler + 0.5, alignment.score) < floor {
+            // Even a perfect token-set ratio cannot lift it to the floor: skip the costliest measure.
+            return PairScore(score: max(0.5 * jaroWinkler, alignment.score), mayMerge: false, reasons: [])
+        }
+        let tokenSet = StringSimilarity.tokenSetRatio(x.sortedTokens, y.sortedTokens)
         var string = max(0.5 * jaroWinkler + 0.5 * tokenSet, alignment.score)
         reasons.append(
             "names '\(x.raw)' / '\(y.raw)': jaro-winkler \(format(jaroWinkler)), token-set \(format(tokenSet)), "
@@ -162,9 +179,7 @@ enum EntityResolver {
             reasons.append("guard: one word under \(minimumSingleWordTypoLength) characters, not identical")
         }
         var needsConfirmation = alignment.complete && alignment.usedInitial
-        if type == "Organization",
-            (x.mayBeAcronym && y.acronym == x.key) || (y.mayBeAcronym && x.acronym == y.key)
-        {
+        if isAcronym {
             string = max(string, acronymScore)
             reasons.append("acronym '\(x.mayBeAcronym ? x.key : y.key)'")
             needsConfirmation = true
@@ -188,9 +203,7 @@ enum EntityResolver {
             }
         }
         // Guards: fuzzy similarity alone never merges these.
-        let digitsX = x.tokens.filter { $0.contains(where: \.isNumber) }
-        let digitsY = y.tokens.filter { $0.contains(where: \.isNumber) }
-        if digitsX != digitsY, x.isIdentifierLike || y.isIdentifierLike {
+        if x.numberTokens != y.numberTokens {
             blended = min(blended, 0.5)
             mayMerge = false
             reasons.append("guard: identifiers or numbers differ (capped at 0.5)")
@@ -260,6 +273,8 @@ enum EntityResolver {
         return Alignment(score: total / Double(long.count), complete: complete, usedInitial: usedInitial, notes: notes)
     }
 
+    static func isDigit(_ byte: UInt8) -> Bool { (48...57).contains(byte) }
+
     /// How two words correspond.
     struct Relation {
         enum Kind { case equal, initial, nickname, typo }
@@ -280,8 +295,7 @@ enum EntityResolver {
     /// The correspondence of two words, or `nil`.
     static func relation(_ a: String, _ b: String, isPerson: Bool) -> Relation? {
         if a == b { return Relation(weight: 1, kind: .equal) }
-        let hasDigits = a.contains(where: \.isNumber) || b.contains(where: \.isNumber)
-        if hasDigits { return nil }
+        if a.utf8.contains(where: Self.isDigit) || b.utf8.contains(where: Self.isDigit) { return nil }
         if isPerson {
             if (a.count == 1 && b.first == a.first) || (b.count == 1 && a.first == b.first) {
                 return Relation(weight: 0.85, kind: .initial)

@@ -49,15 +49,22 @@ enum StringSimilarity {
     static func ratio(_ s: [UInt32], _ t: [UInt32]) -> Double {
         if s.isEmpty && t.isEmpty { return 1 }
         if s.isEmpty || t.isEmpty { return 0 }
-        var previous = [Int](repeating: 0, count: t.count + 1)
-        var current = previous
-        for i in 1...s.count {
-            for j in 1...t.count {
-                current[j] = s[i - 1] == t[j - 1] ? previous[j - 1] + 1 : max(previous[j], current[j - 1])
+        let width = t.count + 1
+        // Two rows of the LCS table on the stack: this runs for every scored pair.
+        let common = withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * width) { rows -> Int in
+            rows.initialize(repeating: 0)
+            var previous = 0
+            var current = width
+            for i in 1...s.count {
+                for j in 1...t.count {
+                    rows[current + j] =
+                        s[i - 1] == t[j - 1] ? rows[previous + j - 1] + 1 : max(rows[previous + j], rows[current + j - 1])
+                }
+                swap(&previous, &current)
             }
-            swap(&previous, &current)
+            return rows[previous + t.count]
         }
-        return 2 * Double(previous[t.count]) / Double(s.count + t.count)
+        return 2 * Double(common) / Double(s.count + t.count)
     }
 
     /// Token-set ratio (as fuzzywuzzy's `token_set_ratio`): the best ``ratio(_:_:)-(String,String)``
