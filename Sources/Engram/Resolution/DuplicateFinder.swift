@@ -36,7 +36,7 @@ struct DuplicateFinder {
         var byType: [String: [Int]] = [:]
         for (index, entry) in names.enumerated() { byType[entry.type, default: []].append(index) }
         var contexts = [Set<UInt64>?](repeating: nil, count: records.count)
-        var result: [DuplicateCandidate] = []
+        var kept: [(score: Double, i: Int, j: Int, cosine: Double?, overlap: Double?)] = []
         for members in byType.values {
             for pair in Self.pairs(members, names) {
                 let (i, j) = (Int(pair >> 32), Int(pair & 0xFFFF_FFFF))
@@ -49,24 +49,27 @@ struct DuplicateFinder {
                 if contexts[i] == nil { contexts[i] = try session.contextSet(records[i].node) }
                 if contexts[j] == nil { contexts[j] = try session.contextSet(records[j].node) }
                 let overlap = MemorySession.overlap(contexts[i]!, contexts[j]!)
-                if cosine != nil || overlap != nil {
-                    guard EntityResolver.score(names[i], names[j], cosine: cosine, context: overlap, explain: false).score >= minScore
-                    else { continue }
-                } else if plain.score < minScore {
-                    continue
-                }
-                let score = EntityResolver.score(names[i], names[j], cosine: cosine, context: overlap)
-                let status = try session.sameAsStatus(records[i].node, records[j].node)
-                if status == .rejected { continue }
-                // The newer entity is the source, merged into the older one.
-                let (source, target) = Self.isNewer(records[i], than: records[j]) ? (records[i], records[j]) : (records[j], records[i])
-                var candidate = session.candidate(source: source.string("name") ?? "", sourceID: source.id, target: target, score)
-                candidate.status = status
-                result.append(candidate)
+                let final = cosine == nil && overlap == nil
+                    ? plain : EntityResolver.score(names[i], names[j], cosine: cosine, context: overlap, explain: false)
+                if final.score >= minScore { kept.append((final.score, i, j, cosine, overlap)) }
             }
         }
-        result.sort { ($0.score, $1.sourceID, $1.targetID) > ($1.score, $0.sourceID, $0.targetID) }
-        return Array(result.prefix(limit))
+        // Explain only the pairs returned, best first, skipping rejected ones.
+        kept.sort { ($0.score, $1.i, $1.j) > ($1.score, $0.i, $0.j) }
+        var result: [DuplicateCandidate] = []
+        for entry in kept {
+            if result.count == limit { break }
+            let (i, j) = (entry.i, entry.j)
+            let status = try session.sameAsStatus(records[i].node, records[j].node)
+            if status == .rejected { continue }
+            let score = EntityResolver.score(names[i], names[j], cosine: entry.cosine, context: entry.overlap)
+            // The newer entity is the source, merged into the older one.
+            let (source, target) = Self.isNewer(records[i], than: records[j]) ? (records[i], records[j]) : (records[j], records[i])
+            var candidate = session.candidate(source: source.string("name") ?? "", sourceID: source.id, target: target, score)
+            candidate.status = status
+            result.append(candidate)
+        }
+        return result
     }
 
     static func isNewer(_ a: MemoryNode, than b: MemoryNode) -> Bool {
