@@ -3,7 +3,7 @@
 ///
 /// Blocking keys of each name and alias (see `docs/entity-resolution.md`, "Blocking"): the first
 /// ``prefixLength`` characters of the normalised name, of the name read backwards and of its
-/// sorted letters;
+/// sorted letters (one-word names only);
 /// for names of two words or more, the last word with the first word's initial (nicknames
 /// folded to one group); acronyms. A block larger
 /// than ``maximumBlock`` is compared only within a window of ``window`` in key order (the sorted
@@ -13,9 +13,9 @@ struct DuplicateFinder {
     /// the first four letters of both the first and the last word.
     static let prefixLength = 4
     /// Blocks up to this size are compared in full.
-    static let maximumBlock = 32
+    static let maximumBlock = 16
     /// Neighbours compared on each side within a larger block.
-    static let window = 6
+    static let window = 4
     /// Pairs that share no word and whose Jaro-Winkler on the whole names is below this are not
     /// scored further (a cheap filter before the score).
     static let prefilter = 0.75
@@ -110,7 +110,8 @@ struct DuplicateFinder {
         for profile in names.names {
             keys.insert("k" + profile.key.prefix(prefixLength))
             keys.insert("r" + profile.reversedKey.prefix(prefixLength))
-            keys.insert("s" + profile.sortedKey.prefix(prefixLength))
+            // Sorted letters for one-word names only: more words have the other keys.
+            if profile.tokens.count == 1 { keys.insert("s" + profile.sortedKey.prefix(prefixLength)) }
             if profile.tokens.count >= 2, let first = profile.tokens.first, let last = profile.tokens.last {
                 let group = names.type == "Person" ? Nicknames.group[first].map { "#\($0)" } ?? first : first
                 keys.insert("l" + last + "|" + group.prefix(group.hasPrefix("#") ? 8 : 1))

@@ -163,8 +163,13 @@ enum EntityResolver {
         let alignment = align(x.tokens, y.tokens, isPerson: isPerson, explain: explain)
         let isAcronym =
             type == "Organization" && ((x.mayBeAcronym && y.acronym == x.key) || (y.mayBeAcronym && x.acronym == y.key))
-        if !explain, !isAcronym, max(0.5 * jaroWinkler + 0.5, alignment.score) < floor {
-            // Even a perfect token-set ratio cannot lift it to the floor: skip the costliest measure.
+        // The token-set ratio is at most 1, and at most the character overlap of the whole keys
+        // (its best sides hold every character of the shorter key).
+        if !explain, !isAcronym,
+            max(0.5 * jaroWinkler + 0.5, alignment.score) < floor
+                || max(0.5 * jaroWinkler + 0.5 * tokenSetBound(x, y), alignment.score) < floor
+        {
+            // Even the best token-set ratio cannot lift it to the floor: skip the costliest measure.
             return PairScore(score: max(0.5 * jaroWinkler, alignment.score), mayMerge: false, reasons: [])
         }
         let tokenSet = StringSimilarity.tokenSetRatio(x.sortedTokens, y.sortedTokens)
@@ -223,6 +228,13 @@ enum EntityResolver {
             reasons.append("words do not all correspond")
         }
         return PairScore(score: min(1, blended), mayMerge: mayMerge, reasons: reasons.items)
+    }
+
+    /// An upper bound of the token-set ratio of two names: each of its three ratios compares
+    /// strings whose characters are drawn from the two keys, so none exceeds 1, and the ratio of
+    /// the common-plus-rest sides is bounded by the character overlap of the keys.
+    static func tokenSetBound(_ x: NameProfile, _ y: NameProfile) -> Double {
+        x.tokens.contains(where: y.tokens.contains) ? 1 : StringSimilarity.ratioBound(x.scalars, y.scalars)
     }
 
     /// How the words of two names correspond.

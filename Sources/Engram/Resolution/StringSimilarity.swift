@@ -112,6 +112,20 @@ enum StringSimilarity {
         return best
     }
 
+    /// An upper bound of ``ratio(_:_:)-([UInt32],[UInt32])``: the longest common subsequence is
+    /// at most the overlap of the two multisets of characters. O(n + m).
+    static func ratioBound(_ s: [UInt32], _ t: [UInt32]) -> Double {
+        guard !s.isEmpty || !t.isEmpty else { return 1 }
+        var counts = [Int](repeating: 0, count: 64)
+        for c in s { counts[Int(c & 63)] += 1 }
+        var overlap = 0
+        for c in t where counts[Int(c & 63)] > 0 {
+            counts[Int(c & 63)] -= 1
+            overlap += 1
+        }
+        return 2 * Double(overlap) / Double(s.count + t.count)
+    }
+
     /// Damerau-Levenshtein distance (optimal string alignment: an adjacent transposition counts one).
     static func editDistance(_ a: String, _ b: String) -> Int {
         let s = Array(a)
