@@ -29,6 +29,9 @@ package enum ResolutionEvaluation {
         package var reviewedCorrect: Int
         /// Per kind: (pairs, merged, reviewed).
         package var byKind: [String: (pairs: Int, merged: Int, reviewed: Int)]
+        /// Duplicates that share a blocking key of ``DuplicateFinder`` (so that
+        /// `findPotentialDuplicates` can meet them), over all duplicates.
+        package var finderBlocked: Int
         /// The pairs decided wrongly: false merges, and duplicates left to `create`.
         package var errors: [(pair: Pair, band: ResolutionBand, score: Double)]
 
@@ -58,10 +61,15 @@ package enum ResolutionEvaluation {
     package static func evaluate(_ pairs: [Pair], options: ResolutionOptions = ResolutionOptions()) -> Report {
         var report = Report(
             pairs: pairs.count, positives: 0, merged: 0, mergedCorrect: 0, reviewed: 0, reviewedCorrect: 0, byKind: [:],
-            errors: [])
+            finderBlocked: 0, errors: [])
         for pair in pairs {
             let (band, score) = band(pair, options: options)
-            if pair.same { report.positives += 1 }
+            if pair.same {
+                report.positives += 1
+                let a = EntityNames(type: pair.type, name: pair.a, aliases: [])
+                let b = EntityNames(type: pair.type, name: pair.b, aliases: [])
+                if !DuplicateFinder.keys(a).isDisjoint(with: DuplicateFinder.keys(b)) { report.finderBlocked += 1 }
+            }
             var kind = report.byKind[pair.kind] ?? (0, 0, 0)
             kind.pairs += 1
             switch band {
