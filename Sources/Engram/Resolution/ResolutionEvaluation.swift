@@ -104,6 +104,12 @@ package enum ResolutionEvaluation {
 
         mutating func int(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
         mutating func pick<T>(_ items: [T]) -> T { items[int(items.count)] }
+        /// An item of `items` other than `excluded` (the list holds another).
+        mutating func pick<T: Equatable>(_ items: [T], other excluded: T) -> T {
+            var item = pick(items)
+            while item == excluded { item = pick(items) }
+            return item
+        }
         mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) / Double(1 << 53) < p }
     }
 
@@ -264,14 +270,12 @@ package enum ResolutionEvaluation {
         }
         for _ in 0..<40 {
             let (first, last) = person()
-            var other = random.pick(lastNames)
-            while other == last { other = random.pick(lastNames) }
+            let other = random.pick(lastNames, other: last)
             add("Person", "\(first) \(last)", "\(first) \(other)", false, "person-same-first")
         }
         for _ in 0..<40 {
             let (first, last) = person()
-            var other = random.pick(firstNames)
-            while other == first { other = random.pick(firstNames) }
+            let other = random.pick(firstNames, other: first)
             add("Person", "\(first) \(last)", "\(other) \(last)", false, "person-same-last")
         }
         for (a, b) in nearGivenNames {
@@ -313,8 +317,7 @@ package enum ResolutionEvaluation {
         for _ in 0..<35 {
             let word = random.pick(orgWords)
             let a = random.pick(orgIndustries)
-            var b = random.pick(orgIndustries)
-            while b == a { b = random.pick(orgIndustries) }
+            let b = random.pick(orgIndustries, other: a)
             add("Organization", "\(word) \(a)", "\(word) \(b)", false, "org-shared-word")
         }
         for _ in 0..<15 {
@@ -324,8 +327,7 @@ package enum ResolutionEvaluation {
         for _ in 0..<15 {
             let industry = random.pick(orgIndustries)
             let a = random.pick(orgWords)
-            var b = random.pick(orgWords)
-            while b == a { b = random.pick(orgWords) }
+            let b = random.pick(orgWords, other: a)
             add("Organization", "\(a) \(industry)", "\(b) \(industry)", false, "org-shared-industry")
         }
         // Places: 95 pairs.
@@ -341,8 +343,7 @@ package enum ResolutionEvaluation {
         for (a, b) in nearPlaces { add("Location", a, b, false, "place-near-spelling") }
         for _ in 0..<20 {
             let a = random.pick(places)
-            var b = random.pick(places)
-            while b == a { b = random.pick(places) }
+            let b = random.pick(places, other: a)
             add("Location", a, b, false, "place-random")
         }
         // Products: 60 pairs.
