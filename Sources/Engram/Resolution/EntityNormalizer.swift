@@ -111,6 +111,16 @@ enum EntityNormalizer {
                 while tokens.count > 1, let last = tokens.last, corporateSuffixes.contains(last) { tokens.removeLast() }
             }
         }
+        return profile(tokens: tokens, raw: name, type: type)
+    }
+
+    /// The profile of a name already normalised to `key` (the stored `name_key`).
+    static func profile(key: String, raw: String, type: String) -> NameProfile {
+        profile(tokens: key.split(separator: " ").map(String.init), raw: raw, type: type)
+    }
+
+    static func profile(tokens: [String], raw name: String, type: String) -> NameProfile {
+        let isOrganization = type == "Organization"
         let significant = tokens.filter { !acronymStopWords.contains($0) }
         let acronym =
             isOrganization && significant.count >= 2 && significant.allSatisfy({ $0.first?.isLetter == true })

@@ -71,10 +71,14 @@ struct EntityNames {
     var type: String
     var names: [NameProfile]
 
-    init(type: String, name: String, aliases: [String]) {
+    /// - Parameter storedKey: the entity's stored `name_key` for `name`, when it has one: the
+    ///   name's profile is then rebuilt from it without normalising the name again.
+    init(type: String, name: String, aliases: [String], storedKey: String? = nil) {
         self.type = type
         var seen = Set<String>()
-        names = ([name] + aliases).map { EntityNormalizer.profile($0, type: type) }.filter {
+        let first = storedKey.map { EntityNormalizer.profile(key: $0, raw: name, type: type) }
+            ?? EntityNormalizer.profile(name, type: type)
+        names = ([first] + aliases.map { EntityNormalizer.profile($0, type: type) }).filter {
             !$0.key.isEmpty && seen.insert($0.key).inserted
         }
     }

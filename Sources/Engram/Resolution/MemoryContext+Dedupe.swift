@@ -284,7 +284,9 @@ extension MemorySession {
     }
 
     static func names(_ record: MemoryNode) -> EntityNames {
-        EntityNames(type: record.string("type") ?? "", name: record.string("name") ?? "", aliases: record.strings("aliases"))
+        EntityNames(
+            type: record.string("type") ?? "", name: record.string("name") ?? "", aliases: record.strings("aliases"),
+            storedKey: record.string("name_key"))
     }
 
     /// Live entities of `type` whose normalised name or alias equals one of `names`, oldest first.
