@@ -335,3 +335,30 @@ struct DedupeCommandTests {
         #expect(bad.status == 1 && bad.err.contains("invalid_merge"))
     }
 }
+
+@Suite("Entity resolution: string measures")
+struct StringSimilarityTests {
+    @Test func knownValues() {
+        // Jaro-Winkler's textbook pairs.
+        #expect(abs(StringSimilarity.jaroWinkler("martha", "marhta") - 0.9611) < 0.0001)
+        #expect(abs(StringSimilarity.jaroWinkler("dwayne", "duane") - 0.84) < 0.0001)
+        #expect(abs(StringSimilarity.jaroWinkler("dixon", "dicksonx") - 0.8133) < 0.0001)
+        #expect(StringSimilarity.jaroWinkler("", "") == 1 && StringSimilarity.jaroWinkler("a", "") == 0)
+        // 2·LCS/(|a|+|b|): "apple" / "applied" share "appl" + "e".
+        #expect(abs(StringSimilarity.ratio("apple", "applied") - 10.0 / 12.0) < 1e-12)
+        // Word order and repetition do not matter; a contained name scores 1.
+        #expect(StringSimilarity.tokenSetRatio(["jane", "smith"], ["smith", "jane", "jane"]) == 1)
+        #expect(StringSimilarity.tokenSetRatio(["acme"], ["acme", "logistics"]) == 1)
+        #expect(StringSimilarity.tokenSetRatio(["north", "wind"], ["south", "park"]) < 0.6)
+        // Damerau (optimal string alignment): a transposition counts one.
+        #expect(StringSimilarity.editDistance("microsoft", "microsfot") == 1)
+        #expect(StringSimilarity.editDistance("kitten", "sitting") == 3)
+    }
+
+    @Test(arguments: [("boston", "bsoton"), ("jane smith", "smith jane"), ("prague", "pague"), ("abc", "xyz")])
+    func theCharacterBoundIsAnUpperBound(pair: (String, String)) {
+        let a = Array(pair.0.unicodeScalars.map(\.value))
+        let b = Array(pair.1.unicodeScalars.map(\.value))
+        #expect(StringSimilarity.ratioBound(a, b) >= StringSimilarity.ratio(a, b))
+    }
+}

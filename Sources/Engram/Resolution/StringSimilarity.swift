@@ -1,13 +1,13 @@
 /// String similarity measures used by entity resolution. Pure functions over characters.
-enum StringSimilarity {
+package enum StringSimilarity {
     /// Jaro-Winkler similarity in 0…1, with the usual prefix scale 0.1 over at most 4 characters.
     /// - Complexity: O(n · m) in the worst case, O(n · w) with the matching window w.
-    static func jaroWinkler(_ a: String, _ b: String) -> Double {
+    package static func jaroWinkler(_ a: String, _ b: String) -> Double {
         jaroWinkler(Array(a.unicodeScalars.map(\.value)), Array(b.unicodeScalars.map(\.value)))
     }
 
     /// ``jaroWinkler(_:_:)-(String,String)`` over code points.
-    static func jaroWinkler(_ s: [UInt32], _ t: [UInt32]) -> Double {
+    package static func jaroWinkler(_ s: [UInt32], _ t: [UInt32]) -> Double {
         if s.isEmpty && t.isEmpty { return 1 }
         if s.isEmpty || t.isEmpty { return 0 }
         let window = max(0, max(s.count, t.count) / 2 - 1)
@@ -41,12 +41,12 @@ enum StringSimilarity {
     }
 
     /// `2 · LCS / (|a| + |b|)`: the indel similarity that `difflib` and fuzzywuzzy's `ratio` approximate.
-    static func ratio(_ a: String, _ b: String) -> Double {
+    package static func ratio(_ a: String, _ b: String) -> Double {
         ratio(Array(a.unicodeScalars.map(\.value)), Array(b.unicodeScalars.map(\.value)))
     }
 
     /// ``ratio(_:_:)-(String,String)`` over code points.
-    static func ratio(_ s: [UInt32], _ t: [UInt32]) -> Double {
+    package static func ratio(_ s: [UInt32], _ t: [UInt32]) -> Double {
         if s.isEmpty && t.isEmpty { return 1 }
         if s.isEmpty || t.isEmpty { return 0 }
         let width = t.count + 1
@@ -70,12 +70,12 @@ enum StringSimilarity {
     /// Token-set ratio (as fuzzywuzzy's `token_set_ratio`): the best ``ratio(_:_:)-(String,String)``
     /// between the sorted common tokens and each side's common-plus-remaining tokens, so that
     /// word order and a repeated word do not matter, and a name contained in another scores high.
-    static func tokenSetRatio(_ a: [String], _ b: [String]) -> Double {
+    package static func tokenSetRatio(_ a: [String], _ b: [String]) -> Double {
         tokenSetRatio(Set(a).sorted().map { Array($0.unicodeScalars.map(\.value)) }, Set(b).sorted().map { Array($0.unicodeScalars.map(\.value)) })
     }
 
     /// ``tokenSetRatio(_:_:)-([String],[String])`` over sorted, distinct tokens as code points.
-    static func tokenSetRatio(_ a: [[UInt32]], _ b: [[UInt32]]) -> Double {
+    package static func tokenSetRatio(_ a: [[UInt32]], _ b: [[UInt32]]) -> Double {
         var common: [[UInt32]] = []
         var onlyA: [[UInt32]] = []
         var onlyB: [[UInt32]] = []
@@ -114,7 +114,7 @@ enum StringSimilarity {
 
     /// An upper bound of ``ratio(_:_:)-([UInt32],[UInt32])``: the longest common subsequence is
     /// at most the overlap of the two multisets of characters. O(n + m).
-    static func ratioBound(_ s: [UInt32], _ t: [UInt32]) -> Double {
+    package static func ratioBound(_ s: [UInt32], _ t: [UInt32]) -> Double {
         guard !s.isEmpty || !t.isEmpty else { return 1 }
         var counts = [Int](repeating: 0, count: 64)
         for c in s { counts[Int(c & 63)] += 1 }
@@ -127,7 +127,7 @@ enum StringSimilarity {
     }
 
     /// Damerau-Levenshtein distance (optimal string alignment: an adjacent transposition counts one).
-    static func editDistance(_ a: String, _ b: String) -> Int {
+    package static func editDistance(_ a: String, _ b: String) -> Int {
         let s = Array(a)
         let t = Array(b)
         if s.isEmpty { return t.count }
