@@ -40,10 +40,13 @@ struct BenchDedupeCommand: ParsableCommand {
             let report = ResolutionEvaluation.evaluate(pairs)
             figures["eval"] = [
                 "seed": seed, "pairs": report.pairs, "duplicates": report.positives, "merged": report.merged,
-                "reviewed": report.reviewed, "merge_precision": report.mergePrecision, "merge_recall": report.mergeRecall,
+                "reviewed": report.reviewed, "merge_precision": report.mergePrecision,
+                "merge_recall": report.mergeRecall,
                 "review_precision": report.reviewPrecision, "merge_or_review_recall": report.mergeOrReviewRecall,
                 "finder_blocking_recall": Double(report.finderBlocked) / Double(max(report.positives, 1)),
-                "by_kind": report.byKind.mapValues { ["pairs": $0.pairs, "merged": $0.merged, "reviewed": $0.reviewed] },
+                "by_kind": report.byKind.mapValues {
+                    ["pairs": $0.pairs, "merged": $0.merged, "reviewed": $0.reviewed]
+                },
             ]
         }
         if entities > 0 {
@@ -98,7 +101,10 @@ struct BenchDedupeCommand: ParsableCommand {
             try printJSON(figures)
         } else {
             if let eval = figures["eval"] as? [String: Any] {
-                for key in ["pairs", "duplicates", "merged", "reviewed", "merge_precision", "merge_recall", "review_precision", "merge_or_review_recall", "finder_blocking_recall"] {
+                for key in [
+                    "pairs", "duplicates", "merged", "reviewed", "merge_precision", "merge_recall", "review_precision",
+                    "merge_or_review_recall", "finder_blocking_recall",
+                ] {
                     print("eval \(key): \(eval[key]!)")
                 }
             }

@@ -42,7 +42,8 @@ struct DedupeCommand: ParsableCommand {
         @Option(help: "Only entities of this type.") var type: String?
         @Option(help: "The lowest score listed (default: the review threshold, 0.85).") var minScore: Double?
         @Option(help: "The most pairs listed.") var limit = 100
-        @Flag(help: "List the recorded pending SAME_AS pairs (the review queue) instead of searching.") var pending = false
+        @Flag(help: "List the recorded pending SAME_AS pairs (the review queue) instead of searching.") var pending =
+            false
 
         func run() throws {
             let memory = try common.context()
@@ -116,11 +117,13 @@ struct DedupeCommand: ParsableCommand {
         }
         let rows = pairs.map { pair in
             [
-                pair.sourceID, pair.sourceName, pair.targetID, pair.targetName, pair.type, String(format: "%.3f", pair.score),
+                pair.sourceID, pair.sourceName, pair.targetID, pair.targetName, pair.type,
+                String(format: "%.3f", pair.score),
                 pair.band.rawValue, pair.status?.rawValue ?? "", pair.reasons.joined(separator: "; "),
             ]
         }
-        printTable(["source", "source name", "target", "target name", "type", "score", "band", "status", "reasons"], rows)
+        printTable(
+            ["source", "source name", "target", "target name", "type", "score", "band", "status", "reasons"], rows)
         Swift.print("\(pairs.count) pair\(pairs.count == 1 ? "" : "s")")
     }
 
@@ -133,7 +136,8 @@ struct DedupeCommand: ParsableCommand {
             return
         }
         printTable(
-            ["id", "name", "type", "aliases"], [[entity.id, entity.name, entity.type, entity.aliases.joined(separator: ", ")]])
+            ["id", "name", "type", "aliases"],
+            [[entity.id, entity.name, entity.type, entity.aliases.joined(separator: ", ")]])
     }
 
     /// A plain text table: a header, a rule, one line per row, columns padded to their widest cell.

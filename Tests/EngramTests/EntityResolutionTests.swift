@@ -162,7 +162,8 @@ struct EntityMergeTests {
         let acme = try memory.addEntity(name: "Acme", type: "Organization")
         let bob = try memory.addEntity(name: "Bob", type: "Person")
         try memory.relate(target.id, "WORKS_AT", acme.id, confidence: 0.5, provenance: ["m1"])
-        try memory.relate(source.id, "WORKS_AT", acme.id, properties: ["role": "lead"], confidence: 0.8, provenance: ["m2"])
+        try memory.relate(
+            source.id, "WORKS_AT", acme.id, properties: ["role": "lead"], confidence: 0.8, provenance: ["m2"])
         try memory.relate(source.id, "KNOWS", bob.id)
         try memory.relate(bob.id, "MANAGES", source.id)
         try memory.relate(source.id, "SIBLING_OF", target.id)
@@ -256,7 +257,9 @@ struct EntityMergeTests {
         #expect(other.decision == .created && other.entity.id != jane.id)
         #expect(try zeta.findPotentialDuplicates(minScore: 0).isEmpty)
         #expect(errorCode { try zeta.merge(other.entity.id, into: jane.id) } == .notFound)
-        #expect(errorCode { try zeta.reviewDuplicate(source: "acme-smyth", target: jane.id, decision: .reject) } == .notFound)
+        #expect(
+            errorCode { try zeta.reviewDuplicate(source: "acme-smyth", target: jane.id, decision: .reject) }
+                == .notFound)
         #expect(try zeta.entity(id: jane.id) == nil)
         #expect(try acme.entities().total == 2)
     }
@@ -264,11 +267,14 @@ struct EntityMergeTests {
     @Test func findPotentialDuplicatesBlocksAndValidates() throws {
         let fixture = try TestEngramStore()
         let memory = context(fixture, resolving: false)
-        for (first, last) in [("Margaret", "Hamilton"), ("Margret", "Hamilton"), ("Peggy", "Hamilton"), ("Alan", "Turing")] {
+        for (first, last) in [
+            ("Margaret", "Hamilton"), ("Margret", "Hamilton"), ("Peggy", "Hamilton"), ("Alan", "Turing"),
+        ] {
             try memory.addEntity(name: "\(first) \(last)", type: "Person")
         }
         let pairs = try memory.findPotentialDuplicates(type: "Person")
-        #expect(Set(pairs.map { Set([$0.sourceName, $0.targetName]) }).contains(["Margaret Hamilton", "Margret Hamilton"]))
+        #expect(
+            Set(pairs.map { Set([$0.sourceName, $0.targetName]) }).contains(["Margaret Hamilton", "Margret Hamilton"]))
         #expect(pairs.allSatisfy { $0.score >= 0.85 && $0.sourceName != "Alan Turing" })
         #expect(try memory.findPotentialDuplicates(type: "Person", limit: 1).count == 1)
         #expect(errorCode { _ = try memory.findPotentialDuplicates(limit: 0) } == .invalidArgument)
@@ -287,7 +293,9 @@ struct EntityResolutionEvaluationTests {
                 + "review precision \(report.reviewPrecision) (\(report.reviewed) reviewed); "
                 + "merge+review recall \(report.mergeOrReviewRecall)")
         for error in report.errors {
-            print("  \(error.band) \(String(format: "%.3f", error.score)) \(error.pair.kind): '\(error.pair.a)' / '\(error.pair.b)'")
+            print(
+                "  \(error.band) \(String(format: "%.3f", error.score)) \(error.pair.kind): '\(error.pair.a)' / '\(error.pair.b)'"
+            )
         }
         #expect(pairs.count >= 500)
         #expect(Set(pairs.map(\.type)).isSuperset(of: ["Person", "Organization", "Location", "Product"]))
@@ -323,10 +331,14 @@ struct DedupeCommandTests {
 
         let reject = try runEngram(["dedupe", "reject", "--db", db, "--tenant", "acme", smyth, jane])
         #expect(reject.status == 0 && reject.out.contains("rejected"), "\(reject.err)")
-        let after = try runEngram(["dedupe", "list", "--db", db, "--tenant", "acme", "--format", "json", "--min-score", "0"])
+        let after = try runEngram([
+            "dedupe", "list", "--db", db, "--tenant", "acme", "--format", "json", "--min-score", "0",
+        ])
         #expect((try JSONSerialization.jsonObject(with: Data(after.out.utf8)) as? [Any])?.isEmpty == true)
 
-        let merge = try runEngram(["dedupe", "merge", "--db", db, "--tenant", "acme", ada, "--into", jane, "--format", "json"])
+        let merge = try runEngram([
+            "dedupe", "merge", "--db", db, "--tenant", "acme", ada, "--into", jane, "--format", "json",
+        ])
         #expect(merge.status == 0, "\(merge.err)")
         #expect(merge.out.contains("Ada Lovelace"))
         let unmerge = try runEngram(["dedupe", "unmerge", "--db", db, "--tenant", "acme", ada])

@@ -49,7 +49,8 @@ struct DuplicateFinder {
                 if contexts[i] == nil { contexts[i] = try session.contextSet(records[i].node) }
                 if contexts[j] == nil { contexts[j] = try session.contextSet(records[j].node) }
                 let overlap = MemorySession.overlap(contexts[i]!, contexts[j]!)
-                let final = cosine == nil && overlap == nil
+                let final =
+                    cosine == nil && overlap == nil
                     ? plain : EntityResolver.score(names[i], names[j], cosine: cosine, context: overlap, explain: false)
                 if final.score >= minScore { kept.append((final.score, i, j, cosine, overlap)) }
             }
@@ -64,8 +65,10 @@ struct DuplicateFinder {
             if status == .rejected { continue }
             let score = EntityResolver.score(names[i], names[j], cosine: entry.cosine, context: entry.overlap)
             // The newer entity is the source, merged into the older one.
-            let (source, target) = Self.isNewer(records[i], than: records[j]) ? (records[i], records[j]) : (records[j], records[i])
-            var candidate = session.candidate(source: source.string("name") ?? "", sourceID: source.id, target: target, score)
+            let (source, target) =
+                Self.isNewer(records[i], than: records[j]) ? (records[i], records[j]) : (records[j], records[i])
+            var candidate = session.candidate(
+                source: source.string("name") ?? "", sourceID: source.id, target: target, score)
             candidate.status = status
             result.append(candidate)
         }
@@ -101,7 +104,9 @@ struct DuplicateFinder {
     }
 
     static func acronymPair(_ a: EntityNames, _ b: EntityNames) -> Bool {
-        a.names.contains { x in b.names.contains { y in (x.mayBeAcronym && y.acronym == x.key) || (y.mayBeAcronym && x.acronym == y.key) } }
+        a.names.contains { x in
+            b.names.contains { y in (x.mayBeAcronym && y.acronym == x.key) || (y.mayBeAcronym && x.acronym == y.key) }
+        }
     }
 
     /// The blocking keys of one entity.

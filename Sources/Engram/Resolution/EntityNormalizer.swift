@@ -138,7 +138,9 @@ enum EntityNormalizer {
             run = ""
         }
         for token in tokens {
-            if token.count == 1, token.first!.isLetter { run += token } else {
+            if token.count == 1, token.first!.isLetter {
+                run += token
+            } else {
                 flush()
                 result.append(token)
             }

@@ -77,7 +77,8 @@ struct EntityNames {
     init(type: String, name: String, aliases: [String], storedKey: String? = nil) {
         self.type = type
         var seen = Set<String>()
-        let first = storedKey.map { EntityNormalizer.profile(key: $0, raw: name, type: type) }
+        let first =
+            storedKey.map { EntityNormalizer.profile(key: $0, raw: name, type: type) }
             ?? EntityNormalizer.profile(name, type: type)
         names = ([first] + aliases.map { EntityNormalizer.profile($0, type: type) }).filter {
             !$0.key.isEmpty && seen.insert($0.key).inserted
@@ -181,9 +182,12 @@ enum EntityResolver {
         var string = max(0.5 * jaroWinkler + 0.5 * tokenSet, alignment.score)
         reasons.append(
             "names '\(x.raw)' / '\(y.raw)': jaro-winkler \(format(jaroWinkler)), token-set \(format(tokenSet)), "
-                + "alignment \(format(alignment.score))" + (alignment.notes.isEmpty ? "" : " (\(alignment.notes.joined(separator: ", ")))"))
+                + "alignment \(format(alignment.score))"
+                + (alignment.notes.isEmpty ? "" : " (\(alignment.notes.joined(separator: ", ")))"))
         var mayMerge = alignment.complete && !alignment.usedInitial
-        if mayMerge, x.tokens.count == 1, y.tokens.count == 1, min(x.key.count, y.key.count) < minimumSingleWordTypoLength {
+        if mayMerge, x.tokens.count == 1, y.tokens.count == 1,
+            min(x.key.count, y.key.count) < minimumSingleWordTypoLength
+        {
             // One short word one letter off is all the evidence: Iceland/Ireland, Granada/Grenada.
             mayMerge = false
             reasons.append("guard: one word under \(minimumSingleWordTypoLength) characters, not identical")
@@ -322,7 +326,9 @@ enum EntityResolver {
             }
         }
         let shorter = min(a.count, b.count)
-        guard shorter >= (isPerson ? minimumPersonTypoLength : minimumTypoLength), a.first == b.first else { return nil }
+        guard shorter >= (isPerson ? minimumPersonTypoLength : minimumTypoLength), a.first == b.first else {
+            return nil
+        }
         // A person's names that differ only in their ending are other names, not typos
         // (Daniel/Daniela, Mario/Maria, Julian/Julia).
         if isPerson, a.dropLast() == b.dropLast() || a.dropLast() == b || b.dropLast() == a { return nil }
@@ -356,18 +362,23 @@ enum Nicknames {
         ["robert", "bob", "bobby", "rob", "robbie", "bert"], ["william", "bill", "billy", "will", "willy", "liam"],
         ["richard", "dick", "rick", "ricky", "rich"], ["james", "jim", "jimmy", "jamie"],
         ["john", "johnny", "jack"], ["jonathan", "jon", "jonny"], ["michael", "mike", "mikey", "mick"],
-        ["elizabeth", "liz", "lizzie", "beth", "betty", "eliza", "libby"], ["margaret", "maggie", "meg", "peggy", "marge"],
-        ["katherine", "kate", "katie", "kathy", "kat"], ["catherine", "cathy", "cate"], ["christopher", "chris", "kit"],
+        ["elizabeth", "liz", "lizzie", "beth", "betty", "eliza", "libby"],
+        ["margaret", "maggie", "meg", "peggy", "marge"],
+        ["katherine", "kate", "katie", "kathy", "kat"], ["catherine", "cathy", "cate"],
+        ["christopher", "chris", "kit"],
         ["christine", "chris", "christy"], ["thomas", "tom", "tommy"], ["joseph", "joe", "joey"],
         ["charles", "charlie", "chuck"], ["edward", "ed", "eddie", "ted", "ned"], ["anthony", "tony"],
         ["daniel", "dan", "danny"], ["david", "dave", "davy"], ["matthew", "matt"], ["andrew", "andy", "drew"],
-        ["alexander", "alex", "sasha", "xander"], ["alexandra", "alex", "sandra", "lexi"], ["patricia", "pat", "patty", "trish"],
+        ["alexander", "alex", "sasha", "xander"], ["alexandra", "alex", "sandra", "lexi"],
+        ["patricia", "pat", "patty", "trish"],
         ["patrick", "pat", "paddy"], ["steven", "steve"], ["stephen", "steve"], ["nicholas", "nick", "nicky"],
         ["benjamin", "ben", "benny"], ["samuel", "sam", "sammy"], ["samantha", "sam"], ["jennifer", "jen", "jenny"],
-        ["jessica", "jess", "jessie"], ["susan", "sue", "susie"], ["deborah", "deb", "debbie"], ["rebecca", "becky", "becca"],
+        ["jessica", "jess", "jessie"], ["susan", "sue", "susie"], ["deborah", "deb", "debbie"],
+        ["rebecca", "becky", "becca"],
         ["victoria", "vicky", "tori"], ["timothy", "tim", "timmy"], ["gregory", "greg"], ["peter", "pete"],
         ["frederick", "fred", "freddie"], ["henry", "harry", "hank"], ["lawrence", "larry"], ["raymond", "ray"],
-        ["ronald", "ron", "ronnie"], ["donald", "don", "donnie"], ["kenneth", "ken", "kenny"], ["gerald", "gerry", "jerry"],
+        ["ronald", "ron", "ronnie"], ["donald", "don", "donnie"], ["kenneth", "ken", "kenny"],
+        ["gerald", "gerry", "jerry"],
         ["douglas", "doug"], ["zachary", "zach", "zack"], ["nathaniel", "nate", "nat"], ["theodore", "ted", "theo"],
         ["abigail", "abby"], ["barbara", "barb", "barbie"], ["dorothy", "dot", "dottie"], ["eleanor", "ellie", "nora"],
         ["josephine", "jo", "josie"], ["kimberly", "kim"], ["pamela", "pam"], ["cynthia", "cindy"], ["judith", "judy"],

@@ -198,7 +198,8 @@ extension MemoryContext {
             throw EngramError(.invalidArgument, "minScore must be in 0...1, not \(threshold)")
         }
         return try read { session in
-            try DuplicateFinder(session: session, embeddings: embeddings).find(type: type, minScore: threshold, limit: limit)
+            try DuplicateFinder(session: session, embeddings: embeddings).find(
+                type: type, minScore: threshold, limit: limit)
         }
     }
 
@@ -210,7 +211,8 @@ extension MemoryContext {
             for node in try session.graph.nodes(label: "Entity") {
                 try session.graph.forEachRelationship(of: node, direction: .outgoing, types: [typeID]) {
                     relationship, _, start, end in
-                    if let candidate = try session.sameAsCandidate(relationship, start, end), candidate.status == status {
+                    if let candidate = try session.sameAsCandidate(relationship, start, end), candidate.status == status
+                    {
                         result.append(candidate)
                     }
                     return true
@@ -237,7 +239,8 @@ extension MemorySession {
     /// name, the name read backwards, its sorted letters and the acronym of each entity, and the
     /// normalised name of each alias.
     static let resolutionIndexes: [(label: String, property: String)] = [
-        ("Entity", "name_key"), ("Entity", "name_key_reversed"), ("Entity", "name_key_sorted"), ("Entity", "name_acronym"),
+        ("Entity", "name_key"), ("Entity", "name_key_reversed"), ("Entity", "name_key_sorted"),
+        ("Entity", "name_acronym"),
         ("Alias", "name_key"),
     ]
 
@@ -293,8 +296,11 @@ extension MemorySession {
     func exactMatches(_ names: EntityNames) throws -> [MemoryNode] {
         var found: [UInt64: MemoryNode] = [:]
         for profile in names.names {
-            var nodes = try graph.nodes(label: "Entity", property: "name_key", equalTo: .string(profile.key), normalized: false)
-            for alias in try graph.nodes(label: "Alias", property: "name_key", equalTo: .string(profile.key), normalized: false) {
+            var nodes = try graph.nodes(
+                label: "Entity", property: "name_key", equalTo: .string(profile.key), normalized: false)
+            for alias in try graph.nodes(
+                label: "Alias", property: "name_key", equalTo: .string(profile.key), normalized: false)
+            {
                 nodes += try graph.related(alias, "ALIAS_OF", .outgoing)
             }
             for node in nodes where found[node] == nil {
@@ -325,12 +331,14 @@ extension MemorySession {
     /// Candidates of blocking for a new entity: live entities sharing the first
     /// ``DuplicateFinder/prefixLength`` characters of the name, of the name read backwards or of
     /// its sorted letters, an alias prefix or an acronym, plus embedding neighbours (with their cosine).
-    func blockingCandidates(_ names: EntityNames, embeddings: EntityEmbeddings, limit: Int) throws -> [UInt64: Double?] {
+    func blockingCandidates(_ names: EntityNames, embeddings: EntityEmbeddings, limit: Int) throws -> [UInt64: Double?]
+    {
         var nodes = Set<UInt64>()
         let length = DuplicateFinder.prefixLength
         for profile in names.names {
             let keys = [
-                ("name_key", profile.key), ("name_key_reversed", profile.reversedKey), ("name_key_sorted", profile.sortedKey),
+                ("name_key", profile.key), ("name_key_reversed", profile.reversedKey),
+                ("name_key_sorted", profile.sortedKey),
             ]
             for (property, key) in keys {
                 // The longer prefix first, so that the closest names are never crowded out of a
@@ -343,19 +351,28 @@ extension MemorySession {
                 // Names shorter than the prefix that start the new one ("ann" for "anne").
                 for count in 1..<min(length, key.count) {
                     let shorter = String(key.prefix(count))
-                    nodes.formUnion(try graph.nodes(label: "Entity", property: property, equalTo: .string(shorter), normalized: false))
+                    nodes.formUnion(
+                        try graph.nodes(
+                            label: "Entity", property: property, equalTo: .string(shorter), normalized: false))
                 }
             }
-            try scanPrefix(label: "Alias", property: "name_key", prefix: String(profile.key.prefix(length)), limit: limit) {
+            try scanPrefix(
+                label: "Alias", property: "name_key", prefix: String(profile.key.prefix(length)), limit: limit
+            ) {
                 nodes.formUnion(try graph.related($0, "ALIAS_OF", .outgoing))
             }
             if profile.mayBeAcronym {
                 nodes.formUnion(
-                    try graph.nodes(label: "Entity", property: "name_acronym", equalTo: .string(profile.key), normalized: false))
+                    try graph.nodes(
+                        label: "Entity", property: "name_acronym", equalTo: .string(profile.key), normalized: false))
             }
             if let acronym = profile.acronym {
-                nodes.formUnion(try graph.nodes(label: "Entity", property: "name_key", equalTo: .string(acronym), normalized: false))
-                for alias in try graph.nodes(label: "Alias", property: "name_key", equalTo: .string(acronym), normalized: false) {
+                nodes.formUnion(
+                    try graph.nodes(label: "Entity", property: "name_key", equalTo: .string(acronym), normalized: false)
+                )
+                for alias in try graph.nodes(
+                    label: "Alias", property: "name_key", equalTo: .string(acronym), normalized: false)
+                {
                     nodes.formUnion(try graph.related(alias, "ALIAS_OF", .outgoing))
                 }
             }
@@ -423,7 +440,8 @@ extension MemorySession {
         return try graph.createRelationship(
             publicID: nil, type: "SAME_AS", start: source, end: target,
             properties: [
-                "score": .double(score), "reasons": .list(reasons.map { .string($0) }), "status": .string(status.rawValue),
+                "score": .double(score), "reasons": .list(reasons.map { .string($0) }),
+                "status": .string(status.rawValue),
                 "created_at": .int(now), "updated_at": .int(now),
             ])
     }
@@ -454,17 +472,24 @@ extension MemorySession {
                     explanation: "'\(new.name)' has the normalised name or alias of \(new.type) '\(match.id)'")
             }
             var scored: [(record: MemoryNode, score: PairScore)] = []
-            for (node, cosine) in try blockingCandidates(names, embeddings: embeddings, limit: options.candidatesPerKey) {
+            for (node, cosine) in try blockingCandidates(names, embeddings: embeddings, limit: options.candidatesPerKey)
+            {
                 guard let record = try liveEntity(node), record.string("type") == new.type else { continue }
-                let storedCosine = cosine ?? embeddings.query.flatMap { query in
-                    embeddings.vector(record.id).map { EntityEmbeddings.cosine(query, $0) }
-                }
+                let storedCosine =
+                    cosine
+                    ?? embeddings.query.flatMap { query in
+                        embeddings.vector(record.id).map { EntityEmbeddings.cosine(query, $0) }
+                    }
                 let quick = EntityResolver.score(names, Self.names(record), cosine: storedCosine, explain: false)
                 if quick.band(options) != .create {
                     scored.append((record, EntityResolver.score(names, Self.names(record), cosine: storedCosine)))
                 }
             }
-            scored.sort { ($0.score.band(options) == .merge ? 1 : 0, $0.score.score, $1.record.id) > ($1.score.band(options) == .merge ? 1 : 0, $1.score.score, $0.record.id) }
+            scored.sort {
+                ($0.score.band(options) == .merge ? 1 : 0, $0.score.score, $1.record.id) > (
+                    $1.score.band(options) == .merge ? 1 : 0, $1.score.score, $0.record.id
+                )
+            }
             if let best = scored.first, best.score.band(options) == .merge {
                 let entity = try absorb(new, into: best.record)
                 let candidate = candidate(source: new.name, sourceID: "", target: best.record, best.score)
@@ -486,7 +511,8 @@ extension MemorySession {
             if let best = candidates.first {
                 return EntityResolution(
                     entity: Entity(record), decision: .review, candidates: candidates,
-                    explanation: "created '\(record.id)' with \(candidates.count) pending SAME_AS; best '\(best.targetID)' at "
+                    explanation:
+                        "created '\(record.id)' with \(candidates.count) pending SAME_AS; best '\(best.targetID)' at "
                         + EntityResolver.format(best.score) + ": " + best.reasons.joined(separator: "; "))
             }
             return EntityResolution(
@@ -498,7 +524,8 @@ extension MemorySession {
             entity: Entity(record), decision: .created, candidates: [], explanation: "created: resolution is disabled")
     }
 
-    func candidate(source name: String, sourceID: String, target: MemoryNode, _ score: PairScore) -> DuplicateCandidate {
+    func candidate(source name: String, sourceID: String, target: MemoryNode, _ score: PairScore) -> DuplicateCandidate
+    {
         DuplicateCandidate(
             sourceID: sourceID, targetID: target.id, sourceName: name, targetName: target.string("name") ?? "",
             type: target.string("type") ?? "", score: score.score, band: score.band(context.options.resolution),
@@ -517,7 +544,8 @@ extension MemorySession {
                 "attributes": new.attributes.isEmpty ? .null : .map(new.attributes),
                 "confidence": .double(new.confidence), "created_at": .int(now), "updated_at": .int(now),
                 "name_key": .string(profile.key), "name_key_reversed": .string(profile.reversedKey),
-                "name_key_sorted": .string(profile.sortedKey), "name_acronym": profile.acronym.map { .string($0) } ?? .null,
+                "name_key_sorted": .string(profile.sortedKey),
+                "name_acronym": profile.acronym.map { .string($0) } ?? .null,
             ])
         try syncAliases(record)
         return record
@@ -532,7 +560,9 @@ extension MemorySession {
         var aliases = record.strings("aliases")
         for alias in [new.name] + new.aliases where alias != name && !aliases.contains(alias) { aliases.append(alias) }
         record["aliases"] = aliases.isEmpty ? nil : .list(aliases.map { .string($0) })
-        if record["description"] == nil, let description = new.description { record["description"] = .string(description) }
+        if record["description"] == nil, let description = new.description {
+            record["description"] = .string(description)
+        }
         let attributes = Self.mergeAttributes(record.map("attributes"), new.attributes)
         record["attributes"] = attributes.isEmpty ? nil : .map(attributes)
         record["confidence"] = .double(max(record.double("confidence") ?? 0, new.confidence))

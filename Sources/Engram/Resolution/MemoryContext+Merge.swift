@@ -56,13 +56,17 @@ extension MemoryContext {
     /// - Returns: the pair with its new status.
     /// - Throws: `notFound`; `invalidMerge` as ``merge(_:into:)``.
     @discardableResult
-    public func reviewDuplicate(_ candidate: DuplicateCandidate, decision: DuplicateDecision) throws -> DuplicateCandidate {
+    public func reviewDuplicate(_ candidate: DuplicateCandidate, decision: DuplicateDecision) throws
+        -> DuplicateCandidate
+    {
         try reviewDuplicate(source: candidate.sourceID, target: candidate.targetID, decision: decision)
     }
 
     /// ``reviewDuplicate(_:decision:)`` by the ids of the pair.
     @discardableResult
-    public func reviewDuplicate(source: String, target: String, decision: DuplicateDecision) throws -> DuplicateCandidate {
+    public func reviewDuplicate(source: String, target: String, decision: DuplicateDecision) throws
+        -> DuplicateCandidate
+    {
         try write { session in
             try session.prepareWrite()
             let from = try session.requireEntity(source)
@@ -191,10 +195,12 @@ extension MemorySession {
                 entry["into_before"] = .map(intoProperties)
                 folded.append(.map(entry))
                 try graph.replaceRelationship(
-                    existing, properties: try graph.storedProperties(Self.fold(properties, into: intoProperties, now: now)))
+                    existing,
+                    properties: try graph.storedProperties(Self.fold(properties, into: intoProperties, now: now)))
             } else {
                 _ = try graph.createRelationship(
-                    publicID: stored.publicID, type: try graph.name(.relationshipType, link.type), start: start, end: end,
+                    publicID: stored.publicID, type: try graph.name(.relationshipType, link.type), start: start,
+                    end: end,
                     properties: properties)
                 moved.append(.map(record))
             }
@@ -236,14 +242,17 @@ extension MemorySession {
         var result = target
         for (key, value) in source where result[key] == nil { result[key] = value }
         if source["support_count"] != nil || target["support_count"] != nil {
-            result["support_count"] = .int((target["support_count"]?.intValue ?? 1) + (source["support_count"]?.intValue ?? 1))
+            result["support_count"] = .int(
+                (target["support_count"]?.intValue ?? 1) + (source["support_count"]?.intValue ?? 1))
         }
         if let a = source["confidence"]?.doubleValue, let b = target["confidence"]?.doubleValue {
             result["confidence"] = .double(max(a, b))
         }
         if source["provenance"] != nil || target["provenance"] != nil {
             var provenance = target["provenance"]?.listValue ?? []
-            for item in source["provenance"]?.listValue ?? [] where !provenance.contains(item) { provenance.append(item) }
+            for item in source["provenance"]?.listValue ?? [] where !provenance.contains(item) {
+                provenance.append(item)
+            }
             result["provenance"] = .list(provenance)
         }
         if target["updated_at"] != nil { result["updated_at"] = .int(now) }
@@ -264,7 +273,8 @@ extension MemorySession {
             throw EngramError(
                 .invalidMerge,
                 "the target '\(targetID)' of '\(sourceID)' was "
-                    + (next.map { "merged into '\($0)' since: unmerge '\(targetID)' first" } ?? "deleted: nothing to restore into"))
+                    + (next.map { "merged into '\($0)' since: unmerge '\(targetID)' first" }
+                        ?? "deleted: nothing to restore into"))
         }
         if let alias = log["alias_created"]?.stringValue, let aliasNode = try graph.nodeID(alias) {
             try graph.deleteNode(aliasNode, detach: true)

@@ -46,7 +46,8 @@ package enum ResolutionEvaluation {
 
     /// The band a pair falls in when `b` is added to a tenant holding `a` alone: exact match,
     /// then blocking as on add (``DuplicateFinder/blocks(_:_:)`` or an acronym), then the score. No embedding and no context: the string part alone.
-    package static func band(_ pair: Pair, options: ResolutionOptions = ResolutionOptions()) -> (ResolutionBand, Double) {
+    package static func band(_ pair: Pair, options: ResolutionOptions = ResolutionOptions()) -> (ResolutionBand, Double)
+    {
         let a = EntityNames(type: pair.type, name: pair.a, aliases: [])
         let b = EntityNames(type: pair.type, name: pair.b, aliases: [])
         guard let x = a.names.first, let y = b.names.first else { return (.create, 0) }
@@ -188,18 +189,22 @@ package enum ResolutionEvaluation {
     /// Real places that are not one another.
     static let nearPlaces = [
         ("Austria", "Australia"), ("Iceland", "Ireland"), ("Niger", "Nigeria"), ("Sweden", "Swaziland"),
-        ("Slovakia", "Slovenia"), ("Columbia", "Colombia"), ("North Dakota", "South Dakota"), ("New York", "New Jersey"),
-        ("Georgia", "Georgetown"), ("Mali", "Malta"), ("Iran", "Iraq"), ("Guinea", "Guyana"), ("Dominica", "Dominican Republic"),
+        ("Slovakia", "Slovenia"), ("Columbia", "Colombia"), ("North Dakota", "South Dakota"),
+        ("New York", "New Jersey"),
+        ("Georgia", "Georgetown"), ("Mali", "Malta"), ("Iran", "Iraq"), ("Guinea", "Guyana"),
+        ("Dominica", "Dominican Republic"),
         ("Portland", "Portsmouth"), ("Manchester", "Manchester by the Sea"), ("San Jose", "San Juan"),
         ("West Virginia", "Virginia"), ("Kansas", "Arkansas"), ("Paris", "Paris Texas"), ("Sydney", "Sidney"),
-        ("Granada", "Grenada"), ("Salzburg", "Strasbourg"), ("Bern", "Bergen"), ("Lyon", "Leon"), ("Cordoba", "Cordova"),
+        ("Granada", "Grenada"), ("Salzburg", "Strasbourg"), ("Bern", "Bergen"), ("Lyon", "Leon"),
+        ("Cordoba", "Cordova"),
     ]
     static let productLines = [
         "iPhone", "Galaxy S", "Pixel", "ThinkPad X", "PlayStation", "Xbox Series", "Model", "Surface Pro", "Kindle",
         "Apple Watch Series", "Nintendo Switch", "MacBook Pro", "Corolla", "Civic", "Golf Mk", "EOS R", "Alpha A",
     ]
     static let productWords = [
-        "Roomba", "Thermomix", "Dyson Airwrap", "Instant Pot", "Vitamix Blender", "Kitchenaid Mixer", "Bose QuietComfort",
+        "Roomba", "Thermomix", "Dyson Airwrap", "Instant Pot", "Vitamix Blender", "Kitchenaid Mixer",
+        "Bose QuietComfort",
         "Sonos Arc", "Nespresso Vertuo", "Garmin Forerunner", "Fitbit Charge", "Oculus Quest", "Raspberry Pi",
     ]
 
@@ -221,7 +226,11 @@ package enum ResolutionEvaluation {
         case 2: letters.insert(random.pick(alphabet), at: position)
         default:
             let other = position + 1 < letters.count ? position + 1 : position - 1
-            if letters[position] == letters[other] { letters.remove(at: position) } else { letters.swapAt(position, other) }
+            if letters[position] == letters[other] {
+                letters.remove(at: position)
+            } else {
+                letters.swapAt(position, other)
+            }
         }
         words[index] = String(letters)
         return words.joined(separator: " ")
@@ -265,7 +274,8 @@ package enum ResolutionEvaluation {
         }
         for _ in 0..<15 {
             let (first, last) = person()
-            let variant = random.chance(0.5) ? "\(first) \(last)".uppercased() : "  \(first.lowercased())   \(last.lowercased()) "
+            let variant =
+                random.chance(0.5) ? "\(first) \(last)".uppercased() : "  \(first.lowercased())   \(last.lowercased()) "
             add("Person", "\(first) \(last)", variant, true, "person-case-space")
         }
         for _ in 0..<40 {
@@ -291,7 +301,8 @@ package enum ResolutionEvaluation {
         func org() -> String { "\(random.pick(orgWords)) \(random.pick(orgIndustries))" }
         for _ in 0..<25 {
             let name = org()
-            let suffixed = random.chance(0.3) ? "The \(name) \(random.pick(orgSuffixes))" : "\(name) \(random.pick(orgSuffixes))"
+            let suffixed =
+                random.chance(0.3) ? "The \(name) \(random.pick(orgSuffixes))" : "\(name) \(random.pick(orgSuffixes))"
             add("Organization", name, suffixed, true, "org-suffix")
         }
         for _ in 0..<25 {
@@ -299,13 +310,19 @@ package enum ResolutionEvaluation {
             add("Organization", name, typo(name, &random), true, "org-typo")
         }
         for name in acronymOrgs {
-            let acronym = String(EntityNormalizer.words(name).filter { !EntityNormalizer.acronymStopWords.contains($0) }
-                .compactMap(\.first)).uppercased()
-            add("Organization", name, random.chance(0.3) ? acronym.map { "\($0)." }.joined() : acronym, true, "org-acronym")
+            let acronym = String(
+                EntityNormalizer.words(name).filter { !EntityNormalizer.acronymStopWords.contains($0) }
+                    .compactMap(\.first)
+            ).uppercased()
+            add(
+                "Organization", name, random.chance(0.3) ? acronym.map { "\($0)." }.joined() : acronym, true,
+                "org-acronym")
         }
         for _ in 0..<10 {
             let word = random.pick(orgWords)
-            let pairs = [("Technology", "Tech"), ("International", "Intl"), ("Laboratories", "Labs"), ("Systems", "Sys")]
+            let pairs = [
+                ("Technology", "Tech"), ("International", "Intl"), ("Laboratories", "Labs"), ("Systems", "Sys"),
+            ]
             let (long, short) = random.pick(pairs)
             add("Organization", "\(word) \(long)", "\(word) \(short)", true, "org-abbreviation")
         }
@@ -375,8 +392,10 @@ package enum ResolutionEvaluation {
 
     /// Syllables of the synthetic surnames and brand names of the benchmark (40³ names of three).
     static let syllables = [
-        "ka", "lo", "mi", "ra", "ten", "vo", "sa", "ber", "li", "dan", "mor", "ri", "ze", "po", "gan", "tu", "vel", "ni",
-        "ha", "dor", "ca", "min", "el", "bro", "sto", "fen", "ga", "lin", "qua", "rel", "tor", "bi", "sel", "mar", "wes",
+        "ka", "lo", "mi", "ra", "ten", "vo", "sa", "ber", "li", "dan", "mor", "ri", "ze", "po", "gan", "tu", "vel",
+        "ni",
+        "ha", "dor", "ca", "min", "el", "bro", "sto", "fen", "ga", "lin", "qua", "rel", "tor", "bi", "sel", "mar",
+        "wes",
         "pa", "kin", "yo", "dri", "nu",
     ]
 

@@ -58,7 +58,8 @@ package enum StringSimilarity {
             for i in 1...s.count {
                 for j in 1...t.count {
                     rows[current + j] =
-                        s[i - 1] == t[j - 1] ? rows[previous + j - 1] + 1 : max(rows[previous + j], rows[current + j - 1])
+                        s[i - 1] == t[j - 1]
+                        ? rows[previous + j - 1] + 1 : max(rows[previous + j], rows[current + j - 1])
                 }
                 swap(&previous, &current)
             }
@@ -71,7 +72,9 @@ package enum StringSimilarity {
     /// between the sorted common tokens and each side's common-plus-remaining tokens, so that
     /// word order and a repeated word do not matter, and a name contained in another scores high.
     package static func tokenSetRatio(_ a: [String], _ b: [String]) -> Double {
-        tokenSetRatio(Set(a).sorted().map { Array($0.unicodeScalars.map(\.value)) }, Set(b).sorted().map { Array($0.unicodeScalars.map(\.value)) })
+        tokenSetRatio(
+            Set(a).sorted().map { Array($0.unicodeScalars.map(\.value)) },
+            Set(b).sorted().map { Array($0.unicodeScalars.map(\.value)) })
     }
 
     /// ``tokenSetRatio(_:_:)-([String],[String])`` over sorted, distinct tokens as code points.
@@ -139,7 +142,9 @@ package enum StringSimilarity {
             for j in 1...t.count {
                 let cost = s[i - 1] == t[j - 1] ? 0 : 1
                 var value = min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost)
-                if i > 1, j > 1, s[i - 1] == t[j - 2], s[i - 2] == t[j - 1] { value = min(value, rows[i - 2][j - 2] + 1) }
+                if i > 1, j > 1, s[i - 1] == t[j - 2], s[i - 2] == t[j - 1] {
+                    value = min(value, rows[i - 2][j - 2] + 1)
+                }
                 rows[i][j] = value
             }
         }
