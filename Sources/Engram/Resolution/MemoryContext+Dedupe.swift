@@ -20,8 +20,9 @@ public struct EntityResolution: Sendable, Hashable {
     public var entity: Entity
     /// The decision.
     public var decision: Decision
-    /// The candidates scored at or above the review threshold, best first (for a new entity,
-    /// `sourceID` is its id).
+    /// The candidates scored at or above the review threshold, best first: for ``Decision/review``
+    /// the pending pairs (`sourceID` is the new entity's id); for ``Decision/merged`` the pair that
+    /// merged (`sourceID` is empty: no entity was created).
     public var candidates: [DuplicateCandidate]
     /// Why, in words.
     public var explanation: String
