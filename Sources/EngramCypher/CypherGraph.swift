@@ -60,12 +60,16 @@ package struct PropertyBound: Sendable {
 package protocol CypherGraph {
     /// The number of nodes with `label`, or of all nodes when `label` is `nil`. Used for planning,
     /// and exact within the snapshot: when a label's count equals the total, the planner skips
-    /// checking that label.
+    /// checking that label. Nodes a graph hides from queries (expired records) are counted too.
     func nodeCount(label: String?) throws -> Int
     /// The number of relationships of `type`, or of all relationships when `type` is `nil`. An
     /// estimate is acceptable. Both counts are read while planning every query, so they must be
     /// cheap (a stored counter, not a scan).
     func relationshipCount(type: String?) throws -> Int
+    /// The exact number of nodes with `label` (all nodes when `nil`) that the query can see, for
+    /// `count(n)` answered without a scan. The default is ``nodeCount(label:)``; a graph that hides
+    /// some nodes (expired records) counts what remains.
+    func countNodes(label: String?) throws -> Int
 
     /// The ids of all nodes with `label` (all nodes when `nil`), in id order.
     func nodes(label: String?) throws -> any IteratorProtocol<NodeID>
@@ -113,6 +117,9 @@ package protocol CypherGraph {
 }
 
 extension CypherGraph {
+    /// ``nodeCount(label:)``: every stored node is visible.
+    package func countNodes(label: String?) throws -> Int { try nodeCount(label: label) }
+
     /// Three calls: ``publicID(ofNode:)``, ``labels(of:)``, ``properties(ofNode:)``.
     package func nodeSnapshot(_ node: NodeID) throws
         -> (publicID: String, labels: [String], properties: [String: PropertyValue])

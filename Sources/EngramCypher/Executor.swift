@@ -324,7 +324,7 @@ final class Executor {
         case .nodeCount(let label, let aggregate):
             let target = slot(AggregateSlot.name(for: aggregate))
             var row = layout.emptyRow()
-            row[target] = .int(Int64(try graph.nodeCount(label: label)))
+            row[target] = .int(Int64(try graph.countNodes(label: label)))
             return SingleRowOperator(row)
         case .distinct(let columns):
             return DistinctOperator(try input(), columns.map(slot))

@@ -1,12 +1,16 @@
 import EngramCore
 import EngramCypher
 import EngramStorage
+import Foundation
 
 /// The ``CypherGraph`` of one tenant inside one read transaction: how Cypher reads the LMDB graph.
 ///
 /// Label scans and expansions are lazy cursor walks over the label index and the adjacency
 /// keyspace, so a `LIMIT` query reads only the keys it needs. Labels, properties and types are read
 /// from records on demand, one property at a time without decoding the others.
+///
+/// Expired memories, conversations and messages (``ExpiredRecords``) are hidden from every access
+/// path, with the relationships that touch them; ``countNodes(label:)`` counts only what remains.
 ///
 /// Iterators cannot throw; a storage failure during one ends the iteration and is kept in
 /// ``failure``, which the caller checks (and throws) once the query has run.
@@ -17,8 +21,34 @@ final class StoreCypherGraph: CypherGraph {
     private var indexed: [String: Bool] = [:]
     private var typeNames: [UInt32: String] = [:]
 
+    /// The expired nodes to hide; `nil` when nothing in the tenant can expire.
+    let expired: ExpiredRecords?
+
+    /// - Parameters:
+    ///   - session: the tenant's read session.
+    ///   - now: the query's time, against which expiry is decided.
+    init(session: GraphSession, now: Date) throws {
+        self.session = session
+        expired = try ExpiredRecords.make(session: session, now: now)
+    }
+
+    /// A graph that hides nothing: for fixtures, which write while they read.
     init(session: GraphSession) {
         self.session = session
+        expired = nil
+    }
+
+    /// Whether the query must not see `node` (it has expired).
+    @inline(__always)
+    func isHidden(_ node: NodeID) throws -> Bool {
+        guard let expired else { return false }
+        return try expired.isExpired(node)
+    }
+
+    /// `nodes` without the hidden ones.
+    private func visible(_ nodes: [NodeID]) throws -> [NodeID] {
+        guard expired != nil else { return nodes }
+        return try nodes.filter { try !isHidden($0) }
     }
 
     private func record(_ error: any Error) {
@@ -59,6 +89,15 @@ final class StoreCypherGraph: CypherGraph {
         return try session.count(.relationshipType, id)
     }
 
+    /// The exact number of visible nodes: the stored count unless some may have expired.
+    func countNodes(label: String?) throws -> Int {
+        guard expired != nil else { return try nodeCount(label: label) }
+        var iterator = try nodes(label: label)
+        var count = 0
+        while iterator.next() != nil { count += 1 }
+        return count
+    }
+
     // MARK: Nodes
 
     func nodes(label: String?) throws -> any IteratorProtocol<NodeID> {
@@ -67,19 +106,26 @@ final class StoreCypherGraph: CypherGraph {
             guard let id = try labelID(label) else { return EmptyIterator() }
             return try KeyIterator(
                 session: session, keyspace: session.keyspaces.labels, prefixes: [GraphKey.label(tenant, id, nil)],
-                onError: record) { key in GraphKey.uint64(key, at: 8) }
+                onError: record) { [self] key in
+                    let node = GraphKey.uint64(key, at: 8)
+                    return try isHidden(node) ? nil : node
+                }
         }
         return try KeyIterator(
             session: session, keyspace: session.keyspaces.nodes, prefixes: [GraphKey.tenant(tenant)], onError: record
-        ) { key in GraphKey.uint64(key, at: 4) }
+        ) { [self] key in
+            let node = GraphKey.uint64(key, at: 4)
+            return try isHidden(node) ? nil : node
+        }
     }
 
     func nodeExists(_ node: NodeID) throws -> Bool {
-        try session.withNodeRecord(node) { $0 != nil }
+        try session.withNodeRecord(node) { $0 != nil } && !isHidden(node)
     }
 
     func node(publicID: String) throws -> NodeID? {
-        try session.nodeID(publicID)
+        guard let node = try session.nodeID(publicID), try !isHidden(node) else { return nil }
+        return node
     }
 
     func publicID(ofNode node: NodeID) throws -> String {
@@ -151,6 +197,7 @@ final class StoreCypherGraph: CypherGraph {
             let type = GraphKey.uint32(key, at: 13)
             let other = GraphKey.uint64(key, at: 17)
             if dir == GraphKey.incoming && direction == .both && other == node { return nil }  // self-loop seen outgoing
+            if try isHidden(other) { return nil }
             let name = try typeName(type)
             let id = GraphKey.uint64(key, at: 25)
             return dir == GraphKey.outgoing
@@ -167,7 +214,9 @@ final class StoreCypherGraph: CypherGraph {
     }
 
     func relationship(_ id: RelationshipID) throws -> RelationshipRecord? {
-        guard let header = try session.withRelationshipRecord(id, { try $0.map(StoredRelationship.header) }) else { return nil }
+        guard let header = try session.withRelationshipRecord(id, { try $0.map(StoredRelationship.header) }),
+            try !isHidden(header.start), try !isHidden(header.end)
+        else { return nil }
         return RelationshipRecord(
             id: id, type: try typeName(header.type), start: header.start, end: header.end)
     }
@@ -204,7 +253,7 @@ final class StoreCypherGraph: CypherGraph {
     }
 
     func nodes(label: String, property: String, equalTo value: PropertyValue) throws -> any IteratorProtocol<NodeID> {
-        try session.nodes(label: label, property: property, equalTo: value, normalized: false).makeIterator()
+        try visible(session.nodes(label: label, property: property, equalTo: value, normalized: false)).makeIterator()
     }
 
     func nodes(label: String, property: String, from lower: PropertyBound?, to upper: PropertyBound?) throws
@@ -213,7 +262,7 @@ final class StoreCypherGraph: CypherGraph {
         let low = lower.flatMap { bound in GraphSession.indexElement(bound.value, normalized: false).map { ($0, bound.inclusive) } }
         let high = upper.flatMap { bound in GraphSession.indexElement(bound.value, normalized: false).map { ($0, bound.inclusive) } }
         if (lower != nil && low == nil) || (upper != nil && high == nil) { return EmptyIterator() }
-        return try session.nodes(label: label, property: property, lower: low, upper: high).makeIterator()
+        return try visible(session.nodes(label: label, property: property, lower: low, upper: high)).makeIterator()
     }
 
     private func missing(_ kind: String, _ id: UInt64) -> EngramError {
