@@ -91,6 +91,11 @@ package protocol CypherGraph {
     /// The relationships of `node` in `direction` whose type is in `types` (any type when empty).
     func relationships(of node: NodeID, direction: ExpandDirection, types: [String]) throws
         -> any IteratorProtocol<RelationshipRecord>
+    /// A reusable walker over the relationships of one node after another in `direction` whose type
+    /// is in `types` (any type when empty), yielding the same relationships as
+    /// ``relationships(of:direction:types:)`` as bare ids, for counting without building records.
+    /// A graph may give each walker its own cursor; walkers may be nested (one per hop).
+    func neighbourWalker(direction: ExpandDirection, types: [String]) throws -> any NeighbourWalker
     /// The relationship with this internal id.
     func relationship(_ id: RelationshipID) throws -> RelationshipRecord?
     /// The public (string) id of a relationship.
@@ -116,7 +121,32 @@ package protocol CypherGraph {
         -> any IteratorProtocol<NodeID>
 }
 
+/// Visits the relationships of a node as `(other end, relationship id)` pairs; made by
+/// ``CypherGraph/neighbourWalker(direction:types:)``.
+package protocol NeighbourWalker {
+    /// Calls `body` once per relationship of `node`, in the order of
+    /// ``CypherGraph/relationships(of:direction:types:)``.
+    func forEach(of node: NodeID, _ body: (NodeID, RelationshipID) throws -> Void) throws
+}
+
+/// The walker of graphs without a faster one: it iterates ``CypherGraph/relationships(of:direction:types:)``.
+package struct IteratingNeighbourWalker: NeighbourWalker {
+    let graph: any CypherGraph
+    let direction: ExpandDirection
+    let types: [String]
+
+    package func forEach(of node: NodeID, _ body: (NodeID, RelationshipID) throws -> Void) throws {
+        var edges = try graph.relationships(of: node, direction: direction, types: types)
+        while let edge = edges.next() { try body(edge.otherEnd(from: node), edge.id) }
+    }
+}
+
 extension CypherGraph {
+    /// An ``IteratingNeighbourWalker``.
+    package func neighbourWalker(direction: ExpandDirection, types: [String]) throws -> any NeighbourWalker {
+        IteratingNeighbourWalker(graph: self, direction: direction, types: types)
+    }
+
     /// ``nodeCount(label:)``: every stored node is visible.
     package func countNodes(label: String?) throws -> Int { try nodeCount(label: label) }
 

@@ -315,6 +315,13 @@ final class Executor {
                 return output
             }
         case .aggregate(let unresolvedKeys, let unresolvedAggregates):
+            if unresolvedKeys.isEmpty, unresolvedAggregates.count == 1,
+                let counting = try expansionCount(
+                    node.children[0], unresolvedAggregates[0], slot: slot(AggregateSlot.name(for: unresolvedAggregates[0])),
+                    argument: argument)
+            {
+                return counting
+            }
             let keys = unresolvedKeys.map { (slot($0.0), resolve($0.1)) }
             let aggregates = unresolvedAggregates.map { (slot(AggregateSlot.name(for: $0)), resolve($0)) }
             let source = try input()

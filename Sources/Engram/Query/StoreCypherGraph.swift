@@ -206,6 +206,10 @@ final class StoreCypherGraph: CypherGraph {
         }
     }
 
+    func neighbourWalker(direction: ExpandDirection, types: [String]) throws -> any NeighbourWalker {
+        try StoreNeighbourWalker(graph: self, direction: direction, types: types) ?? EmptyNeighbourWalker()
+    }
+
     private func typeName(_ type: UInt32) throws -> String {
         if let known = typeNames[type] { return known }
         let name = try session.name(.relationshipType, type)
@@ -268,6 +272,11 @@ final class StoreCypherGraph: CypherGraph {
     private func missing(_ kind: String, _ id: UInt64) -> EngramError {
         EngramError(.notFound, "there is no \(kind) with internal id \(id) in tenant '\(session.tenantName)'")
     }
+}
+
+/// A walker that finds nothing (unknown types, empty tenant).
+struct EmptyNeighbourWalker: NeighbourWalker {
+    func forEach(of node: NodeID, _ body: (NodeID, RelationshipID) throws -> Void) throws {}
 }
 
 /// An iterator with nothing in it.
