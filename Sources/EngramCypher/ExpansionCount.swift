@@ -68,52 +68,80 @@ extension Executor {
         let empty = context.layout.emptyRow()
         let distinctFrom = hops.map(\.distinctFrom)
         return BufferOperator(source) {
-            let state = ChainCount(walkers: walkers, distinctFrom: distinctFrom, distinctEnds: distinctEnds, context: context)
+            let walk = ChainWalk(walkers: walkers, distinctFrom: distinctFrom, context: context)
+            var counts = ChainWalk.Counts(distinctEnds: distinctEnds, chainLength: walkers.count)
             while let row = try source.next() {
                 try context.tick()
                 guard case .node(let node) = row[start] else { continue }
-                try state.walk(from: node, depth: 0)
+                try walk.walk(from: node, depth: 0, &counts)
             }
             var row = empty
-            row[slot] = .int(state.distinctEnds ? Int64(state.ends.count) : state.count)
+            row[slot] = .int(distinctEnds ? Int64(counts.ends.count) : counts.chains)
             return [row]
         }
     }
 }
 
-/// The walk of ``Executor/expansionCount(_:_:slot:argument:)``: depth-first along the hops.
-private final class ChainCount {
+/// The walk of ``Executor/expansionCount(_:_:slot:argument:)``: depth-first along the hops, its
+/// counters in a value passed down (no shared mutable state to check per edge).
+private struct ChainWalk {
     let walkers: [any NeighbourWalker]
     let distinctFrom: [[Int]]
-    let distinctEnds: Bool
     let context: ExecutionContext
-    var count: Int64 = 0
-    var ends: Set<NodeID> = []
-    /// The relationship taken at each depth of the current chain.
-    var chain: [RelationshipID]
 
-    init(walkers: [any NeighbourWalker], distinctFrom: [[Int]], distinctEnds: Bool, context: ExecutionContext) {
-        self.walkers = walkers
-        self.distinctFrom = distinctFrom
-        self.distinctEnds = distinctEnds
-        self.context = context
-        chain = Array(repeating: 0, count: walkers.count)
+    struct Counts {
+        let distinctEnds: Bool
+        var chains: Int64 = 0
+        var ends = NodeIDSet()
+        /// The relationship taken at each depth of the current chain.
+        var chain: [RelationshipID]
+        /// Edges seen since the last check for a timeout or a cancellation.
+        var sinceCheck = 0
+
+        init(distinctEnds: Bool, chainLength: Int) {
+            self.distinctEnds = distinctEnds
+            chain = Array(repeating: 0, count: chainLength)
+        }
     }
 
-    func walk(from node: NodeID, depth: Int) throws {
+    func walk(from node: NodeID, depth: Int, _ counts: inout Counts) throws {
         let last = depth == walkers.count - 1
         let exclusions = distinctFrom[depth]
         try walkers[depth].forEach(of: node) { other, relationship in
-            try context.tick()
-            for earlier in exclusions where chain[earlier] == relationship { return }
+            counts.sinceCheck &+= 1
+            if counts.sinceCheck & 4095 == 0 { try context.checkInterrupts() }
+            for earlier in exclusions where counts.chain[earlier] == relationship { return }
             if !last {
-                chain[depth] = relationship
-                try walk(from: other, depth: depth + 1)
-            } else if distinctEnds {
-                ends.insert(other)
+                counts.chain[depth] = relationship
+                try walk(from: other, depth: depth + 1, &counts)
+            } else if counts.distinctEnds {
+                counts.ends.insert(other)
             } else {
-                count += 1
+                counts.chains += 1
             }
+        }
+    }
+}
+
+/// A set of node ids: a bitmap while the ids stay below 2^26 (8 MB at most, grown on demand;
+/// internal ids are dense), a hash set beyond.
+struct NodeIDSet {
+    private var words: [UInt64] = []
+    private var large: Set<NodeID> = []
+    private(set) var count = 0
+    private static let bitmapLimit: NodeID = 1 << 26
+
+    mutating func insert(_ id: NodeID) {
+        guard id < Self.bitmapLimit else {
+            if large.insert(id).inserted { count += 1 }
+            return
+        }
+        let word = Int(id >> 6)
+        if word >= words.count { words.append(contentsOf: repeatElement(0, count: max(word + 1, words.count * 2) - words.count)) }
+        let bit: UInt64 = 1 << (id & 63)
+        if words[word] & bit == 0 {
+            words[word] |= bit
+            count += 1
         }
     }
 }

@@ -7,7 +7,9 @@ import Foundation
 ///
 /// Label scans and expansions are lazy cursor walks over the label index and the adjacency
 /// keyspace, so a `LIMIT` query reads only the keys it needs. Labels, properties and types are read
-/// from records on demand, one property at a time without decoding the others.
+/// from records on demand, one property at a time without decoding the others. A node's record is
+/// looked up once per query: LMDB's pages do not change under a read transaction, so the record's
+/// buffer found by a lookup or a scan serves every later read of that node.
 ///
 /// Expired memories, conversations and messages (``ExpiredRecords``) are hidden from every access
 /// path, with the relationships that touch them; ``countNodes(label:)`` counts only what remains.
@@ -30,12 +32,61 @@ final class StoreCypherGraph: CypherGraph {
     init(session: GraphSession, now: Date) throws {
         self.session = session
         expired = try ExpiredRecords.make(session: session, now: now)
+        cachesRecords = true
     }
 
-    /// A graph that hides nothing: for fixtures, which write while they read.
+    /// A graph that hides nothing and keeps no record buffer: for fixtures, which write while they
+    /// read (a write may move a record).
     init(session: GraphSession) {
         self.session = session
         expired = nil
+        cachesRecords = false
+    }
+
+    // MARK: Records
+
+    /// Whether record buffers are kept (only under a read-only transaction).
+    private let cachesRecords: Bool
+    /// Node records already found in this transaction; cleared when it reaches the limit.
+    private var nodeRecords: [NodeID: UnsafeRawBufferPointer] = [:]
+    private static let recordCacheLimit = 1 << 18
+
+    /// Calls `body` with the record key `t id`, built on the stack.
+    @inline(__always)
+    private func withRecordKey<R>(_ tenant: UInt32, _ id: UInt64, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows
+        -> R
+    {
+        var key: (UInt64, UInt64) = (0, 0)
+        return try withUnsafeMutableBytes(of: &key) { raw in
+            raw.storeBytes(of: tenant.bigEndian, toByteOffset: 0, as: UInt32.self)
+            raw.storeBytes(of: id.bigEndian, toByteOffset: 4, as: UInt64.self)
+            return try body(UnsafeRawBufferPointer(rebasing: raw[0..<12]))
+        }
+    }
+
+    private func remember(_ node: NodeID, _ record: UnsafeRawBufferPointer) {
+        guard cachesRecords else { return }
+        if nodeRecords.count >= Self.recordCacheLimit { nodeRecords.removeAll(keepingCapacity: true) }
+        nodeRecords[node] = record
+    }
+
+    /// The record of `node`, `nil` when there is none.
+    private func nodeRecord(_ node: NodeID) throws -> UnsafeRawBufferPointer? {
+        if let known = nodeRecords[node] { return known }
+        guard let tenant = session.tenant else { return nil }
+        let found = try withRecordKey(tenant, node) { key in
+            try session.txn.withValue(forKey: key, in: session.keyspaces.nodes) { $0 }
+        }
+        if let found { remember(node, found) }
+        return found
+    }
+
+    /// Lends the record of relationship `id` to `body` (`nil` when there is none).
+    private func withRelationshipRecord<R>(_ id: RelationshipID, _ body: (UnsafeRawBufferPointer?) throws -> R) throws -> R {
+        guard let tenant = session.tenant else { return try body(nil) }
+        return try withRecordKey(tenant, id) { key in
+            try session.txn.withValue(forKey: key, in: session.keyspaces.relationships, body)
+        }
     }
 
     /// Whether the query must not see `node` (it has expired).
@@ -102,25 +153,29 @@ final class StoreCypherGraph: CypherGraph {
 
     func nodes(label: String?) throws -> any IteratorProtocol<NodeID> {
         guard let tenant = session.tenant else { return EmptyIterator() }
-        if let label {
+        // A label every node carries is scanned like all nodes: over the records themselves, so
+        // that the properties the query reads next are already at hand.
+        if let label, try !cachesRecords || !isUniversal(label) {
             guard let id = try labelID(label) else { return EmptyIterator() }
             return try KeyIterator(
                 session: session, keyspace: session.keyspaces.labels, prefixes: [GraphKey.label(tenant, id, nil)],
-                onError: record) { [self] key in
+                onError: record) { [self] key, _ in
                     let node = GraphKey.uint64(key, at: 8)
                     return try isHidden(node) ? nil : node
                 }
         }
         return try KeyIterator(
             session: session, keyspace: session.keyspaces.nodes, prefixes: [GraphKey.tenant(tenant)], onError: record
-        ) { [self] key in
+        ) { [self] key, value in
             let node = GraphKey.uint64(key, at: 4)
-            return try isHidden(node) ? nil : node
+            if try isHidden(node) { return nil }
+            remember(node, value)
+            return node
         }
     }
 
     func nodeExists(_ node: NodeID) throws -> Bool {
-        try session.withNodeRecord(node) { $0 != nil } && !isHidden(node)
+        try nodeRecord(node) != nil && !isHidden(node)
     }
 
     func node(publicID: String) throws -> NodeID? {
@@ -129,43 +184,43 @@ final class StoreCypherGraph: CypherGraph {
     }
 
     func publicID(ofNode node: NodeID) throws -> String {
-        guard let id = try session.storedNodePublicID(node) else { throw missing("node", node) }
-        return id
+        guard let record = try nodeRecord(node) else { throw missing("node", node) }
+        return try StoredNode.publicID(record)
     }
 
     func labels(of node: NodeID) throws -> [String] {
-        let ids = try session.withNodeRecord(node) { try $0.map(StoredNode.labels) }
-        guard let ids else { throw missing("node", node) }
-        return try ids.map { try session.name(.label, $0) }
+        guard let record = try nodeRecord(node) else { throw missing("node", node) }
+        return try StoredNode.labels(record).map { try session.name(.label, $0) }
     }
 
     func node(_ node: NodeID, hasLabel label: String) throws -> Bool {
         guard let id = try labelID(label), let tenant = session.tenant else { return false }
-        // The snapshot cannot change during the query: when the label's count equals the number
-        // of nodes, every node has it (the usual case for a graph with one node label).
-        let universal: Bool
-        if let known = universalLabels[label] {
-            universal = known
-        } else {
-            universal = try session.count(.label, id) == session.count(.allNodes)
-            universalLabels[label] = universal
-        }
-        if universal { return try session.withNodeRecord(node) { $0 != nil } }
+        if try isUniversal(label) { return try nodeRecord(node) != nil }
         return try session.txn.contains(GraphKey.label(tenant, id, node), in: session.keyspaces.labels)
     }
 
+    /// Whether every node of the tenant has `label`. The snapshot cannot change during the query:
+    /// when the label's count equals the number of nodes, every node has it (the usual case for a
+    /// graph with one node label).
+    private func isUniversal(_ label: String) throws -> Bool {
+        if let known = universalLabels[label] { return known }
+        let universal = try labelID(label).map { try session.count(.label, $0) == session.count(.allNodes) } ?? false
+        universalLabels[label] = universal
+        return universal
+    }
+
     func nodeSnapshot(_ node: NodeID) throws -> (publicID: String, labels: [String], properties: [String: PropertyValue]) {
-        guard let stored = try session.storedNode(node) else { throw missing("node", node) }
+        guard let stored = try nodeRecord(node).map(StoredNode.decode) else { throw missing("node", node) }
         return (stored.publicID, try stored.labels.map { try session.name(.label, $0) }, try session.properties(stored.properties))
     }
 
     func property(_ key: String, ofNode node: NodeID) throws -> PropertyValue? {
         guard let id = try keyID(key) else { return nil }
-        return try session.withNodeRecord(node) { try $0.flatMap { try StoredNode.property(id, in: $0) } }
+        return try nodeRecord(node).flatMap { try StoredNode.property(id, in: $0) }
     }
 
     func properties(ofNode node: NodeID) throws -> [String: PropertyValue] {
-        guard let stored = try session.storedNode(node) else { throw missing("node", node) }
+        guard let stored = try nodeRecord(node).map(StoredNode.decode) else { throw missing("node", node) }
         return try session.properties(stored.properties)
     }
 
@@ -192,7 +247,7 @@ final class StoreCypherGraph: CypherGraph {
         if direction != .incoming { prefixes += typeIDs.map { GraphKey.adjacencyPrefix(tenant, node, GraphKey.outgoing, $0) } }
         if direction != .outgoing { prefixes += typeIDs.map { GraphKey.adjacencyPrefix(tenant, node, GraphKey.incoming, $0) } }
         return try KeyIterator(session: session, keyspace: session.keyspaces.adjacency, prefixes: prefixes, onError: record) {
-            [self] key in
+            [self] key, _ in
             let dir = key[12]
             let type = GraphKey.uint32(key, at: 13)
             let other = GraphKey.uint64(key, at: 17)
@@ -218,7 +273,7 @@ final class StoreCypherGraph: CypherGraph {
     }
 
     func relationship(_ id: RelationshipID) throws -> RelationshipRecord? {
-        guard let header = try session.withRelationshipRecord(id, { try $0.map(StoredRelationship.header) }),
+        guard let header = try withRelationshipRecord(id, { try $0.map(StoredRelationship.header) }),
             try !isHidden(header.start), try !isHidden(header.end)
         else { return nil }
         return RelationshipRecord(
@@ -226,7 +281,7 @@ final class StoreCypherGraph: CypherGraph {
     }
 
     func publicID(ofRelationship id: RelationshipID) throws -> String {
-        guard let header = try session.withRelationshipRecord(id, { try $0.map(StoredRelationship.header) }) else {
+        guard let header = try withRelationshipRecord(id, { try $0.map(StoredRelationship.header) }) else {
             throw missing("relationship", id)
         }
         return header.publicID
@@ -234,7 +289,7 @@ final class StoreCypherGraph: CypherGraph {
 
     func property(_ key: String, ofRelationship id: RelationshipID) throws -> PropertyValue? {
         guard let keyID = try keyID(key) else { return nil }
-        return try session.withRelationshipRecord(id) { try $0.flatMap { try StoredRelationship.property(keyID, in: $0) } }
+        return try withRelationshipRecord(id) { try $0.flatMap { try StoredRelationship.property(keyID, in: $0) } }
     }
 
     func properties(ofRelationship id: RelationshipID) throws -> [String: PropertyValue] {
@@ -284,19 +339,19 @@ struct EmptyIterator<Element>: IteratorProtocol {
     mutating func next() -> Element? { nil }
 }
 
-/// Walks the keys under a list of prefixes with one cursor, turning each key into an element
-/// (`nil` skips it).
+/// Walks the keys under a list of prefixes with one cursor, turning each entry (key and value) into
+/// an element (`nil` skips it).
 final class KeyIterator<Element>: IteratorProtocol {
     private let cursor: Cursor
     private let prefixes: [[UInt8]]
     private var index = 0
     private var positioned = false
-    private let transform: (UnsafeRawBufferPointer) throws -> Element?
+    private let transform: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Element?
     private let onError: (any Error) -> Void
 
     init(
         session: GraphSession, keyspace: Keyspace, prefixes: [[UInt8]], onError: @escaping (any Error) -> Void,
-        transform: @escaping (UnsafeRawBufferPointer) throws -> Element?
+        transform: @escaping (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Element?
     ) throws {
         cursor = try session.txn.makeCursor(in: keyspace)
         self.prefixes = prefixes
@@ -310,12 +365,12 @@ final class KeyIterator<Element>: IteratorProtocol {
                 let prefix = prefixes[index]
                 let entry = positioned ? try cursor.next() : try cursor.seek(atOrAfter: prefix)
                 positioned = true
-                guard let key = entry?.key, key.count >= prefix.count, key.prefix(prefix.count).elementsEqual(prefix) else {
+                guard let (key, value) = entry, key.count >= prefix.count, key.prefix(prefix.count).elementsEqual(prefix) else {
                     index += 1
                     positioned = false
                     continue
                 }
-                if let element = try transform(key) { return element }
+                if let element = try transform(key, value) { return element }
             }
         } catch {
             onError(error)

@@ -1,5 +1,6 @@
 import EngramCypher
 import EngramStorage
+import Foundation
 
 /// Walks adjacency keys (`t n d T m r`) node after node with one cursor, yielding `(m, r)` without
 /// building relationship records or type names: what counting over expansions needs.
@@ -51,15 +52,15 @@ final class StoreNeighbourWalker: NeighbourWalker {
             prefix.append(side)
             if let type { Self.append(UInt64(type), bytes: 4, to: &prefix) }
             var entry = try cursor.seek(atOrAfter: prefix)
-            while let key = entry?.key, key.count == 33, GraphKey.uint64(key, at: 4) == node, key[12] == side,
-                GraphKey.uint32(key, at: 0) == tenant, type == nil || GraphKey.uint32(key, at: 13) == type
-            {
-                let other = GraphKey.uint64(key, at: 17)
-                // A self-loop is reported once, when walking both ways: on its outgoing side.
-                if !(side == GraphKey.incoming && direction == .both && other == node), try !graph.isHidden(other) {
-                    try body(other, GraphKey.uint64(key, at: 25))
+            try prefix.withUnsafeBytes { prefix in
+                while let key = entry?.key, key.count == 33, memcmp(key.baseAddress!, prefix.baseAddress!, prefix.count) == 0 {
+                    let other = UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 17, as: UInt64.self))
+                    // A self-loop is reported once, when walking both ways: on its outgoing side.
+                    if !(side == GraphKey.incoming && direction == .both && other == node), try !graph.isHidden(other) {
+                        try body(other, UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 25, as: UInt64.self)))
+                    }
+                    entry = try cursor.next()
                 }
-                entry = try cursor.next()
             }
         }
     }
