@@ -81,11 +81,27 @@ final class StoreCypherGraph: CypherGraph {
         return found
     }
 
+    /// The cursor of relationship record reads. LMDB looks for a key on the cursor's current page
+    /// before descending the tree, and the relationships of one node usually have neighbouring ids
+    /// (a bulk load numbers them in adjacency order), so an expansion that reads their properties
+    /// mostly stays on one page.
+    private var relationshipCursor: Cursor?
+
     /// Lends the record of relationship `id` to `body` (`nil` when there is none).
     private func withRelationshipRecord<R>(_ id: RelationshipID, _ body: (UnsafeRawBufferPointer?) throws -> R) throws -> R {
         guard let tenant = session.tenant else { return try body(nil) }
+        guard cachesRecords else {
+            return try withRecordKey(tenant, id) { key in
+                try session.txn.withValue(forKey: key, in: session.keyspaces.relationships, body)
+            }
+        }
+        let cursor = try relationshipCursor ?? session.txn.makeCursor(in: session.keyspaces.relationships)
+        relationshipCursor = cursor
         return try withRecordKey(tenant, id) { key in
-            try session.txn.withValue(forKey: key, in: session.keyspaces.relationships, body)
+            guard let (found, value) = try cursor.seek(atOrAfter: key), found.count == key.count,
+                memcmp(found.baseAddress!, key.baseAddress!, key.count) == 0
+            else { return try body(nil) }
+            return try body(value)
         }
     }
 
