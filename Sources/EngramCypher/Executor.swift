@@ -308,10 +308,10 @@ final class Executor {
                 try self.build(innerPlan, argument: row)
             }
         case .project(let unresolvedItems, let keepInput):
-            let items = unresolvedItems.map { (slot($0.0), resolve($0.1)) }
+            let items = unresolvedItems.map { (slot($0.0), CompiledExpression(resolve($0.1), context)) }
             return MapOperator(try input()) { row in
                 var output: Row = keepInput ? row : layout.emptyRow()
-                for (target, expression) in items { output[target] = try context.evaluate(expression, row) }
+                for (target, expression) in items { output[target] = try expression.evaluate(row) }
                 return output
             }
         case .aggregate(let unresolvedKeys, let unresolvedAggregates):
@@ -817,6 +817,7 @@ struct Aggregation {
         }
         // Groups in first-seen order; the dictionary maps a key to its index in `groups`, so that a
         // row of an existing group copies no tuple or array.
+        let compiledKeys = keys.map { CompiledExpression($0.1, context) }
         var groupIndex: [[Value]: Int] = [:]
         var groups: [(row: Row, accumulators: [Accumulator])] = []
         var keyValues: [Value] = []
@@ -828,8 +829,8 @@ struct Aggregation {
             // Reused buffers: a row of an existing group allocates nothing here.
             keyValues.removeAll(keepingCapacity: true)
             values.removeAll(keepingCapacity: true)
-            for (_, expression) in keys {
-                let value = try context.evaluate(expression, row)
+            for key in compiledKeys {
+                let value = try key.evaluate(row)
                 keyValues.append(value.groupingKey)
                 values.append(value)
             }
