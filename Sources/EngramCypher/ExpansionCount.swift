@@ -1,6 +1,7 @@
 /// Counting over a chain of expansions without making rows: `MATCH (a)-[]->()-[]->(c) … RETURN
 /// count(*)` or `count(DISTINCT c)`, where nothing between the aggregation and the expansions
-/// filters or reads the rows. Each hop walks the adjacency with a reused ``NeighbourWalker`` and
+/// filters or reads the rows; or over one variable-length expansion (`(a)-[*1..3]->(b)`), counting
+/// its relationship-unique paths. Each hop walks the adjacency with a reused ``NeighbourWalker`` and
 /// carries only integer ids; relationship uniqueness along the chain is checked on the ids.
 extension Executor {
     /// One hop of the chain.
@@ -12,7 +13,13 @@ extension Executor {
         var types: [String]
         /// The earlier hops (indices) whose relationship this hop may not reuse.
         var distinctFrom: [Int]
+        /// Hops taken: 1...1, or the bounds of a variable-length expansion.
+        var minimum = 1
+        var maximum = 1
     }
+
+    /// The deepest variable-length expansion counted by walking (one cursor per depth).
+    private static let maximumCountedDepth = 16
 
     /// The counting operator for `aggregate` over `input`, or `nil` when the plan is not such a
     /// chain (the ordinary operators run then).
@@ -29,6 +36,20 @@ extension Executor {
                 Hop(from: from, relationship: relationship, to: to, direction: direction, types: types, distinctFrom: []),
                 at: 0)
             excludedNames.insert(excluded, at: 0)
+            current = current.children[0]
+        }
+        if hops.isEmpty,
+            case .varExpand(
+                let from, let relationship, let to, let direction, let types, let minimum, let maximum, let toBound,
+                let properties, let excluded, _) = current.op,
+            !toBound, properties == nil, excluded.isEmpty, maximum <= Self.maximumCountedDepth
+        {
+            hops = [
+                Hop(
+                    from: from, relationship: relationship, to: to, direction: direction, types: types, distinctFrom: [],
+                    minimum: minimum, maximum: maximum)
+            ]
+            excludedNames = [[]]
             current = current.children[0]
         }
         guard !hops.isEmpty else { return nil }
@@ -63,17 +84,25 @@ extension Executor {
         let context = self.context
         let graph = context.graph
         let start = context.layout.slot(hops[0].from)
-        let walkers = try hops.map { try graph.neighbourWalker(direction: $0.direction, types: $0.types) }
+        // One walker per hop, or per depth of a variable-length expansion.
+        let levels = hops.count == 1 ? Array(repeating: hops[0], count: hops[0].maximum) : hops
+        let walkers = try levels.map { try graph.neighbourWalker(direction: $0.direction, types: $0.types) }
+        let trail = hops[0].maximum != 1 || hops[0].minimum != 1 ? (hops[0].minimum, hops[0].maximum) : nil
         let source = try build(current, argument: argument)
         let empty = context.layout.emptyRow()
         let distinctFrom = hops.map(\.distinctFrom)
         return BufferOperator(source) {
             let walk = ChainWalk(walkers: walkers, distinctFrom: distinctFrom, context: context)
-            var counts = ChainWalk.Counts(distinctEnds: distinctEnds, chainLength: walkers.count)
+            var counts = ChainWalk.Counts(distinctEnds: distinctEnds, chainLength: max(walkers.count, 1))
             while let row = try source.next() {
                 try context.tick()
                 guard case .node(let node) = row[start] else { continue }
-                try walk.walk(from: node, depth: 0, &counts)
+                if let (minimum, maximum) = trail {
+                    if minimum == 0 { counts.add(node) }
+                    if maximum > 0 { try walk.trail(from: node, step: 0, minimum: minimum, &counts) }
+                } else {
+                    try walk.walk(from: node, depth: 0, &counts)
+                }
             }
             var row = empty
             row[slot] = .int(distinctEnds ? Int64(counts.ends.count) : counts.chains)
@@ -102,6 +131,15 @@ private struct ChainWalk {
             self.distinctEnds = distinctEnds
             chain = Array(repeating: 0, count: chainLength)
         }
+
+        /// One more chain, ending at `end`.
+        mutating func add(_ end: NodeID) {
+            if distinctEnds {
+                ends.insert(end)
+            } else {
+                chains += 1
+            }
+        }
     }
 
     func walk(from node: NodeID, depth: Int, _ counts: inout Counts) throws {
@@ -114,11 +152,24 @@ private struct ChainWalk {
             if !last {
                 counts.chain[depth] = relationship
                 try walk(from: other, depth: depth + 1, &counts)
-            } else if counts.distinctEnds {
-                counts.ends.insert(other)
             } else {
-                counts.chains += 1
+                counts.add(other)
             }
+        }
+    }
+
+    /// The relationship-unique paths of one variable-length expansion from `node`, `step` hops
+    /// deep already, each counted once it has at least `minimum` hops (as `VarLengthExpand`
+    /// yields them); one walker per depth.
+    func trail(from node: NodeID, step: Int, minimum: Int, _ counts: inout Counts) throws {
+        let deeper = step + 1 < walkers.count
+        try walkers[step].forEach(of: node) { other, relationship in
+            counts.sinceCheck &+= 1
+            if counts.sinceCheck & 4095 == 0 { try context.checkInterrupts() }
+            for earlier in 0..<step where counts.chain[earlier] == relationship { return }
+            counts.chain[step] = relationship
+            if step + 1 >= minimum { counts.add(other) }
+            if deeper { try trail(from: other, step: step + 1, minimum: minimum, &counts) }
         }
     }
 }

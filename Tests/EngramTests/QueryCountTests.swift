@@ -29,7 +29,8 @@ struct QueryCountTests {
     @Test(arguments: [
         "(a)-[]->(b)", "(a)<-[]-(b)", "(a)-[]-(b)", "(a)-[:T|U]-(b)", "(a)-[:NONE]->(b)", "(a:A)-[]->(b:A)",
         "(a)-[]->()-[]->(b)", "(a)-[]-()-[]-(b)", "(a)<-[:T]-()-[:U|T]-(b)", "(a)-[]-()-[]-()-[]-(b)",
-        "(a)-[r1]-()-[r2]-(b)",
+        "(a)-[r1]-()-[r2]-(b)", "(a)-[*1..3]->(b)", "(a)-[*0..2]-(b)", "(a)<-[:T|U*2..3]-(b)", "(a)-[r*2]-(b)",
+        "(a)-[*0]->(b)",
     ])
     func countsMatchRowByRowAggregation(pattern: String) throws {
         let fixture = try Self.randomGraph()
