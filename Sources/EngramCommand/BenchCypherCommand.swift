@@ -25,6 +25,8 @@ struct BenchCypherCommand: ParsableCommand {
     @Option(help: "Run only the queries with these names (repeatable); all when absent.") var only: [String] = []
     @Flag(help: "Keep the loaded store in --dir, and reuse it when it is already there (skips the load).")
     var keep = false
+    @Option(help: "kuzu_answers.json of a kuzu_graph.py run: time the very same sampled and point-lookup nodes.")
+    var nodesFrom: String?
 
     static let queries: [(name: String, text: String, kind: String)] = [
         ("point_lookup", "MATCH (e:Entity) WHERE elementId(e) = $id RETURN e.name, e.type", "point"),
@@ -47,7 +49,8 @@ struct BenchCypherCommand: ParsableCommand {
     ]
 
     func run() throws {
-        let bench = try GraphBenchData(data: data, sample: sample, seed: seed)
+        var bench = try GraphBenchData(data: data, sample: sample, seed: seed)
+        if let nodesFrom { try bench.useNodes(fromKuzuAnswers: nodesFrom) }
         let reuse = keep && FileManager.default.fileExists(atPath: dir + "/data.mdb")
         if !reuse { try? FileManager.default.removeItem(atPath: dir) }
         let store = try EngramStore(path: dir)
@@ -112,10 +115,28 @@ struct BenchCypherCommand: ParsableCommand {
 struct GraphBenchData {
     let nodes: [NodeImport]
     let relationships: [RelationshipImport]
-    let sampled: [String]
+    private(set) var sampled: [String]
     let hub: String
     let hubOutDegree: Int
-    let points: [String]
+    private(set) var points: [String]
+
+    /// Takes the sampled nodes and the point-lookup ids from the `answers` of `kuzu_answers.json`
+    /// (`hop1_out` on `sample`, `point_lookup`), so that both engines time the same nodes.
+    mutating func useNodes(fromKuzuAnswers path: String) throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let answers = (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["answers"] as? [[String: Any]] ?? []
+        func ids(_ query: String, _ nodes: String) -> [String] {
+            let entry = answers.first { $0["query"] as? String == query && $0["nodes"] as? String == nodes }
+            return (entry?["answers"] as? [[String: Any]] ?? []).compactMap { ($0["params"] as? [String: Any])?["id"] as? String }
+        }
+        let sample = ids("hop1_out", "sample")
+        let lookups = ids("point_lookup", "random200")
+        guard !sample.isEmpty, !lookups.isEmpty else {
+            throw ValidationError("\(path) holds no hop1_out sample or point_lookup ids")
+        }
+        sampled = sample
+        points = lookups
+    }
 
     init(data: String, sample: Int, seed: UInt64) throws {
         let folder = data + "/graph-100k-1m"
