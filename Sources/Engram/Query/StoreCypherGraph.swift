@@ -262,15 +262,22 @@ final class StoreCypherGraph: CypherGraph {
         var prefixes: [[UInt8]] = []
         if direction != .incoming { prefixes += typeIDs.map { GraphKey.adjacencyPrefix(tenant, node, GraphKey.outgoing, $0) } }
         if direction != .outgoing { prefixes += typeIDs.map { GraphKey.adjacencyPrefix(tenant, node, GraphKey.incoming, $0) } }
+        // The keys come grouped by type: the last type's name is kept at hand.
+        var lastType = UInt32.max
+        var lastName = ""
         return try KeyIterator(session: session, keyspace: session.keyspaces.adjacency, prefixes: prefixes, onError: record) {
             [self] key, _ in
             let dir = key[12]
-            let type = GraphKey.uint32(key, at: 13)
-            let other = GraphKey.uint64(key, at: 17)
+            let type = UInt32(bigEndian: key.loadUnaligned(fromByteOffset: 13, as: UInt32.self))
+            let other = UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 17, as: UInt64.self))
             if dir == GraphKey.incoming && direction == .both && other == node { return nil }  // self-loop seen outgoing
             if try isHidden(other) { return nil }
-            let name = try typeName(type)
-            let id = GraphKey.uint64(key, at: 25)
+            if type != lastType {
+                lastName = try typeName(type)
+                lastType = type
+            }
+            let name = lastName
+            let id = UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 25, as: UInt64.self))
             return dir == GraphKey.outgoing
                 ? RelationshipRecord(id: id, type: name, start: node, end: other)
                 : RelationshipRecord(id: id, type: name, start: other, end: node)
@@ -378,10 +385,13 @@ final class KeyIterator<Element>: IteratorProtocol {
     func next() -> Element? {
         do {
             while index < prefixes.count {
-                let prefix = prefixes[index]
-                let entry = positioned ? try cursor.next() : try cursor.seek(atOrAfter: prefix)
+                let entry = positioned ? try cursor.next() : try cursor.seek(atOrAfter: prefixes[index])
                 positioned = true
-                guard let (key, value) = entry, key.count >= prefix.count, key.prefix(prefix.count).elementsEqual(prefix) else {
+                guard let (key, value) = entry,
+                    prefixes[index].withUnsafeBytes({ prefix in
+                        key.count >= prefix.count && memcmp(key.baseAddress!, prefix.baseAddress!, prefix.count) == 0
+                    })
+                else {
                     index += 1
                     positioned = false
                     continue
