@@ -49,6 +49,12 @@ struct QueryExpiryTests {
         #expect(try Self.count(store, "MATCH (:Conversation) RETURN count(*)", at: after) == 0)
         #expect(try Self.count(store, "MATCH (m:Message) RETURN count(*)", at: after) == 0)
         #expect(try Self.count(store, "MATCH ()-[r]->() RETURN count(r)", at: after) == allRelationships - touching)
+        // Through the memory layer's property index, and counted straight from adjacency.
+        #expect(try Self.count(store, "MATCH (m:Memory) WHERE m.user = 'alice' RETURN count(*)", at: after) == 1)
+        #expect(
+            try Self.count(store, "MATCH (:Entity {name: 'Lisbon'})<-[:MENTIONS]-(m) RETURN count(*)", at: after) == 1)
+        #expect(
+            try Self.count(store, "MATCH (:Entity {name: 'Lisbon'})<-[:MENTIONS]-(m) RETURN count(*)", at: before) == 2)
         let contents = try store.query(
             "MATCH (e:Entity {name: 'Lisbon'})<-[:MENTIONS]-(m) RETURN m.content ORDER BY m.content", clock: { after })
         #expect(contents.rows == [[.string("Likes the sea")]])
