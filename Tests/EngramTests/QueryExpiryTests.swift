@@ -40,7 +40,7 @@ struct QueryExpiryTests {
         let touching = try #require(
             try Self.count(
                 store, "MATCH (a)-[r]-() WHERE elementId(a) IN \(hiddenIDs) RETURN count(DISTINCT r)", at: before))
-        #expect(touching == 3)  // two MENTIONS and HAS_MESSAGE
+        #expect(touching == 3)  // MENTIONS, HAS_MESSAGE and FIRST_MESSAGE
 
         // One second past the TTL: gone from every read, with nothing purged.
         #expect(try Self.count(store, "MATCH (m:Memory) RETURN count(m)", at: after) == 1)
