@@ -27,7 +27,9 @@ enum FullTextProcedures {
         guard case .string(let query) = arguments[1] else {
             throw EngramError(.invalidArgument, "db.index.fulltext.queryNodes: queryString must be a string")
         }
-        return try graph.session.keywordSearch(query, group: group, limit: Int.max).map {
+        // Expired records are invisible: they are skipped before the cut.
+        return try graph.session.keywordSearch(query, group: group, limit: Int.max) { try !graph.isHidden($0) }
+        .map {
             [.node($0.node), .double($0.score)]
         }
     }
