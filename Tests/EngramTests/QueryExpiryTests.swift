@@ -68,6 +68,10 @@ struct QueryExpiryTests {
             "MATCH (a:Entity {name: 'Lisbon'}), (b:Memory) MATCH p = shortestPath((a)-[*..5]-(b)) RETURN elementId(b), length(p)",
             clock: { after })
         #expect(shortest.rows == [[.string("m-long"), .integer(1)]])
+        let fullText =
+            "CALL db.index.fulltext.queryNodes('memories', 'trip sea') YIELD node RETURN elementId(node) ORDER BY elementId(node)"
+        #expect(try store.query(fullText, clock: { before }).rows == [[.string("m-long")], [.string("m-short")]])
+        #expect(try store.query(fullText, clock: { after }).rows == [[.string("m-long")]])
 
         // The same store read at the earlier time still sees them: nothing was deleted.
         #expect(try Self.count(store, "MATCH (n) RETURN count(n)", at: before) == allNodes)
