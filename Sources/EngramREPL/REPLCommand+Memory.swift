@@ -22,7 +22,7 @@ extension REPLCommand {
             throw REPLUsageError("--limit takes 1…\(ListOptions.maximumLimit)")
         }
         let (result, total) = try REPLReports.entitiesResult(session.memory, type: parsed.rest.first, limit: limit)
-        session.write(result)
+        session.write(result, report: true)
         if total > result.rows.count { session.writeError("(\(result.rows.count) of \(total) entities; use --limit)") }
     }
 }

@@ -8,7 +8,7 @@ extension REPLCommand {
         help: "Labels, relationship types, property keys and indexes of the tenant, with counts."
     ) { session, argument in
         guard argument.isEmpty else { throw REPLUsageError("':schema' takes no argument") }
-        session.write(try REPLReports.schemaResult(session.store.schema(tenant: session.tenant)))
+        session.write(try REPLReports.schemaResult(session.store.schema(tenant: session.tenant)), report: true)
     }
 
     static let explain = REPLCommand(
@@ -29,7 +29,7 @@ extension REPLCommand {
         name: "stats", usage: ":stats", help: "Counts of the tenant's graph and memories, and the store's size."
     ) { session, argument in
         guard argument.isEmpty else { throw REPLUsageError("':stats' takes no argument") }
-        session.write(try REPLReports.statisticsResult(store: session.store, memory: session.memory))
+        session.write(try REPLReports.statisticsResult(store: session.store, memory: session.memory), report: true)
     }
 
     static let export = REPLCommand(

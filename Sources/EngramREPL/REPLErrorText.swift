@@ -8,8 +8,9 @@ import Engram
 ///   MATCH (n RETURN n
 ///            ^
 /// ```
-enum REPLErrorText {
-    static func render(_ error: any Error, in statement: String?) -> String {
+public enum REPLErrorText {
+    /// The text of `error`; `statement` is the Cypher text it came from, for the caret.
+    public static func render(_ error: any Error, in statement: String?) -> String {
         guard let cypher = error as? CypherError else {
             if let engram = error as? EngramError { return "\(engram.code): \(engram.message)" }
             return String(describing: error)

@@ -193,9 +193,10 @@ public final class REPLSession {
 
     /// Prints a result in the current format (with the time when ``timing`` is on: in the table's
     /// footer, or on standard error for JSON and CSV, whose standard output is data only).
-    public func write(_ result: CypherResult, elapsed: Duration? = nil) {
+    /// With `report`, table cells that are strings are written bare (`:stats`, `:schema`).
+    public func write(_ result: CypherResult, elapsed: Duration? = nil, report: Bool = false) {
         let shown = timing ? elapsed : nil
-        write(renderer.render(result, elapsed: renderer.format == .table ? shown : nil))
+        write(renderer.render(result, elapsed: renderer.format == .table ? shown : nil, bareStrings: report))
         if renderer.format != .table, let shown { writeError("(\(ResultRenderer.format(shown)))") }
     }
 

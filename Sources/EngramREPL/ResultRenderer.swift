@@ -35,7 +35,10 @@ public struct ResultRenderer: Sendable, Hashable {
     /// The whole result as text, without a final newline. A table ends with the row count (and,
     /// when `elapsed` is given, the time); JSON is one line, with a `"plan"` member for `EXPLAIN`
     /// and `PROFILE`; CSV has its header row (and no plan).
-    public func render(_ result: CypherResult, elapsed: Duration? = nil) -> String {
+    ///
+    /// With `bareStrings`, a table writes strings without quotes (for reports such as `:stats`,
+    /// whose strings are names, not values).
+    public func render(_ result: CypherResult, elapsed: Duration? = nil, bareStrings: Bool = false) -> String {
         switch format {
         case .json:
             var json = result.jsonString()
@@ -46,13 +49,13 @@ public struct ResultRenderer: Sendable, Hashable {
             return json
         case .csv:
             var csv = result.csvString()
-            while csv.hasSuffix("\n") || csv.hasSuffix("\r") { csv.removeLast() }
+            while csv.last?.isNewline == true { csv.removeLast() }
             return csv
         case .table:
             var parts: [String] = []
             // EXPLAIN: a plan and no rows; PROFILE's plan carries rows and time per operator.
             let isExplain = result.rows.isEmpty && result.plan.map { !$0.contains("{rows: ") } == true
-            if !result.columns.isEmpty && !isExplain { parts.append(table(result)) }
+            if !result.columns.isEmpty && !isExplain { parts.append(table(result, bareStrings: bareStrings)) }
             if let plan = result.plan { parts.append(plan) }
             if !isExplain {
                 var footer = "\(result.rows.count) row\(result.rows.count == 1 ? "" : "s")"
@@ -66,8 +69,15 @@ public struct ResultRenderer: Sendable, Hashable {
     }
 
     /// The columns and rows as an aligned table, without the row count.
-    public func table(_ result: CypherResult) -> String {
-        table(columns: result.columns, rows: result.rows.map { $0.map(Self.shellText) })
+    public func table(_ result: CypherResult, bareStrings: Bool = false) -> String {
+        table(
+            columns: result.columns,
+            rows: result.rows.map { row in
+                row.map { value in
+                    if bareStrings, case .string(let text) = value { return text }
+                    return Self.shellText(value)
+                }
+            })
     }
 
     /// An aligned table of text cells (cut to ``maximumCellWidth``).
