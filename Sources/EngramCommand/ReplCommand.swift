@@ -36,22 +36,23 @@ struct ReplCommand: AsyncParsableCommand {
             timing: timing || interactive, output: output)
         let interrupt = session.interrupt
         let interrupts = InterruptWatcher { interrupt.cancel() }
-        var reader: any LineReader = interactive ? EditLineReader(historyPath: EditLineReader.defaultHistoryPath()) : PlainLineReader()
+        var reader: any LineReader =
+            interactive
+            ? EditLineReader(historyPath: EditLineReader.defaultHistoryPath(), interrupts: interrupts) : PlainLineReader()
         if interactive {
             session.writeError("Engram \(EngramVersion.current) on \(store.path) — type :help, end statements with ';', Ctrl-D to leave")
         }
         while !session.isFinished {
             interrupts.reset()
-            guard let line = reader.readLine(prompt: session.prompt) else {
+            switch reader.readLine(prompt: session.prompt) {
+            case .line(let line):
+                await session.handle(line)
+            case .interrupted:  // Ctrl-C while typing: drop the statement being typed
+                session.discardPending()
+            case .end:
                 if interactive { session.write("") }
                 session.finish()
-                break
             }
-            if interrupts.fired {  // Ctrl-C while typing: drop the statement being typed
-                session.discardPending()
-                continue
-            }
-            await session.handle(line)
         }
         reader.close()
     }

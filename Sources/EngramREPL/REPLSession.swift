@@ -182,6 +182,7 @@ public final class REPLSession {
                 text, parameters: parameters, tenant: tenant, limits: limits, cancellation: cancellation)
             write(result, elapsed: clock.now - started)
         } catch var error as CypherError {
+            if error.code == .cancelled { output.error("\n") }  // after the terminal's "^C"
             if let prefix, error.line == 1, let column = error.column {
                 error.column = max(column - prefix.count - 1, 1)
             }
