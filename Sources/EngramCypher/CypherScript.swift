@@ -28,7 +28,9 @@ public enum CypherScript {
     /// The complete statements of `text` (each ended by a semicolon) and what follows the last
     /// semicolon: an unfinished statement, or only blank space and comments.
     ///
-    /// Statements that are empty or hold only comments are left out.
+    /// A statement's text starts at its first token (comments before it are dropped, so that a
+    /// position in the text plus ``Statement/line`` is a position in the script). Statements that
+    /// are empty or hold only comments are left out.
     /// - Complexity: O(n) in the length of `text`.
     public static func split(_ text: String) -> (statements: [Statement], remainder: String) {
         let scanned = scan(text)
@@ -49,6 +51,7 @@ public enum CypherScript {
         var startLine = 1
         var previous: Character = "\0"
         var meaningful = false  // the current statement has something other than blanks and comments
+        var startOffset = 0  // where its text starts in `current`: after the blanks and comments before it
         for character in text {
             var append = true
             switch state {
@@ -62,7 +65,7 @@ public enum CypherScript {
                     state = .blockComment
                 case ";":
                     if meaningful {
-                        statements.append(Statement(text: current.trimmingBlanks(), line: startLine))
+                        statements.append(Statement(text: String(current.dropFirst(startOffset)).trimmingBlanks(), line: startLine))
                     }
                     current = ""
                     meaningful = false
@@ -90,6 +93,7 @@ public enum CypherScript {
                 if !meaningful, state == .code || state.isQuoted, !character.isWhitespace, character != "/" {
                     meaningful = true
                     startLine = line
+                    startOffset = current.count
                 }
                 current.append(character)
             }

@@ -1,0 +1,121 @@
+import EngramTestSupport
+import Foundation
+import Testing
+
+/// Drives `engram` in a real pseudo-terminal: a detached tmux session on a private server
+/// (tmux is installed by scripts/setup.sh).
+final class TerminalSession {
+    let socket = "engram-test-\(UUID().uuidString.prefix(8))"
+    let name = "repl"
+
+    static var tmux: String? {
+        ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    init(command: String) throws {
+        try run(["new-session", "-d", "-s", name, "-x", "160", "-y", "60", command])
+    }
+
+    deinit {
+        try? run(["kill-server"])
+    }
+
+    @discardableResult
+    func run(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.tmux ?? "/usr/bin/tmux")
+        process.arguments = ["-L", socket, "-f", "/dev/null"] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Types `text` literally (tmux would read a final `;` as a command separator: escaped).
+    func type(_ text: String) throws {
+        try run(["send-keys", "-t", name, "-l", text.hasSuffix(";") ? String(text.dropLast()) + "\\;" : text])
+    }
+
+    func press(_ key: String) throws {
+        try run(["send-keys", "-t", name, key])
+    }
+
+    /// The screen and its scrollback (tmux drops the blanks at the end of each line).
+    var screen: String { (try? run(["capture-pane", "-p", "-t", name, "-S", "-200"])) ?? "" }
+
+    /// Waits until `condition` holds for the screen (up to 20 s, so that a loaded machine does not
+    /// fail the test), and returns the screen.
+    @discardableResult
+    func waitFor(_ what: String, _ condition: (String) -> Bool) throws -> String {
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let text = screen
+            if condition(text) { return text }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        Issue.record("timed out waiting for \(what); the screen is:\n\(screen)")
+        throw CancellationError()
+    }
+
+    func waitFor(_ text: String, count: Int = 1) throws {
+        try waitFor("'\(text)' ×\(count)") { $0.components(separatedBy: text).count - 1 >= count }
+    }
+}
+
+@Suite("The REPL in a terminal", .serialized)
+struct REPLTerminalTests {
+    @Test func historyMultiLineInputAndCtrlC() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: engramBinary()), "build the engram executable first")
+        try #require(TerminalSession.tmux != nil, "run scripts/setup.sh (it installs tmux)")
+        let directory = try TemporaryDirectory(prefix: "engram-pty")
+        let db = try makeCLIStore(directory)
+        let history = directory.appending("history")
+        let command = "ENGRAM_HISTORY='\(history)' '\(engramBinary())' '\(db)' --tenant t; echo \"EXITED $?\"; sleep 60"
+
+        do {
+            let terminal = try TerminalSession(command: command)
+            try terminal.waitFor("engram(t/-)>")
+            // Multi-line input: the continuation prompt, then the result once ';' ends it.
+            try terminal.type("MATCH (p:Person)")
+            try terminal.press("Enter")
+            try terminal.waitFor("        ...>")
+            try terminal.type("RETURN p.name AS name ORDER BY name;")
+            try terminal.press("Enter")
+            try terminal.waitFor("2 rows (")
+            #expect(terminal.screen.contains("engram(t/-)> MATCH (p:Person)\n        ...> RETURN p.name AS name ORDER BY name;\n"))
+            // Ctrl-C while typing drops the statement.
+            try terminal.type("MATCH (n)")
+            try terminal.press("Enter")
+            try terminal.type("RETURN n")
+            try terminal.press("C-c")
+            try terminal.waitFor("engram(t/-)>", count: 3)
+            // Ctrl-C cancels a long query and the REPL goes on.
+            try terminal.type("UNWIND range(1, 1000000000) AS i MATCH (a), (b), (c) RETURN count(*);")
+            try terminal.press("Enter")
+            try terminal.waitFor("the query is running") { $0.hasSuffix("RETURN count(*);\n") || $0.trimmingCharacters(in: .newlines).hasSuffix("RETURN count(*);") }
+            try terminal.press("C-c")
+            try terminal.waitFor("cancelled: the query was cancelled")
+            try terminal.type("RETURN 6 * 7 AS answer;")
+            try terminal.press("Enter")
+            try terminal.waitFor("| 42     |")
+            try terminal.press("C-d")
+            try terminal.waitFor("EXITED 0")
+        }
+        let saved = try String(contentsOfFile: history, encoding: .utf8)
+        #expect(saved.contains("MATCH\\040(p:Person)") && saved.contains("RETURN\\0406\\040*\\0407\\040AS\\040answer;"))
+
+        // A second run finds the history: Up brings back the last line.
+        let terminal = try TerminalSession(command: command)
+        try terminal.waitFor("engram(t/-)>")
+        try terminal.press("Up")
+        try terminal.waitFor("engram(t/-)> RETURN 6 * 7 AS answer;")
+        try terminal.press("Enter")
+        try terminal.waitFor("| 42     |")
+        try terminal.type(":quit")
+        try terminal.press("Enter")
+        try terminal.waitFor("EXITED 0")
+    }
+}
