@@ -13,22 +13,26 @@ final class TerminalSession {
     }
 
     init(command: String) throws {
-        try run(["new-session", "-d", "-s", name, "-x", "160", "-y", "60", command])
+        // Not captured: the tmux server it starts would hold the pipe open.
+        try run(["new-session", "-d", "-s", name, "-x", "160", "-y", "60", command], capture: false)
     }
 
     deinit {
-        try? run(["kill-server"])
+        _ = try? run(["kill-server"], capture: false)
     }
 
     @discardableResult
-    func run(_ arguments: [String]) throws -> String {
+    func run(_ arguments: [String], capture: Bool = true) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.tmux ?? "/usr/bin/tmux")
         process.arguments = ["-L", socket, "-f", "/dev/null"] + arguments
         let out = Pipe()
-        process.standardOutput = out
+        process.standardOutput = capture ? out : FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
+        // Uncaptured calls start or stop the tmux server, which inherits what Foundation watches to
+        // see its child exit: they are not waited for (the next captured call talks to the server).
+        guard capture else { return "" }
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return String(decoding: data, as: UTF8.self)
@@ -73,7 +77,7 @@ struct REPLTerminalTests {
         let directory = try TemporaryDirectory(prefix: "engram-pty")
         let db = try makeCLIStore(directory)
         let history = directory.appending("history")
-        let command = "ENGRAM_HISTORY='\(history)' '\(engramBinary())' '\(db)' --tenant t; echo \"EXITED $?\"; sleep 60"
+        let command = "ENGRAM_HISTORY='\(history)' '\(engramBinary())' '\(db)' --tenant t; echo \"EXITED $?\"; sleep 10"
 
         do {
             let terminal = try TerminalSession(command: command)
