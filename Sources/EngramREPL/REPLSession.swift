@@ -4,7 +4,7 @@ import Synchronization
 
 /// Where a REPL session writes: results on one stream, diagnostics on the other.
 public struct REPLOutput: Sendable {
-    /// Writes text (without a final newline; the session adds line ends) to standard output.
+    /// Writes text to standard output; the session passes whole lines, each with its newline.
     public var standard: @Sendable (String) -> Void
     /// Writes text to standard error.
     public var error: @Sendable (String) -> Void
