@@ -80,7 +80,10 @@ struct EditLineReader: LineReader {
             let ready = poll(&descriptor, 1, 100)
             if ready < 0 && errno != EINTR { return .end }
             guard ready > 0 else { continue }
-            if descriptor.revents & Int16(POLLIN) == 0 { return .end }  // hang-up or error
+            // The terminal went away (hang-up, error): nothing more will come.
+            if descriptor.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 || descriptor.revents & Int16(POLLIN) == 0 {
+                return .end
+            }
             rl_callback_read_char()
             if let input = Self.received.withLock({ $0 }) {
                 if case .line(let line) = input, !line.allSatisfy(\.isWhitespace) {

@@ -13,26 +13,48 @@ final class TerminalSession {
     }
 
     init(command: String) throws {
-        // Not captured: the tmux server it starts would hold the pipe open.
-        try run(["new-session", "-d", "-s", name, "-x", "250", "-y", "60", command], capture: false)
+        try spawn(["new-session", "-d", "-s", name, "-x", "250", "-y", "60", command])
     }
 
     deinit {
-        _ = try? run(["kill-server"], capture: false)
+        try? spawn(["kill-server"])
     }
 
+    /// Runs tmux for a call that starts or stops its server, with `posix_spawn` and every
+    /// descriptor above 2 closed (glibc's `posix_spawn_file_actions_addclosefrom_np` is not
+    /// visible from Swift, so python3 closes them): the server would otherwise inherit the socket through which
+    /// Foundation's `Process` learns that its child exited, so that `Process` would never see the
+    /// client exit, and would touch a freed object when the server finally does.
+    private func spawn(_ arguments: [String]) throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        // python3 (which scripts/setup.sh ensures) closes every descriptor above 2, then becomes the client.
+        let closeAll = "import os, sys; os.closerange(3, 65536); os.execv(sys.argv[1], sys.argv[1:])"
+        let tmux = Self.tmux ?? "/usr/bin/tmux"
+        let argv = (["/usr/bin/python3", "-c", closeAll, tmux, "-L", socket, "-f", "/dev/null"] + arguments).map { strdup($0) }
+            + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, "/usr/bin/python3", &actions, nil, argv, environ)
+        guard status == 0 else { throw POSIXError(POSIXErrorCode(rawValue: status) ?? .EIO) }
+        var exitStatus: Int32 = 0
+        _ = waitpid(pid, &exitStatus, 0)  // the client exits once the server has the command
+    }
+
+    /// Runs a tmux client call to the running server and returns what it prints.
     @discardableResult
-    func run(_ arguments: [String], capture: Bool = true) throws -> String {
+    func run(_ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.tmux ?? "/usr/bin/tmux")
         process.arguments = ["-L", socket, "-f", "/dev/null"] + arguments
         let out = Pipe()
-        process.standardOutput = capture ? out : FileHandle.nullDevice
+        process.standardOutput = out
         process.standardError = FileHandle.nullDevice
         try process.run()
-        // Uncaptured calls start or stop the tmux server, which inherits what Foundation watches to
-        // see its child exit: they are not waited for (the next captured call talks to the server).
-        guard capture else { return "" }
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return String(decoding: data, as: UTF8.self)
@@ -77,7 +99,8 @@ struct REPLTerminalTests {
         let directory = try TemporaryDirectory(prefix: "engram-pty")
         let db = try makeCLIStore(directory)
         let history = directory.appending("history")
-        let command = "ENGRAM_HISTORY='\(history)' '\(engramBinary())' '\(db)' --tenant t; echo \"EXITED $?\"; sleep 10"
+        // `timeout`: a failed test leaves no REPL behind.
+        let command = "ENGRAM_HISTORY='\(history)' timeout --foreground 120 '\(engramBinary())' '\(db)' --tenant t; echo \"EXITED $?\"; sleep 10"
 
         do {
             let terminal = try TerminalSession(command: command)
