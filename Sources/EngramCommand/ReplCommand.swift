@@ -44,6 +44,7 @@ struct ReplCommand: AsyncParsableCommand {
         }
         while !session.isFinished {
             interrupts.reset()
+            interrupt.clear()
             switch reader.readLine(prompt: session.prompt) {
             case .line(let line):
                 await session.handle(line)

@@ -17,29 +17,45 @@ public struct REPLOutput: Sendable {
 }
 
 /// Stops the query a ``REPLSession`` is running, from another thread (a `SIGINT` handler).
+///
+/// A cancel that comes when no query runs is kept until ``clear()``, so that Ctrl-C pressed just
+/// after a statement was entered, before its query starts, still stops it; the shell clears it
+/// each time it shows a prompt.
 public final class REPLInterrupt: Sendable {
-    private let running = Mutex<CypherCancellation?>(nil)
+    private let state = Mutex<(running: CypherCancellation?, pending: Bool)>((nil, false))
 
     init() {}
 
-    /// Cancels the running query, if there is one; returns whether there was.
+    /// Cancels the running query, or the next one to start if none runs; returns whether a query
+    /// was running.
     @discardableResult
     public func cancel() -> Bool {
-        running.withLock { cancellation in
-            guard let cancellation else { return false }
+        state.withLock { state in
+            guard let cancellation = state.running else {
+                state.pending = true
+                return false
+            }
             cancellation.cancel()
             return true
         }
     }
 
+    /// Forgets a cancel that came when no query was running.
+    public func clear() {
+        state.withLock { $0.pending = false }
+    }
+
     func begin() -> CypherCancellation {
         let cancellation = CypherCancellation()
-        running.withLock { $0 = cancellation }
+        state.withLock { state in
+            if state.pending { cancellation.cancel() }
+            state = (cancellation, false)
+        }
         return cancellation
     }
 
     func end() {
-        running.withLock { $0 = nil }
+        state.withLock { $0.running = nil }
     }
 }
 

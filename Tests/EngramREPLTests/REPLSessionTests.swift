@@ -260,7 +260,14 @@ struct REPLSessionTests {
         let transcript = Transcript()
         let session = REPLSession(store: try makeStore(directory), tenant: "t", output: transcript.output)
         let interrupt = session.interrupt
-        #expect(!interrupt.cancel())  // nothing runs
+        #expect(!interrupt.cancel())  // nothing runs: the next query is cancelled…
+        await session.handle("RETURN 1;")
+        #expect(transcript.err.hasSuffix("cancelled: the query was cancelled\n") && transcript.out.isEmpty)
+        #expect(!interrupt.cancel())
+        interrupt.clear()  // …unless the shell clears it (at each prompt)
+        await session.handle("RETURN 1 AS one;")
+        #expect(transcript.out.contains("| 1   |"))
+        transcript.clear()
         // A thread of its own, as the REPL's SIGINT watcher: the query blocks this task's thread,
         // and a task could wait for a cooperative thread that never frees up.
         Thread.detachNewThread {

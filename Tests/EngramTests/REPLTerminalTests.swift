@@ -65,6 +65,11 @@ final class TerminalSession {
         try run(["send-keys", "-t", name, "-l", text.hasSuffix(";") ? String(text.dropLast()) + "\\;" : text])
     }
 
+    /// The cursor's column: 0 once the REPL has taken a typed line (libedit moves to the next line).
+    var cursorColumn: Int? {
+        (try? run(["display-message", "-p", "-t", name, "#{cursor_x}"])).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
     func press(_ key: String) throws {
         try run(["send-keys", "-t", name, key])
     }
@@ -113,17 +118,20 @@ struct REPLTerminalTests {
             try terminal.press("Enter")
             try terminal.waitFor("2 rows (")
             #expect(terminal.screen.contains("engram(t/-)> MATCH (p:Person)\n        ...> RETURN p.name AS name ORDER BY name;\n"))
-            // Ctrl-C while typing drops the statement.
+            // Ctrl-C while typing drops the statement (each key waits for the REPL to show the last:
+            // typed ahead, in the terminal's own line mode between two lines, Ctrl-C would flush them).
             try terminal.type("MATCH (n)")
             try terminal.press("Enter")
+            try terminal.waitFor("        ...>", count: 2)
             try terminal.type("RETURN n")
+            try terminal.waitFor("        ...> RETURN n")
             try terminal.press("C-c")
             try terminal.waitFor("engram(t/-)>", count: 3)
             // Ctrl-C cancels a long query and the REPL goes on.
             // A cartesian product of 3^20 rows: endless, in constant memory.
             try terminal.type("MATCH " + (1...20).map { "(n\($0))" }.joined(separator: ", ") + " RETURN count(*);")
             try terminal.press("Enter")
-            try terminal.waitFor("the query to run") { $0.trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix("(*);") }
+            try terminal.waitFor("the line to be read") { _ in terminal.cursorColumn == 0 }
             try terminal.press("C-c")
             try terminal.waitFor("cancelled: the query was cancelled")
             try terminal.type("RETURN 6 * 7 AS answer;")
