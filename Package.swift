@@ -80,7 +80,10 @@ var package = Package(
         // MARK: Facade
         .target(
             name: "Engram",
-            dependencies: ["EngramCore", "EngramStorage", "EngramVector", "EngramEmbedding", "EngramCypher"],
+            dependencies: [
+                "EngramCore", "EngramStorage", "EngramVector", "EngramEmbedding", "EngramCypher",
+                .product(name: "HeapModule", package: "swift-collections"),
+            ],
             swiftSettings: swiftSettings
         ),
 

@@ -116,6 +116,8 @@ public final class EngramStore: Sendable {
     public var formatVersion: Int { Int(environment.formatVersion) }
 
     /// Opens the store in directory `path`, creating it when the directory is missing or empty.
+    /// A writable open of a store written before the full-text index existed builds it (see
+    /// ``rebuildFullTextIndex(tenant:options:)``).
     ///
     /// - Throws: ``EngramError`` with code `notAnEngramStore` when the directory holds something
     ///   else (it is left untouched), `formatVersionMismatch` for a store of another format
@@ -135,10 +137,11 @@ public final class EngramStore: Sendable {
             table[ObjectIdentifier(environment)] = WeakCatalog(catalog: catalog, environment: environment)
             return catalog
         }
+        if !configuration.readOnly { try completeFullTextIndexes() }  // a store written before the index existed
     }
 
     /// The keyspaces every store has.
-    static let keyspaces: [KeyspaceDescriptor] = GraphKeyspaces.descriptors + VectorKeyspaces.descriptors
+    static let keyspaces: [KeyspaceDescriptor] = GraphKeyspaces.descriptors + VectorKeyspaces.descriptors + FullTextKeyspaces.descriptors
 
     /// One catalog per open environment, shared by every `EngramStore` on it, so that a symbol one
     /// of them creates is cached for all.

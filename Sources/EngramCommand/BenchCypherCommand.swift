@@ -25,6 +25,8 @@ struct BenchCypherCommand: ParsableCommand {
     @Option(help: "Run only the queries with these names (repeatable); all when absent.") var only: [String] = []
     @Flag(help: "Keep the loaded store in --dir, and reuse it when it is already there (skips the load).")
     var keep = false
+    @Option(help: "kuzu_answers.json of a kuzu_graph.py run: time the very same sampled and point-lookup nodes.")
+    var nodesFrom: String?
 
     static let queries: [(name: String, text: String, kind: String)] = [
         ("point_lookup", "MATCH (e:Entity) WHERE elementId(e) = $id RETURN e.name, e.type", "point"),
@@ -47,7 +49,8 @@ struct BenchCypherCommand: ParsableCommand {
     ]
 
     func run() throws {
-        let bench = try GraphBenchData(data: data, sample: sample, seed: seed)
+        var bench = try GraphBenchData(data: data, sample: sample, seed: seed)
+        if let nodesFrom { try bench.useNodes(fromKuzuAnswers: nodesFrom) }
         let reuse = keep && FileManager.default.fileExists(atPath: dir + "/data.mdb")
         if !reuse { try? FileManager.default.removeItem(atPath: dir) }
         let store = try EngramStore(path: dir)
@@ -65,6 +68,7 @@ struct BenchCypherCommand: ParsableCommand {
             for (setName, ids) in sets {
                 let reps = setName == "hub" ? (query.name.hasPrefix("varlen") ? 1 : 2) : (query.kind == "point" ? max(1, repeats / 2) : repeats)
                 var times: [Double] = []
+                var cpuTimes: [Double] = []
                 var rows: [Int] = []
                 var firstResult = ""
                 var failure: String?
@@ -76,7 +80,9 @@ struct BenchCypherCommand: ParsableCommand {
                         if firstResult.isEmpty { firstResult = String(warm.rows.prefix(3).description.prefix(80)) }
                         for _ in 0..<reps {
                             let start = DispatchTime.now()
+                            let cpuStart = PersistedANNBench.threadCPUSeconds()
                             _ = try store.query(query.text, parameters: parameters, limits: limits)
+                            cpuTimes.append((PersistedANNBench.threadCPUSeconds() - cpuStart) * 1000)
                             times.append(BenchStorageCommand.seconds(since: start) * 1000)
                         }
                     } catch {
@@ -85,6 +91,7 @@ struct BenchCypherCommand: ParsableCommand {
                     }
                 }
                 times.sort()
+                cpuTimes.sort()
                 rows.sort()
                 var row: [String: Any] = ["query": query.name, "nodes": setName]
                 if let failure {
@@ -92,12 +99,19 @@ struct BenchCypherCommand: ParsableCommand {
                 } else {
                     row["ms_median"] = times[times.count / 2]
                     row["ms_p90"] = times[min(times.count - 1, times.count * 9 / 10)]
+                    // The querying thread's CPU time: on a shared machine, wall time also counts the
+                    // time the thread waited for a core (kuzu_graph.py reports the same).
+                    row["cpu_ms_median"] = cpuTimes[cpuTimes.count / 2]
                     row["rows_median"] = rows[rows.count / 2]
                     row["first_result"] = firstResult
                 }
                 results.append(row)
                 if format != .json {
-                    let figure = failure ?? String(format: "median %.3f ms, p90 %.3f ms", row["ms_median"] as! Double, row["ms_p90"] as! Double)
+                    let figure =
+                        failure
+                        ?? String(
+                            format: "median %.3f ms, p90 %.3f ms, CPU %.3f ms", row["ms_median"] as! Double,
+                            row["ms_p90"] as! Double, row["cpu_ms_median"] as! Double)
                     print("\(query.name) [\(setName)]: \(figure) \(failure == nil ? firstResult : "")")
                 }
             }
@@ -112,10 +126,28 @@ struct BenchCypherCommand: ParsableCommand {
 struct GraphBenchData {
     let nodes: [NodeImport]
     let relationships: [RelationshipImport]
-    let sampled: [String]
+    private(set) var sampled: [String]
     let hub: String
     let hubOutDegree: Int
-    let points: [String]
+    private(set) var points: [String]
+
+    /// Takes the sampled nodes and the point-lookup ids from the `answers` of `kuzu_answers.json`
+    /// (`hop1_out` on `sample`, `point_lookup`), so that both engines time the same nodes.
+    mutating func useNodes(fromKuzuAnswers path: String) throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let answers = (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["answers"] as? [[String: Any]] ?? []
+        func ids(_ query: String, _ nodes: String) -> [String] {
+            let entry = answers.first { $0["query"] as? String == query && $0["nodes"] as? String == nodes }
+            return (entry?["answers"] as? [[String: Any]] ?? []).compactMap { ($0["params"] as? [String: Any])?["id"] as? String }
+        }
+        let sample = ids("hop1_out", "sample")
+        let lookups = ids("point_lookup", "random200")
+        guard !sample.isEmpty, !lookups.isEmpty else {
+            throw ValidationError("\(path) holds no hop1_out sample or point_lookup ids")
+        }
+        sampled = sample
+        points = lookups
+    }
 
     init(data: String, sample: Int, seed: UInt64) throws {
         let folder = data + "/graph-100k-1m"

@@ -16,6 +16,7 @@ struct EngramCommand: ParsableCommand {
         version: EngramVersion.current,
         subcommands: [
             ReplCommand.self, QueryCommand.self, RememberCommand.self, EntitiesCommand.self, StatsCommand.self,
+            DedupeCommand.self,
             ImportCommand.self, ExportCommand.self,
             DemoCommand.self, EmbedCommand.self, ModelCommand.self,
             BenchCommand.self,

@@ -124,6 +124,9 @@ extension EngramError.Code {
     public static let notPermitted = Self(rawValue: "not_permitted")
     /// A message was added to a conversation that has ended.
     public static let conversationEnded = Self(rawValue: "conversation_ended")
+    /// A merge or unmerge that cannot be done: an entity into itself, into or from a merged
+    /// entity, or the unmerge of an entity that is not merged.
+    public static let invalidMerge = Self(rawValue: "invalid_merge")
 }
 
 // MARK: - Codes of the vector layer

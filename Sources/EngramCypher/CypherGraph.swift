@@ -60,12 +60,16 @@ package struct PropertyBound: Sendable {
 package protocol CypherGraph {
     /// The number of nodes with `label`, or of all nodes when `label` is `nil`. Used for planning,
     /// and exact within the snapshot: when a label's count equals the total, the planner skips
-    /// checking that label.
+    /// checking that label. Nodes a graph hides from queries (expired records) are counted too.
     func nodeCount(label: String?) throws -> Int
     /// The number of relationships of `type`, or of all relationships when `type` is `nil`. An
     /// estimate is acceptable. Both counts are read while planning every query, so they must be
     /// cheap (a stored counter, not a scan).
     func relationshipCount(type: String?) throws -> Int
+    /// The exact number of nodes with `label` (all nodes when `nil`) that the query can see, for
+    /// `count(n)` answered without a scan. The default is ``nodeCount(label:)``; a graph that hides
+    /// some nodes (expired records) counts what remains.
+    func countNodes(label: String?) throws -> Int
 
     /// The ids of all nodes with `label` (all nodes when `nil`), in id order.
     func nodes(label: String?) throws -> any IteratorProtocol<NodeID>
@@ -87,6 +91,11 @@ package protocol CypherGraph {
     /// The relationships of `node` in `direction` whose type is in `types` (any type when empty).
     func relationships(of node: NodeID, direction: ExpandDirection, types: [String]) throws
         -> any IteratorProtocol<RelationshipRecord>
+    /// A reusable walker over the relationships of one node after another in `direction` whose type
+    /// is in `types` (any type when empty), yielding the same relationships as
+    /// ``relationships(of:direction:types:)`` as bare ids, for counting without building records.
+    /// A graph may give each walker its own cursor; walkers may be nested (one per hop).
+    func neighbourWalker(direction: ExpandDirection, types: [String]) throws -> any NeighbourWalker
     /// The relationship with this internal id.
     func relationship(_ id: RelationshipID) throws -> RelationshipRecord?
     /// The public (string) id of a relationship.
@@ -112,7 +121,35 @@ package protocol CypherGraph {
         -> any IteratorProtocol<NodeID>
 }
 
+/// Visits the relationships of a node as `(other end, relationship id)` pairs; made by
+/// ``CypherGraph/neighbourWalker(direction:types:)``.
+package protocol NeighbourWalker {
+    /// Calls `body` once per relationship of `node`, in the order of
+    /// ``CypherGraph/relationships(of:direction:types:)``.
+    func forEach(of node: NodeID, _ body: (NodeID, RelationshipID) throws -> Void) throws
+}
+
+/// The walker of graphs without a faster one: it iterates ``CypherGraph/relationships(of:direction:types:)``.
+package struct IteratingNeighbourWalker: NeighbourWalker {
+    let graph: any CypherGraph
+    let direction: ExpandDirection
+    let types: [String]
+
+    package func forEach(of node: NodeID, _ body: (NodeID, RelationshipID) throws -> Void) throws {
+        var edges = try graph.relationships(of: node, direction: direction, types: types)
+        while let edge = edges.next() { try body(edge.otherEnd(from: node), edge.id) }
+    }
+}
+
 extension CypherGraph {
+    /// An ``IteratingNeighbourWalker``.
+    package func neighbourWalker(direction: ExpandDirection, types: [String]) throws -> any NeighbourWalker {
+        IteratingNeighbourWalker(graph: self, direction: direction, types: types)
+    }
+
+    /// ``nodeCount(label:)``: every stored node is visible.
+    package func countNodes(label: String?) throws -> Int { try nodeCount(label: label) }
+
     /// Three calls: ``publicID(ofNode:)``, ``labels(of:)``, ``properties(ofNode:)``.
     package func nodeSnapshot(_ node: NodeID) throws
         -> (publicID: String, labels: [String], properties: [String: PropertyValue])

@@ -261,7 +261,12 @@ extension ExecutionContext {
     }
 
     func isTrue(_ expression: Expression, _ row: Row) throws(CypherError) -> Bool {
-        switch try evaluate(expression, row) {
+        try Self.truth(try evaluate(expression, row))
+    }
+
+    /// A value as a predicate: null is false; anything but a boolean is a type error.
+    static func truth(_ value: Value) throws(CypherError) -> Bool {
+        switch value {
         case .bool(let b): return b
         case .null: return false
         case let other: throw CypherError.type("a predicate must be a boolean, got \(other.typeName)")

@@ -308,13 +308,20 @@ final class Executor {
                 try self.build(innerPlan, argument: row)
             }
         case .project(let unresolvedItems, let keepInput):
-            let items = unresolvedItems.map { (slot($0.0), resolve($0.1)) }
+            let items = unresolvedItems.map { (slot($0.0), CompiledExpression(resolve($0.1), context)) }
             return MapOperator(try input()) { row in
                 var output: Row = keepInput ? row : layout.emptyRow()
-                for (target, expression) in items { output[target] = try context.evaluate(expression, row) }
+                for (target, expression) in items { output[target] = try expression.evaluate(row) }
                 return output
             }
         case .aggregate(let unresolvedKeys, let unresolvedAggregates):
+            if unresolvedKeys.isEmpty, unresolvedAggregates.count == 1,
+                let counting = try expansionCount(
+                    node.children[0], unresolvedAggregates[0], slot: slot(AggregateSlot.name(for: unresolvedAggregates[0])),
+                    argument: argument)
+            {
+                return counting
+            }
             let keys = unresolvedKeys.map { (slot($0.0), resolve($0.1)) }
             let aggregates = unresolvedAggregates.map { (slot(AggregateSlot.name(for: $0)), resolve($0)) }
             let source = try input()
@@ -324,7 +331,7 @@ final class Executor {
         case .nodeCount(let label, let aggregate):
             let target = slot(AggregateSlot.name(for: aggregate))
             var row = layout.emptyRow()
-            row[target] = .int(Int64(try graph.nodeCount(label: label)))
+            row[target] = .int(Int64(try graph.countNodes(label: label)))
             return SingleRowOperator(row)
         case .distinct(let columns):
             return DistinctOperator(try input(), columns.map(slot))
@@ -808,31 +815,51 @@ struct Aggregation {
             for (index, accumulator) in accumulators.enumerated() { row[aggregates[index].0] = accumulator.result }
             return [row]
         }
-        // Groups in first-seen order; the dictionary maps a key to its index in `groups`, so that a
-        // row of an existing group copies no tuple or array.
-        var groupIndex: [[Value]: Int] = [:]
-        var groups: [(row: Row, accumulators: [Accumulator])] = []
+        let compiledKeys = keys.map { CompiledExpression($0.1, context) }
+        if compiledKeys.count == 1 {
+            // One key: the groups are found by the value itself, with no array to build and hash.
+            let key = compiledKeys[0]
+            return try grouped(source, empty) { row, values in
+                let value = try key.evaluate(row)
+                values.append(value)
+                return value.groupingKey
+            }
+        }
         var keyValues: [Value] = []
         keyValues.reserveCapacity(keys.count)
+        return try grouped(source, empty) { row, values in
+            // A reused buffer: a row of an existing group allocates nothing here.
+            keyValues.removeAll(keepingCapacity: true)
+            for key in compiledKeys {
+                let value = try key.evaluate(row)
+                keyValues.append(value.groupingKey)
+                values.append(value)
+            }
+            return keyValues
+        }
+    }
+
+    /// Groups the rows of `source` by `groupKey` (which also appends the key values, in key order,
+    /// to its second argument), in first-seen order; the dictionary maps a key to its index in
+    /// `groups`, so that a row of an existing group copies no tuple or array.
+    private func grouped<Key: Hashable>(
+        _ source: Operator, _ empty: Row, _ groupKey: (Row, inout [Value]) throws -> Key
+    ) throws -> [Row] {
+        var groupIndex: [Key: Int] = [:]
+        var groups: [(row: Row, accumulators: [Accumulator])] = []
         var values: [Value] = []
         values.reserveCapacity(keys.count)
         while let row = try source.next() {
             try context.tick()
-            // Reused buffers: a row of an existing group allocates nothing here.
-            keyValues.removeAll(keepingCapacity: true)
             values.removeAll(keepingCapacity: true)
-            for (_, expression) in keys {
-                let value = try context.evaluate(expression, row)
-                keyValues.append(value.groupingKey)
-                values.append(value)
-            }
-            if let index = groupIndex[keyValues] {
+            let key = try groupKey(row, &values)
+            if let index = groupIndex[key] {
                 for accumulator in groups[index].accumulators { try accumulator.add(row, context) }
             } else {
                 var keyRow = empty
                 for (index, (slot, _)) in keys.enumerated() { keyRow[slot] = values[index] }
                 let accumulators = aggregates.map { Accumulator($0.1) }
-                groupIndex[keyValues] = groups.count
+                groupIndex[key] = groups.count
                 groups.append((keyRow, accumulators))
                 for accumulator in accumulators { try accumulator.add(row, context) }
             }

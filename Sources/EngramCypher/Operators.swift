@@ -58,12 +58,12 @@ final class FlatMapOperator: Operator {
 
 final class FilterOperator: Operator {
     private let input: Operator
-    private let predicate: Expression
+    private let predicate: CompiledExpression
     private let context: ExecutionContext
 
     init(_ input: Operator, _ predicate: Expression, _ context: ExecutionContext) {
         self.input = input
-        self.predicate = predicate
+        self.predicate = CompiledExpression(predicate, context)
         self.context = context
     }
 
@@ -72,7 +72,7 @@ final class FilterOperator: Operator {
     override func next() throws -> Row? {
         while let row = try input.next() {
             try context.tick()
-            if try context.isTrue(predicate, row) { return row }
+            if try predicate.isTrue(row) { return row }
         }
         return nil
     }

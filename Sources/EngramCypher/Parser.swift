@@ -1,4 +1,5 @@
 import EngramCore
+import Foundation
 
 /// A recursive-descent parser from tokens to a ``Statement``.
 ///
@@ -23,7 +24,41 @@ package struct Parser {
     ///   alternatives) or `readOnlyQuery` (naming the write clause).
     package static func parse(_ text: String, allowCreate: Bool = false) throws(CypherError) -> Statement {
         var parser = Parser(tokens: try Lexer.tokenize(text), source: Array(text.utf8), allowCreate: allowCreate)
-        return try parser.parseStatement()
+        guard parser.mayNestDeeply else { return try parser.parseStatement() }
+        // Each nesting level costs a dozen stack frames, which a debug build makes large: deeply
+        // nested input is parsed on a thread with a stack big enough for `maximumDepth` levels,
+        // whatever the caller's thread (a cooperative-pool thread has much less than the main one).
+        nonisolated(unsafe) var deep = parser
+        nonisolated(unsafe) var result: Result<Statement, CypherError>?
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            result = Result { () throws(CypherError) in try deep.parseStatement() }
+            done.signal()
+        }
+        thread.stackSize = 64 << 20
+        thread.start()
+        done.wait()
+        return try result!.get()
+    }
+
+    /// Whether the tokens could nest more than a few levels: the deepest bracket nesting plus every
+    /// prefix operator (`NOT`, `-`, `+`), an upper bound of the parser's `depth`.
+    private var mayNestDeeply: Bool {
+        var brackets = 0
+        var deepest = 0
+        var prefixes = 0
+        for token in tokens {
+            switch token.kind {
+            case .symbol("("), .symbol("["), .symbol("{"):
+                brackets += 1
+                deepest = max(deepest, brackets)
+            case .symbol(")"), .symbol("]"), .symbol("}"): brackets -= 1
+            case .symbol("-"), .symbol("+"): prefixes += 1
+            case .identifier(let name) where name.count == 3 && name.uppercased() == "NOT": prefixes += 1
+            default: break
+            }
+        }
+        return deepest + prefixes > 32
     }
 
     private init(tokens: [Token], source: [UInt8], allowCreate: Bool) {

@@ -118,6 +118,7 @@ struct CLITests {
             (["import", "jsonl"], "Import a JSON Lines export"),
             (["import", "graph"], "Bulk-load nodes and relationships from CSV"),
             (["export"], "Export a store, a tenant or a user"),
+            (["dedupe"], "List likely duplicate entities"),
             (["demo"], "show what Engram does"),
             (["embed"], "Print the embedding vectors"),
             (["model"], "Manage the built-in all-MiniLM-L6-v2"),

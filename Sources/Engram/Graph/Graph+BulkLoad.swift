@@ -175,6 +175,7 @@ extension GraphSession {
                 if labelsWithIndexes[label] == nil { labelsWithIndexes[label] = try !indexDefinitions(for: label).isEmpty }
             }
             if labels.contains(where: { labelsWithIndexes[$0] == true }) { indexed.append((serial, stored)) }
+            try updateFullText(node: serial, old: nil, new: stored)
         }
         idEntries.sort { $0.key.lexicographicallyPrecedes($1.key) }
         for i in idEntries.indices.dropFirst() where idEntries[i].key == idEntries[i - 1].key {
@@ -220,10 +221,11 @@ extension GraphSession {
             if let node = known[id] { return node }
             return try requireNodeID(id)
         }
-        for (offset, relationship) in relationships.enumerated() {
-            let serial = first + UInt64(offset)
-            let start = try resolve(relationship.from)
-            let end = try resolve(relationship.to)
+        // Ids follow the outgoing adjacency order (start, type, end; input order among equals), so
+        // that an expansion reads its relationships' records one after the other.
+        var ends: [(start: UInt64, type: UInt32, end: UInt64)] = []
+        ends.reserveCapacity(relationships.count)
+        for relationship in relationships {
             let type: UInt32
             if let id = typeIDs[relationship.type] {
                 type = id
@@ -231,6 +233,15 @@ extension GraphSession {
                 type = try symbol(.relationshipType, relationship.type, create: true)!
                 typeIDs[relationship.type] = type
             }
+            ends.append((try resolve(relationship.from), type, try resolve(relationship.to)))
+        }
+        let order = relationships.indices.sorted { a, b in
+            (ends[a].start, ends[a].type, ends[a].end, a) < (ends[b].start, ends[b].type, ends[b].end, b)
+        }
+        for (rank, offset) in order.enumerated() {
+            let relationship = relationships[offset]
+            let serial = first + UInt64(rank)
+            let (start, type, end) = ends[offset]
             typeCounts[type, default: 0] += 1
             let publicID = relationship.id ?? Self.generatePublicID(sequence: serial)
             try Self.validatePublicID(publicID)

@@ -85,10 +85,13 @@ extension MemoryContext {
     /// Labels an entity type may not take, since the memory model uses them.
     static let reservedLabels: Set<String> = [
         "Entity", "Memory", "Message", "Conversation", "User", "Agent", "Alias", "ReasoningTrace", "ReasoningStep",
-        "ToolCall",
+        "ToolCall", "MergedEntity",
     ]
 
-    /// Adds an entity.
+    /// Adds an entity, through entity resolution: an existing entity of the same type with the
+    /// same normalised name or alias, or one scored in the merge band, is returned instead (its
+    /// aliases grown); see ``resolveEntity(name:type:description:aliases:attributes:confidence:id:)``
+    /// for the decision and its reasons, and `docs/entity-resolution.md`.
     /// - Parameters:
     ///   - type: its type, a label (letters, digits and `_`, starting with a letter).
     ///   - confidence: 0…1.
@@ -100,23 +103,10 @@ extension MemoryContext {
         attributes: [String: PropertyValue] = [:],
         confidence: Double = 1, id: String? = nil
     ) throws -> Entity {
-        try MemoryValidation.content(name, "an entity's name")
-        try Self.validateType(type)
-        try MemoryValidation.unit(confidence, "confidence")
-        return try write { session in
-            try session.prepareWrite()
-            let record = try session.graph.createMemoryNode(
-                id: id, labels: ["Entity", type],
-                properties: [
-                    "name": .string(name), "type": .string(type),
-                    "description": description.map { .string($0) } ?? .null,
-                    "aliases": aliases.isEmpty ? .null : .list(aliases.map { .string($0) }),
-                    "attributes": attributes.isEmpty ? .null : .map(attributes), "confidence": .double(confidence),
-                    "created_at": .int(session.now), "updated_at": .int(session.now),
-                ])
-            try session.syncAliases(record)
-            return Entity(record)
-        }
+        try resolveEntity(
+            name: name, type: type, description: description, aliases: aliases, attributes: attributes,
+            confidence: confidence, id: id
+        ).entity
     }
 
     static func validateType(_ type: String) throws {
@@ -129,9 +119,10 @@ extension MemoryContext {
         }
     }
 
-    /// The entity `id`, or `nil`.
+    /// The entity `id`, or `nil`. The id of an entity merged into another leads to that one
+    /// (following `merged_into`).
     public func entity(id: String) throws -> Entity? {
-        try read { session in try session.graph.memoryNode(id: id, label: "Entity").map(Entity.init) }
+        try read { session in try session.followMerges(id).map(Entity.init) }
     }
 
     /// The entities whose name or an alias equals `name`, ignoring case, whitespace and diacritics
@@ -355,5 +346,6 @@ extension MemorySession {
             try graph.link(node.node, record.node, "ALIAS_OF")
             have[alias] = node.node
         }
+        try syncResolutionKeys(record)
     }
 }

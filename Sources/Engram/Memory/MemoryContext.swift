@@ -107,6 +107,8 @@ public struct MemoryOptions: Sendable {
     public var defaultTTL: TimeInterval?
     /// The clock every timestamp and every expiry check reads; inject a fixed or stepping clock in tests.
     public var clock: @Sendable () -> Date
+    /// The thresholds and limits of entity resolution (see `docs/entity-resolution.md`).
+    public var resolution = ResolutionOptions()
 
     /// Options with the system clock and no default expiry.
     public init(defaultTTL: TimeInterval? = nil, clock: @escaping @Sendable () -> Date = { Date() }) {

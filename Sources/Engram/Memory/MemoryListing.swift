@@ -1,5 +1,6 @@
 public import EngramCore
 public import Foundation
+import HeapModule
 
 /// How a list is cut and ordered: a limit (1…1000), an offset or a cursor, and an order.
 ///
@@ -61,31 +62,65 @@ public struct ListOptions: Sendable, Hashable {
         return (value, String(cursor[cursor.index(after: colon)...]))
     }
 
-    /// Sorts, cuts and converts the filtered records.
+    /// Orders, cuts and converts the filtered records.
     func page<T>(_ records: [MemoryNode], _ transform: (MemoryNode) throws -> T) throws -> Page<T> {
         let key = order.rawValue
         return try page(
             records, value: { $0.int(key) ?? $0.int("created_at") ?? $0.int("timestamp") ?? 0 }, id: \.id, transform)
     }
 
-    /// Sorts `items` by `value` then `id` in this order, applies the cursor and offset, and
+    /// Orders `items` by `value` then `id` in this order, applies the cursor and offset, and
     /// converts the page's items only.
+    ///
+    /// - Complexity: O(n log k) for n items and k = offset + limit: the page is selected with a
+    ///   bounded heap, not by sorting every item.
     func page<Item, T>(
         _ items: [Item], value: (Item) -> Int64, id: (Item) -> String, _ transform: (Item) throws -> T
     ) throws -> Page<T> {
-        let keyed = items.map { (value: value($0), id: id($0), item: $0) }
-        let before: ((Int64, String), (Int64, String)) -> Bool = { a, b in
-            descending ? (a.0 > b.0 || (a.0 == b.0 && a.1 > b.1)) : (a.0 < b.0 || (a.0 == b.0 && a.1 < b.1))
+        let start = cursor.flatMap(Self.parse).map { ListPosition(value: $0.0, id: $0.1, descending: descending) }
+        // One more than the page, to know whether a next page exists.
+        let wanted = offset + limit + 1
+        var best = Heap<Ranked>()
+        for (index, item) in items.enumerated() {
+            let position = ListPosition(value: value(item), id: id(item), descending: descending)
+            if let start, !(start < position) { continue }
+            if best.count < wanted {
+                best.insert(Ranked(position: position, index: index))
+            } else if position < best.max!.position {
+                best.replaceMax(with: Ranked(position: position, index: index))
+            }
         }
-        var sorted = keyed.sorted { before(($0.value, $0.id), ($1.value, $1.id)) }
-        if let cursor, let position = Self.parse(cursor) {
-            sorted.removeAll { !before(position, ($0.value, $0.id)) }
-        }
-        let slice = sorted.dropFirst(offset).prefix(limit)
-        let next =
-            slice.count == limit && sorted.count > offset + limit ? slice.last.map { "\($0.value):\($0.id)" } : nil
-        return Page(items: try slice.map { try transform($0.item) }, total: items.count, nextCursor: next)
+        var ordered: [Ranked] = []
+        ordered.reserveCapacity(best.count)
+        while let next = best.popMin() { ordered.append(next) }
+        let slice = ordered.dropFirst(offset).prefix(limit)
+        let next = slice.count == limit && ordered.count == wanted ? slice.last.map(\.position.cursor) : nil
+        return Page(items: try slice.map { try transform(items[$0.index]) }, total: items.count, nextCursor: next)
     }
+}
+
+/// Where an item stands in a list: its order value, then its id, reversed for a descending list.
+private struct ListPosition: Comparable {
+    var value: Int64
+    var id: String
+    var descending: Bool
+
+    var cursor: String { "\(value):\(id)" }
+
+    static func < (a: ListPosition, b: ListPosition) -> Bool {
+        a.descending
+            ? (a.value > b.value || (a.value == b.value && a.id > b.id))
+            : (a.value < b.value || (a.value == b.value && a.id < b.id))
+    }
+}
+
+/// An item's position and its index in the candidates, ordered by position.
+private struct Ranked: Comparable {
+    var position: ListPosition
+    var index: Int
+
+    static func < (a: Ranked, b: Ranked) -> Bool { a.position < b.position }
+    static func == (a: Ranked, b: Ranked) -> Bool { a.position == b.position }
 }
 
 /// One page of a list.

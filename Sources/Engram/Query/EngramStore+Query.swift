@@ -1,6 +1,7 @@
 @_exported public import EngramCypher
 import EngramCore
 import EngramStorage
+public import Foundation
 
 extension EngramStore {
     /// Runs a read-only Cypher query on `tenant`'s graph, in one read transaction.
@@ -23,15 +24,20 @@ extension EngramStore {
     ///   - tenant: the tenant whose graph the query reads.
     ///   - limits: row, depth and time limits.
     ///   - cancellation: a flag another thread may set to stop the query.
+    ///   - clock: read once per query: memories, conversations and messages that have expired by
+    ///     then are invisible to it, with their relationships (inject a fixed clock in tests).
     /// - Throws: ``CypherError`` for syntax, semantic, read-only, limit and runtime errors (with
     ///   line and column for syntax errors); ``EngramError`` for storage failures.
     public func query(
         _ text: String, parameters: [String: PropertyValue] = [:], tenant: String = "default",
-        limits: CypherLimits = CypherLimits(), cancellation: CypherCancellation? = nil
+        limits: CypherLimits = CypherLimits(), cancellation: CypherCancellation? = nil,
+        clock: @Sendable () -> Date = { Date() }
     ) throws -> CypherResult {
-        let procedures = VectorProcedures.registry(try vectorRegistry)
+        let now = clock()
+        var procedures = VectorProcedures.registry(try vectorRegistry)
+        procedures.register(FullTextProcedures.queryNodes)
         return try readGraph(tenant: tenant) { session in
-            let graph = StoreCypherGraph(session: session)
+            let graph = try StoreCypherGraph(session: session, now: now)
             let engine = CypherEngine(graph: graph, procedures: procedures, limits: limits)
             let result: CypherResult
             do {

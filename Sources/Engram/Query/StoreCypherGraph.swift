@@ -1,12 +1,18 @@
 import EngramCore
 import EngramCypher
 import EngramStorage
+import Foundation
 
 /// The ``CypherGraph`` of one tenant inside one read transaction: how Cypher reads the LMDB graph.
 ///
 /// Label scans and expansions are lazy cursor walks over the label index and the adjacency
 /// keyspace, so a `LIMIT` query reads only the keys it needs. Labels, properties and types are read
-/// from records on demand, one property at a time without decoding the others.
+/// from records on demand, one property at a time without decoding the others. A node's record is
+/// looked up once per query: LMDB's pages do not change under a read transaction, so the record's
+/// buffer found by a lookup or a scan serves every later read of that node.
+///
+/// Expired memories, conversations and messages (``ExpiredRecords``) are hidden from every access
+/// path, with the relationships that touch them; ``countNodes(label:)`` counts only what remains.
 ///
 /// Iterators cannot throw; a storage failure during one ends the iteration and is kept in
 /// ``failure``, which the caller checks (and throws) once the query has run.
@@ -17,8 +23,99 @@ final class StoreCypherGraph: CypherGraph {
     private var indexed: [String: Bool] = [:]
     private var typeNames: [UInt32: String] = [:]
 
+    /// The expired nodes to hide; `nil` when nothing in the tenant can expire.
+    let expired: ExpiredRecords?
+
+    /// - Parameters:
+    ///   - session: the tenant's read session.
+    ///   - now: the query's time, against which expiry is decided.
+    init(session: GraphSession, now: Date) throws {
+        self.session = session
+        expired = try ExpiredRecords.make(session: session, now: now)
+        cachesRecords = true
+    }
+
+    /// A graph that hides nothing and keeps no record buffer: for fixtures, which write while they
+    /// read (a write may move a record).
     init(session: GraphSession) {
         self.session = session
+        expired = nil
+        cachesRecords = false
+    }
+
+    // MARK: Records
+
+    /// Whether record buffers are kept (only under a read-only transaction).
+    private let cachesRecords: Bool
+    /// Node records already found in this transaction; cleared when it reaches the limit.
+    private var nodeRecords: [NodeID: UnsafeRawBufferPointer] = [:]
+    private static let recordCacheLimit = 1 << 18
+
+    /// Calls `body` with the record key `t id`, built on the stack.
+    @inline(__always)
+    private func withRecordKey<R>(_ tenant: UInt32, _ id: UInt64, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows
+        -> R
+    {
+        var key: (UInt64, UInt64) = (0, 0)
+        return try withUnsafeMutableBytes(of: &key) { raw in
+            raw.storeBytes(of: tenant.bigEndian, toByteOffset: 0, as: UInt32.self)
+            raw.storeBytes(of: id.bigEndian, toByteOffset: 4, as: UInt64.self)
+            return try body(UnsafeRawBufferPointer(rebasing: raw[0..<12]))
+        }
+    }
+
+    private func remember(_ node: NodeID, _ record: UnsafeRawBufferPointer) {
+        guard cachesRecords else { return }
+        if nodeRecords.count >= Self.recordCacheLimit { nodeRecords.removeAll(keepingCapacity: true) }
+        nodeRecords[node] = record
+    }
+
+    /// The record of `node`, `nil` when there is none.
+    private func nodeRecord(_ node: NodeID) throws -> UnsafeRawBufferPointer? {
+        if let known = nodeRecords[node] { return known }
+        guard let tenant = session.tenant else { return nil }
+        let found = try withRecordKey(tenant, node) { key in
+            try session.txn.withValue(forKey: key, in: session.keyspaces.nodes) { $0 }
+        }
+        if let found { remember(node, found) }
+        return found
+    }
+
+    /// The cursor of relationship record reads. LMDB looks for a key on the cursor's current page
+    /// before descending the tree, and the relationships of one node usually have neighbouring ids
+    /// (a bulk load numbers them in adjacency order), so an expansion that reads their properties
+    /// mostly stays on one page.
+    private var relationshipCursor: Cursor?
+
+    /// Lends the record of relationship `id` to `body` (`nil` when there is none).
+    private func withRelationshipRecord<R>(_ id: RelationshipID, _ body: (UnsafeRawBufferPointer?) throws -> R) throws -> R {
+        guard let tenant = session.tenant else { return try body(nil) }
+        guard cachesRecords else {
+            return try withRecordKey(tenant, id) { key in
+                try session.txn.withValue(forKey: key, in: session.keyspaces.relationships, body)
+            }
+        }
+        let cursor = try relationshipCursor ?? session.txn.makeCursor(in: session.keyspaces.relationships)
+        relationshipCursor = cursor
+        return try withRecordKey(tenant, id) { key in
+            guard let (found, value) = try cursor.seek(atOrAfter: key), found.count == key.count,
+                memcmp(found.baseAddress!, key.baseAddress!, key.count) == 0
+            else { return try body(nil) }
+            return try body(value)
+        }
+    }
+
+    /// Whether the query must not see `node` (it has expired).
+    @inline(__always)
+    func isHidden(_ node: NodeID) throws -> Bool {
+        guard let expired else { return false }
+        return try expired.isExpired(node)
+    }
+
+    /// `nodes` without the hidden ones.
+    private func visible(_ nodes: [NodeID]) throws -> [NodeID] {
+        guard expired != nil else { return nodes }
+        return try nodes.filter { try !isHidden($0) }
     }
 
     private func record(_ error: any Error) {
@@ -59,67 +156,87 @@ final class StoreCypherGraph: CypherGraph {
         return try session.count(.relationshipType, id)
     }
 
+    /// The exact number of visible nodes: the stored count unless some may have expired.
+    func countNodes(label: String?) throws -> Int {
+        guard expired != nil else { return try nodeCount(label: label) }
+        var iterator = try nodes(label: label)
+        var count = 0
+        while iterator.next() != nil { count += 1 }
+        return count
+    }
+
     // MARK: Nodes
 
     func nodes(label: String?) throws -> any IteratorProtocol<NodeID> {
         guard let tenant = session.tenant else { return EmptyIterator() }
-        if let label {
+        // A label every node carries is scanned like all nodes: over the records themselves, so
+        // that the properties the query reads next are already at hand.
+        if let label, try !cachesRecords || !isUniversal(label) {
             guard let id = try labelID(label) else { return EmptyIterator() }
             return try KeyIterator(
                 session: session, keyspace: session.keyspaces.labels, prefixes: [GraphKey.label(tenant, id, nil)],
-                onError: record) { key in GraphKey.uint64(key, at: 8) }
+                onError: record) { [self] key, _ in
+                    let node = GraphKey.uint64(key, at: 8)
+                    return try isHidden(node) ? nil : node
+                }
         }
         return try KeyIterator(
             session: session, keyspace: session.keyspaces.nodes, prefixes: [GraphKey.tenant(tenant)], onError: record
-        ) { key in GraphKey.uint64(key, at: 4) }
+        ) { [self] key, value in
+            let node = GraphKey.uint64(key, at: 4)
+            if try isHidden(node) { return nil }
+            remember(node, value)
+            return node
+        }
     }
 
     func nodeExists(_ node: NodeID) throws -> Bool {
-        try session.withNodeRecord(node) { $0 != nil }
+        try nodeRecord(node) != nil && !isHidden(node)
     }
 
     func node(publicID: String) throws -> NodeID? {
-        try session.nodeID(publicID)
+        guard let node = try session.nodeID(publicID), try !isHidden(node) else { return nil }
+        return node
     }
 
     func publicID(ofNode node: NodeID) throws -> String {
-        guard let id = try session.storedNodePublicID(node) else { throw missing("node", node) }
-        return id
+        guard let record = try nodeRecord(node) else { throw missing("node", node) }
+        return try StoredNode.publicID(record)
     }
 
     func labels(of node: NodeID) throws -> [String] {
-        let ids = try session.withNodeRecord(node) { try $0.map(StoredNode.labels) }
-        guard let ids else { throw missing("node", node) }
-        return try ids.map { try session.name(.label, $0) }
+        guard let record = try nodeRecord(node) else { throw missing("node", node) }
+        return try StoredNode.labels(record).map { try session.name(.label, $0) }
     }
 
     func node(_ node: NodeID, hasLabel label: String) throws -> Bool {
         guard let id = try labelID(label), let tenant = session.tenant else { return false }
-        // The snapshot cannot change during the query: when the label's count equals the number
-        // of nodes, every node has it (the usual case for a graph with one node label).
-        let universal: Bool
-        if let known = universalLabels[label] {
-            universal = known
-        } else {
-            universal = try session.count(.label, id) == session.count(.allNodes)
-            universalLabels[label] = universal
-        }
-        if universal { return try session.withNodeRecord(node) { $0 != nil } }
+        if try isUniversal(label) { return try nodeRecord(node) != nil }
         return try session.txn.contains(GraphKey.label(tenant, id, node), in: session.keyspaces.labels)
     }
 
+    /// Whether every node of the tenant has `label`. The snapshot cannot change during the query:
+    /// when the label's count equals the number of nodes, every node has it (the usual case for a
+    /// graph with one node label).
+    private func isUniversal(_ label: String) throws -> Bool {
+        if let known = universalLabels[label] { return known }
+        let universal = try labelID(label).map { try session.count(.label, $0) == session.count(.allNodes) } ?? false
+        universalLabels[label] = universal
+        return universal
+    }
+
     func nodeSnapshot(_ node: NodeID) throws -> (publicID: String, labels: [String], properties: [String: PropertyValue]) {
-        guard let stored = try session.storedNode(node) else { throw missing("node", node) }
+        guard let stored = try nodeRecord(node).map(StoredNode.decode) else { throw missing("node", node) }
         return (stored.publicID, try stored.labels.map { try session.name(.label, $0) }, try session.properties(stored.properties))
     }
 
     func property(_ key: String, ofNode node: NodeID) throws -> PropertyValue? {
         guard let id = try keyID(key) else { return nil }
-        return try session.withNodeRecord(node) { try $0.flatMap { try StoredNode.property(id, in: $0) } }
+        return try nodeRecord(node).flatMap { try StoredNode.property(id, in: $0) }
     }
 
     func properties(ofNode node: NodeID) throws -> [String: PropertyValue] {
-        guard let stored = try session.storedNode(node) else { throw missing("node", node) }
+        guard let stored = try nodeRecord(node).map(StoredNode.decode) else { throw missing("node", node) }
         return try session.properties(stored.properties)
     }
 
@@ -145,18 +262,30 @@ final class StoreCypherGraph: CypherGraph {
         var prefixes: [[UInt8]] = []
         if direction != .incoming { prefixes += typeIDs.map { GraphKey.adjacencyPrefix(tenant, node, GraphKey.outgoing, $0) } }
         if direction != .outgoing { prefixes += typeIDs.map { GraphKey.adjacencyPrefix(tenant, node, GraphKey.incoming, $0) } }
+        // The keys come grouped by type: the last type's name is kept at hand.
+        var lastType = UInt32.max
+        var lastName = ""
         return try KeyIterator(session: session, keyspace: session.keyspaces.adjacency, prefixes: prefixes, onError: record) {
-            [self] key in
+            [self] key, _ in
             let dir = key[12]
-            let type = GraphKey.uint32(key, at: 13)
-            let other = GraphKey.uint64(key, at: 17)
+            let type = UInt32(bigEndian: key.loadUnaligned(fromByteOffset: 13, as: UInt32.self))
+            let other = UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 17, as: UInt64.self))
             if dir == GraphKey.incoming && direction == .both && other == node { return nil }  // self-loop seen outgoing
-            let name = try typeName(type)
-            let id = GraphKey.uint64(key, at: 25)
+            if try isHidden(other) { return nil }
+            if type != lastType {
+                lastName = try typeName(type)
+                lastType = type
+            }
+            let name = lastName
+            let id = UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 25, as: UInt64.self))
             return dir == GraphKey.outgoing
                 ? RelationshipRecord(id: id, type: name, start: node, end: other)
                 : RelationshipRecord(id: id, type: name, start: other, end: node)
         }
+    }
+
+    func neighbourWalker(direction: ExpandDirection, types: [String]) throws -> any NeighbourWalker {
+        try StoreNeighbourWalker(graph: self, direction: direction, types: types) ?? EmptyNeighbourWalker()
     }
 
     private func typeName(_ type: UInt32) throws -> String {
@@ -167,13 +296,15 @@ final class StoreCypherGraph: CypherGraph {
     }
 
     func relationship(_ id: RelationshipID) throws -> RelationshipRecord? {
-        guard let header = try session.withRelationshipRecord(id, { try $0.map(StoredRelationship.header) }) else { return nil }
+        guard let header = try withRelationshipRecord(id, { try $0.map(StoredRelationship.header) }),
+            try !isHidden(header.start), try !isHidden(header.end)
+        else { return nil }
         return RelationshipRecord(
             id: id, type: try typeName(header.type), start: header.start, end: header.end)
     }
 
     func publicID(ofRelationship id: RelationshipID) throws -> String {
-        guard let header = try session.withRelationshipRecord(id, { try $0.map(StoredRelationship.header) }) else {
+        guard let header = try withRelationshipRecord(id, { try $0.map(StoredRelationship.header) }) else {
             throw missing("relationship", id)
         }
         return header.publicID
@@ -181,7 +312,7 @@ final class StoreCypherGraph: CypherGraph {
 
     func property(_ key: String, ofRelationship id: RelationshipID) throws -> PropertyValue? {
         guard let keyID = try keyID(key) else { return nil }
-        return try session.withRelationshipRecord(id) { try $0.flatMap { try StoredRelationship.property(keyID, in: $0) } }
+        return try withRelationshipRecord(id) { try $0.flatMap { try StoredRelationship.property(keyID, in: $0) } }
     }
 
     func properties(ofRelationship id: RelationshipID) throws -> [String: PropertyValue] {
@@ -204,7 +335,7 @@ final class StoreCypherGraph: CypherGraph {
     }
 
     func nodes(label: String, property: String, equalTo value: PropertyValue) throws -> any IteratorProtocol<NodeID> {
-        try session.nodes(label: label, property: property, equalTo: value, normalized: false).makeIterator()
+        try visible(session.nodes(label: label, property: property, equalTo: value, normalized: false)).makeIterator()
     }
 
     func nodes(label: String, property: String, from lower: PropertyBound?, to upper: PropertyBound?) throws
@@ -213,7 +344,7 @@ final class StoreCypherGraph: CypherGraph {
         let low = lower.flatMap { bound in GraphSession.indexElement(bound.value, normalized: false).map { ($0, bound.inclusive) } }
         let high = upper.flatMap { bound in GraphSession.indexElement(bound.value, normalized: false).map { ($0, bound.inclusive) } }
         if (lower != nil && low == nil) || (upper != nil && high == nil) { return EmptyIterator() }
-        return try session.nodes(label: label, property: property, lower: low, upper: high).makeIterator()
+        return try visible(session.nodes(label: label, property: property, lower: low, upper: high)).makeIterator()
     }
 
     private func missing(_ kind: String, _ id: UInt64) -> EngramError {
@@ -221,24 +352,29 @@ final class StoreCypherGraph: CypherGraph {
     }
 }
 
+/// A walker that finds nothing (unknown types, empty tenant).
+struct EmptyNeighbourWalker: NeighbourWalker {
+    func forEach(of node: NodeID, _ body: (NodeID, RelationshipID) throws -> Void) throws {}
+}
+
 /// An iterator with nothing in it.
 struct EmptyIterator<Element>: IteratorProtocol {
     mutating func next() -> Element? { nil }
 }
 
-/// Walks the keys under a list of prefixes with one cursor, turning each key into an element
-/// (`nil` skips it).
+/// Walks the keys under a list of prefixes with one cursor, turning each entry (key and value) into
+/// an element (`nil` skips it).
 final class KeyIterator<Element>: IteratorProtocol {
     private let cursor: Cursor
     private let prefixes: [[UInt8]]
     private var index = 0
     private var positioned = false
-    private let transform: (UnsafeRawBufferPointer) throws -> Element?
+    private let transform: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Element?
     private let onError: (any Error) -> Void
 
     init(
         session: GraphSession, keyspace: Keyspace, prefixes: [[UInt8]], onError: @escaping (any Error) -> Void,
-        transform: @escaping (UnsafeRawBufferPointer) throws -> Element?
+        transform: @escaping (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Element?
     ) throws {
         cursor = try session.txn.makeCursor(in: keyspace)
         self.prefixes = prefixes
@@ -249,15 +385,18 @@ final class KeyIterator<Element>: IteratorProtocol {
     func next() -> Element? {
         do {
             while index < prefixes.count {
-                let prefix = prefixes[index]
-                let entry = positioned ? try cursor.next() : try cursor.seek(atOrAfter: prefix)
+                let entry = positioned ? try cursor.next() : try cursor.seek(atOrAfter: prefixes[index])
                 positioned = true
-                guard let key = entry?.key, key.count >= prefix.count, key.prefix(prefix.count).elementsEqual(prefix) else {
+                guard let (key, value) = entry,
+                    prefixes[index].withUnsafeBytes({ prefix in
+                        key.count >= prefix.count && memcmp(key.baseAddress!, prefix.baseAddress!, prefix.count) == 0
+                    })
+                else {
                     index += 1
                     positioned = false
                     continue
                 }
-                if let element = try transform(key) { return element }
+                if let element = try transform(key, value) { return element }
             }
         } catch {
             onError(error)

@@ -25,7 +25,8 @@ enum VectorProcedures {
                 }
                 let query = try vector(arguments[2])
                 let session = VectorSession(graph: graph.session, registry: vectors)
-                return try session.search(name, query: query, k: Int(k)).map {
+                // Expired records are invisible: their hits are dropped (fewer than k rows then).
+                return try session.search(name, query: query, k: Int(k)).filter { try !graph.isHidden($0.node) }.map {
                     [.node($0.node), .double(Double($0.score))]
                 }
             }
