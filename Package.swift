@@ -10,6 +10,8 @@
 //   EngramEmbedding  the Embedder protocol, MiniLM, hashing and HTTP embedders; no storage dependency
 //   EngramCypher     the read-only Cypher front end and executor over a graph protocol; pure Swift
 //   Engram           the public facade
+//   CEngramEdit      system library shim for libedit (pkg-config `libedit`, Debian `libedit-dev`)
+//   EngramREPL       the REPL core (a line in, output out) and the reports the commands share
 //   EngramCommand    the `engram` executable
 //
 // Benchmarks (ordo-one/benchmark) are added only when ENGRAM_BENCHMARKS=1 is set, so that
@@ -86,10 +88,22 @@ var package = Package(
         ),
 
         // MARK: Command line
+        .systemLibrary(
+            name: "CEngramEdit",
+            pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"])]
+        ),
+        .target(
+            name: "EngramREPL",
+            dependencies: ["Engram"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "EngramCommand",
             dependencies: [
                 "Engram",
+                "EngramREPL",
+                "CEngramEdit",
                 "EngramStorage",
                 "EngramVector",
                 "EngramEmbedding",
@@ -133,6 +147,11 @@ var package = Package(
         .testTarget(
             name: "EngramTests",
             dependencies: ["Engram", "EngramTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EngramREPLTests",
+            dependencies: ["EngramREPL", "Engram", "EngramTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

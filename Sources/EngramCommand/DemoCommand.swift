@@ -78,6 +78,6 @@ struct DemoCommand: ParsableCommand {
         } catch let error as EngramError {
             print("   \(error.code): \(error.message)")
         }
-        print("\nDone. The store stays in \(db); try: engram query --db \(db) --tenant demo 'MATCH (n) RETURN n'")
+        print("\nDone. The store stays in \(db); open it in the REPL with: engram \(db) --tenant demo")
     }
 }

@@ -7,7 +7,7 @@ struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Load data into a store.",
-        subcommands: [ImportGraphCommand.self, ImportJSONLinesCommand.self]
+        subcommands: [ImportGraphCommand.self, ImportJSONLinesCommand.self, ImportCypherCommand.self]
     )
 }
 

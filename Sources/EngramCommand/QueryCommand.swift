@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engram
+import EngramREPL
 import Foundation
 
 /// `engram query`: one read-only Cypher query against a store.
@@ -11,37 +12,41 @@ struct QueryCommand: ParsableCommand {
             Example: engram query --db memory.engram --param name=Ada \
             "MATCH (p:Person {name: \\$name})-[:KNOWS]->(f) RETURN f.name"
             Parameters are read as JSON when they parse as JSON (numbers, true/false, null, "strings", \
-            lists, maps), and as plain strings otherwise.
+            lists, maps), and as plain strings otherwise. '-' as the query reads it from standard input. \
+            Tables show values as Neo4j's cypher-shell does and cut cells longer than 60 characters \
+            (--wide shows them whole); --format json prints {"columns": [...], "rows": [[...]]}.
             """
     )
 
-    @Option(help: "Store directory.") var db: String
-    @Option(help: "Tenant whose graph the query reads.") var tenant = "default"
+    @OptionGroup var store: StoreOptions
     @Option(name: .customLong("param"), help: "A parameter as name=value (repeatable).") var parameters: [String] = []
-    @Option(help: "Output format: table, json or csv.") var format: OutputFormat = .table
-    @Argument(help: "The Cypher query.") var query: String
+    @Option(help: "Stop the query after this many seconds.") var timeout = 30.0
+    @Argument(help: "The Cypher query ('-': read it from standard input).") var query: String
+
+    func validate() throws {
+        for parameter in parameters where !parameter.contains("=") {
+            throw ValidationError("--param needs name=value, not '\(parameter)'")
+        }
+        if !(timeout > 0) { throw ValidationError("--timeout must be positive") }
+    }
 
     func run() throws {
         var values: [String: PropertyValue] = [:]
         for parameter in parameters {
-            guard let equals = parameter.firstIndex(of: "=") else {
-                throw ValidationError("--param needs name=value, not '\(parameter)'")
-            }
+            let equals = parameter.firstIndex(of: "=")!
             values[String(parameter[..<equals])] = Self.parse(String(parameter[parameter.index(after: equals)...]))
         }
-        var configuration = EngramStore.Configuration()
-        configuration.createIfMissing = false
-        let store = try EngramStore(path: db, configuration: configuration)
-        let result = try store.query(query, parameters: values, tenant: tenant)
-        switch format {
-        case .json: print(result.jsonString())
-        case .table:
-            if let plan = result.plan { print(plan) }
-            if !result.columns.isEmpty { print(result.tableString()) }
-        case .csv:
-            print(result.columns.map(Self.csvField).joined(separator: ","))
-            for row in result.rows { print(row.map { Self.csvField($0.csvText) }.joined(separator: ",")) }
+        let text = query == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : query
+        let opened = try store.open()
+        let result: CypherResult
+        do {
+            result = try opened.query(
+                text, parameters: values, tenant: store.session.tenant, limits: CypherLimits(timeout: .seconds(timeout)))
+        } catch let error as CypherError {
+            printDiagnostic(REPLErrorText.render(error, in: text))
+            throw ExitCode.failure
         }
+        printResult(result, store.session)
     }
 
     /// A parameter value: JSON when it parses as JSON, else the text itself.
@@ -72,19 +77,5 @@ struct QueryCommand: ParsableCommand {
         case let map as [String: Any]: return .map(map.mapValues(propertyValue))
         default: return .null
         }
-    }
-
-    static func csvField(_ text: String) -> String {
-        text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" })
-            ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
-    }
-}
-
-extension CypherValue {
-    /// The value as one CSV cell: strings bare, everything else in its Cypher-literal form.
-    var csvText: String {
-        if case .string(let text) = self { return text }
-        if case .null = self { return "" }
-        return description
     }
 }

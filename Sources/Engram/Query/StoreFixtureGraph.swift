@@ -2,9 +2,10 @@ import EngramCore
 import EngramCypher
 import EngramStorage
 
-/// A writable ``CypherGraph`` over one write transaction, for test fixtures only: it lets the TCK
-/// runner build a scenario's graph in a store with the scenario's own `CREATE` statements
-/// (``CypherEngine/executeFixture(_:)``). The query API never uses it.
+/// A writable ``CypherGraph`` over one write transaction: it lets the TCK runner build a scenario's
+/// graph in a store with the scenario's own `CREATE` statements (``CypherEngine/executeFixture(_:)``),
+/// and ``EngramStore/importCypher(_:tenant:batchSize:progress:)`` load a `CREATE` script. The query
+/// API never uses it.
 final class StoreFixtureGraph: CypherWritableGraph {
     private let reader: StoreCypherGraph
     private let session: GraphSession
@@ -92,14 +93,18 @@ extension EngramStore {
     /// Runs a fixture statement (`CREATE …`, as the openCypher TCK's setup steps use) against
     /// `tenant`'s graph in one write transaction. For tests only; queries stay read-only.
     package func _runFixture(_ statement: String, tenant: String = "default") throws {
-        try writeGraph(tenant: tenant) { session in
-            let graph = StoreFixtureGraph(session: session)
-            do {
-                try CypherEngine(graph: graph).executeFixture(statement)
-            } catch {
-                throw graph.failure ?? error
-            }
-            if let failure = graph.failure { throw failure }
+        try writeGraph(tenant: tenant) { session in try Self.runWriting(statement, in: session) }
+    }
+
+    /// Runs one statement that may `CREATE` (and `DELETE` relationships) inside `session`'s write
+    /// transaction: ``importCypher(_:tenant:batchSize:progress:)`` and the TCK's fixtures.
+    static func runWriting(_ statement: String, in session: GraphSession) throws {
+        let graph = StoreFixtureGraph(session: session)
+        do {
+            try CypherEngine(graph: graph).executeFixture(statement)
+        } catch {
+            throw graph.failure ?? error
         }
+        if let failure = graph.failure { throw failure }
     }
 }
