@@ -257,103 +257,73 @@ extension EngramStore {
         _ entries: [MemoryJSON.Value], vectors: [Int: (vector: [Float], model: String)], tenant override: String?,
         summary start: ImportSummary
     ) throws -> ImportSummary {
-        let registry = try vectorRegistry
-        var runs: [[VectorSession]] = []
-        let summary: ImportSummary
-        let learned: GraphCatalog.Names
-        do {
-            (summary, learned) = try environment.write { txn in
-                var summary = start
-                var sessions: [String: GraphSession] = [:]
-                var vectorSessions: [ObjectIdentifier: VectorSession] = [:]
-                runs.append([])
-                func session(_ name: String) throws -> GraphSession {
-                    if let existing = sessions[name] { return existing }
-                    let created = try GraphSession(txn: txn, catalog: catalog, tenant: name)
-                    sessions[name] = created
-                    return created
-                }
-                func vectorSession(_ graph: GraphSession) -> VectorSession {
-                    if let existing = vectorSessions[ObjectIdentifier(graph)] { return existing }
-                    let created = VectorSession(graph: graph, registry: registry)
-                    vectorSessions[ObjectIdentifier(graph)] = created
-                    runs[runs.count - 1].append(created)
-                    return created
-                }
-                for (position, entry) in entries.enumerated() {
-                    guard case .object(let fields) = entry else { continue }
-                    func string(_ key: String) throws -> String {
-                        guard case .string(let text) = fields[key] else {
-                            throw EngramError(.decodingFailed, "an import line lacks '\(key)'")
-                        }
-                        return text
+        try writeTenants { write in
+            var summary = start
+            for (position, entry) in entries.enumerated() {
+                guard case .object(let fields) = entry else { continue }
+                func string(_ key: String) throws -> String {
+                    guard case .string(let text) = fields[key] else {
+                        throw EngramError(.decodingFailed, "an import line lacks '\(key)'")
                     }
-                    let graph = try session(override ?? (try string("tenant")))
-                    var properties: [String: PropertyValue] = [:]
-                    if case .object(let map) = fields["properties"] {
-                        properties = try map.mapValues(MemoryJSON.property)
+                    return text
+                }
+                let graph = try write.graph(override ?? (try string("tenant")))
+                var properties: [String: PropertyValue] = [:]
+                if case .object(let map) = fields["properties"] {
+                    properties = try map.mapValues(MemoryJSON.property)
+                }
+                let id = try string("id")
+                switch try string("kind") {
+                case "node":
+                    guard case .array(let labelValues) = fields["labels"] else {
+                        throw EngramError(.decodingFailed, "a node line lacks labels")
                     }
-                    let id = try string("id")
-                    switch try string("kind") {
-                    case "node":
-                        guard case .array(let labelValues) = fields["labels"] else {
-                            throw EngramError(.decodingFailed, "a node line lacks labels")
+                    let labels = try labelValues.map {
+                        guard case .string(let label) = $0 else {
+                            throw EngramError(.decodingFailed, "a label is not a string")
                         }
-                        let labels = try labelValues.map {
-                            guard case .string(let label) = $0 else {
-                                throw EngramError(.decodingFailed, "a label is not a string")
-                            }
-                            return label
-                        }
-                        let node: UInt64
-                        if let existing = try graph.nodeID(id) {
-                            node = existing
-                            try graph.save(MemoryNode(node: node, id: id, labels: labels, properties: properties))
-                            summary.nodesReplaced += 1
+                        return label
+                    }
+                    let node: UInt64
+                    if let existing = try graph.nodeID(id) {
+                        node = existing
+                        try graph.save(MemoryNode(node: node, id: id, labels: labels, properties: properties))
+                        summary.nodesReplaced += 1
+                    } else {
+                        node = try graph.createNode(publicID: id, labels: labels, properties: properties)
+                        summary.nodesCreated += 1
+                    }
+                    if let index = MemoryVectorIndex.of(labels: labels) {
+                        try write.vectors(graph).setMemoryVector(
+                            vectors[position]?.vector, model: vectors[position]?.model, node: node, index: index,
+                            path: path)
+                    }
+                case "relationship":
+                    let type = try string("type")
+                    let start = try graph.requireNodeID(try string("start"))
+                    let end = try graph.requireNodeID(try string("end"))
+                    if let relationship = try graph.relationshipID(id) {
+                        let stored = try graph.storedRelationship(relationship)!
+                        if try graph.name(.relationshipType, stored.type) == type, stored.start == start,
+                            stored.end == end
+                        {
+                            try graph.replaceRelationship(
+                                relationship, properties: try graph.storedProperties(properties))
                         } else {
-                            node = try graph.createNode(publicID: id, labels: labels, properties: properties)
-                            summary.nodesCreated += 1
-                        }
-                        if let index = MemoryVectorIndex.of(labels: labels) {
-                            try vectorSession(graph).setMemoryVector(
-                                vectors[position]?.vector, model: vectors[position]?.model, node: node, index: index,
-                                path: path)
-                        }
-                    case "relationship":
-                        let type = try string("type")
-                        let start = try graph.requireNodeID(try string("start"))
-                        let end = try graph.requireNodeID(try string("end"))
-                        if let relationship = try graph.relationshipID(id) {
-                            let stored = try graph.storedRelationship(relationship)!
-                            if try graph.name(.relationshipType, stored.type) == type, stored.start == start,
-                                stored.end == end
-                            {
-                                try graph.replaceRelationship(
-                                    relationship, properties: try graph.storedProperties(properties))
-                            } else {
-                                try graph.deleteRelationship(relationship)
-                                _ = try graph.createRelationship(
-                                    publicID: id, type: type, start: start, end: end, properties: properties)
-                            }
-                            summary.relationshipsReplaced += 1
-                        } else {
+                            try graph.deleteRelationship(relationship)
                             _ = try graph.createRelationship(
                                 publicID: id, type: type, start: start, end: end, properties: properties)
-                            summary.relationshipsCreated += 1
                         }
-                    default: throw EngramError(.decodingFailed, "unknown line kind")
+                        summary.relationshipsReplaced += 1
+                    } else {
+                        _ = try graph.createRelationship(
+                            publicID: id, type: type, start: start, end: end, properties: properties)
+                        summary.relationshipsCreated += 1
                     }
+                default: throw EngramError(.decodingFailed, "unknown line kind")
                 }
-                var learned = GraphCatalog.Names()
-                for session in sessions.values { learned.merge(session.learned) }
-                return (summary, learned)
             }
-        } catch {
-            settleVectors(runs.flatMap { $0 }, committed: nil)
-            throw error
+            return summary
         }
-        catalog.absorb(learned)
-        settleVectors(runs.flatMap { $0 }, committed: runs.last)
-        return summary
     }
 }

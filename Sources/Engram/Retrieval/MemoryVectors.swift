@@ -235,3 +235,62 @@ extension VectorSession {
         }
     }
 }
+
+/// The graph and vector sessions of any tenants inside one write transaction; lent by
+/// ``EngramStore/writeTenants(_:)``.
+final class TenantWrite {
+    let txn: Transaction
+    let catalog: GraphCatalog
+    let registry: VectorRegistry
+    private(set) var graphs: [String: GraphSession] = [:]
+    private(set) var vectorSessions: [VectorSession] = []
+
+    init(txn: Transaction, catalog: GraphCatalog, registry: VectorRegistry) {
+        self.txn = txn
+        self.catalog = catalog
+        self.registry = registry
+    }
+
+    /// The graph session of `tenant` in this transaction.
+    func graph(_ tenant: String) throws -> GraphSession {
+        if let existing = graphs[tenant] { return existing }
+        let created = try GraphSession(txn: txn, catalog: catalog, tenant: tenant)
+        graphs[tenant] = created
+        return created
+    }
+
+    /// The vector session of `graph` in this transaction.
+    func vectors(_ graph: GraphSession) -> VectorSession {
+        if let existing = vectorSessions.first(where: { $0.graph === graph }) { return existing }
+        let created = VectorSession(graph: graph, registry: registry)
+        vectorSessions.append(created)
+        return created
+    }
+}
+
+extension EngramStore {
+    /// Runs `body` in one write transaction over any tenants; the symbols learned are absorbed and
+    /// the in-memory vector indexes settled after the commit or the abort. `body` may run again.
+    func writeTenants<T>(_ body: (TenantWrite) throws -> T) throws -> T {
+        let registry = try vectorRegistry
+        var runs: [TenantWrite] = []
+        let result: T
+        let learned: GraphCatalog.Names
+        do {
+            (result, learned) = try environment.write { txn in
+                let write = TenantWrite(txn: txn, catalog: catalog, registry: registry)
+                runs.append(write)
+                let result = try body(write)
+                var learned = GraphCatalog.Names()
+                for session in write.graphs.values { learned.merge(session.learned) }
+                return (result, learned)
+            }
+        } catch {
+            settleVectors(runs.flatMap(\.vectorSessions), committed: nil)
+            throw error
+        }
+        catalog.absorb(learned)
+        settleVectors(runs.flatMap(\.vectorSessions), committed: runs.last?.vectorSessions)
+        return result
+    }
+}
