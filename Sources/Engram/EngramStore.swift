@@ -144,7 +144,7 @@ public final class EngramStore: Sendable {
     }
 
     /// The keyspaces every store has.
-    static let keyspaces: [KeyspaceDescriptor] = GraphKeyspaces.descriptors + VectorKeyspaces.descriptors
+    static let keyspaces: [KeyspaceDescriptor] = GraphKeyspaces.descriptors + VectorKeyspaces.descriptors + FullTextKeyspaces.descriptors
 
     /// One catalog per open environment, shared by every `EngramStore` on it, so that a symbol one
     /// of them creates is cached for all.

@@ -175,6 +175,7 @@ extension GraphSession {
                 if labelsWithIndexes[label] == nil { labelsWithIndexes[label] = try !indexDefinitions(for: label).isEmpty }
             }
             if labels.contains(where: { labelsWithIndexes[$0] == true }) { indexed.append((serial, stored)) }
+            try updateFullText(node: serial, old: nil, new: stored)
         }
         idEntries.sort { $0.key.lexicographicallyPrecedes($1.key) }
         for i in idEntries.indices.dropFirst() where idEntries[i].key == idEntries[i - 1].key {

@@ -31,13 +31,8 @@ extension EngramStore {
             for keyspace in [
                 k.nodes, k.nodeIDs, k.relationships, k.relationshipIDs, k.adjacency, k.adjacencyPairs, k.labels, k.counts,
                 k.indexDefinitions, k.propertyIndex, vectors.keyspaces.indexes, vectors.keyspaces.graph, vectors.keyspaces.ids,
-            ] {
-                let cursor = try session.txn.makeCursor(in: keyspace)
-                var entry = try cursor.seek(atOrAfter: prefix)
-                while let current = entry, current.key.starts(with: prefix) {
-                    try cursor.deleteCurrent()
-                    entry = try cursor.seek(atOrAfter: prefix)
-                }
+            ] + k.fullText.all {
+                try session.txn.deleteRange(prefix: prefix, in: keyspace)
             }
             var name = KeyWriter()
             name.append(tenant)

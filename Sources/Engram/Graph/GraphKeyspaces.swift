@@ -39,6 +39,8 @@ struct GraphKeyspaces: Sendable {
     let counts: Keyspace
     let indexDefinitions: Keyspace
     let propertyIndex: Keyspace
+    /// The full-text index's keyspaces (`Sources/Engram/Search/FullTextKeyspaces.swift`).
+    let fullText: FullTextKeyspaces
 
     static let descriptors: [KeyspaceDescriptor] = [
         "tenants", "tenant_names", "symbols", "symbol_names", "sequences", "nodes", "node_ids", "relationships",
@@ -61,6 +63,7 @@ struct GraphKeyspaces: Sendable {
         counts = try environment.keyspace("counts")
         indexDefinitions = try environment.keyspace("index_definitions")
         propertyIndex = try environment.keyspace("property_index")
+        fullText = try FullTextKeyspaces(environment)
     }
 }
 

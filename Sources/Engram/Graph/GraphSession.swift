@@ -269,6 +269,7 @@ final class GraphSession {
         }
         try adjustCount(.allNodes, 0, by: 1)
         try updateIndexes(node: node, old: nil, new: stored)
+        try updateFullText(node: node, old: nil, new: stored)
         return node
     }
 
@@ -288,6 +289,7 @@ final class GraphSession {
             try adjustCount(.label, label, by: 1)
         }
         try updateIndexes(node: node, old: old, new: updated)
+        try updateFullText(node: node, old: old, new: updated)
     }
 
     /// Deletes a node; with `detach`, its relationships first.
@@ -310,6 +312,7 @@ final class GraphSession {
             for relationship in attached { try deleteRelationship(relationship) }
         }
         try updateIndexes(node: node, old: old, new: nil)
+        try updateFullText(node: node, old: old, new: nil)
         for label in old.labels {
             try txn.delete(GraphKey.label(tenant, label, node), in: keyspaces.labels)
             try adjustCount(.label, label, by: -1)

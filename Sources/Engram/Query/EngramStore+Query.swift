@@ -29,7 +29,8 @@ extension EngramStore {
         _ text: String, parameters: [String: PropertyValue] = [:], tenant: String = "default",
         limits: CypherLimits = CypherLimits(), cancellation: CypherCancellation? = nil
     ) throws -> CypherResult {
-        let procedures = VectorProcedures.registry(try vectorRegistry)
+        var procedures = VectorProcedures.registry(try vectorRegistry)
+        procedures.register(FullTextProcedures.queryNodes)
         return try readGraph(tenant: tenant) { session in
             let graph = StoreCypherGraph(session: session)
             let engine = CypherEngine(graph: graph, procedures: procedures, limits: limits)
