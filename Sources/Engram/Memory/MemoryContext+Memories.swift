@@ -554,8 +554,6 @@ extension MemorySession {
     /// only the properties in ``filterKeys`` decoded (no labels, no content).
     func visibleMemories(_ filter: MemoryFilter) throws -> [(graph: GraphSession, record: MemoryNode)] {
         let sessions = [graph, try global()]
-        let at = filter.asOf.map(MemoryTime.millis)
-        let time = at ?? now
         var keys: [UInt32: String] = [:]
         for name in Self.filterKeys {
             if let key = try graph.symbol(.propertyKey, name, create: false) { keys[key] = name }
@@ -563,35 +561,38 @@ extension MemorySession {
         var result: [(graph: GraphSession, record: MemoryNode)] = []
         for session in sessions {
             for node in try memoryCandidates(session) {
-                guard let record = try session.partialNode(node, keys: keys), sees(record), !isExpired(record) else {
-                    continue
-                }
-                let created = record.int("created_at") ?? 0
-                if !filter.states.isEmpty, !filter.states.contains(where: { $0.rawValue == record.string("state") }) {
-                    continue
-                }
-                if !filter.kinds.isEmpty, !filter.kinds.contains(where: { $0.rawValue == record.string("kind") }) {
-                    continue
-                }
-                if !filter.scopes.isEmpty, !filter.scopes.contains(where: { $0.rawValue == record.string("scope") }) {
-                    continue
-                }
-                let annotations = record.stringMap("annotations")
-                if !filter.annotations.allSatisfy({ annotations[$0.key] == $0.value }) { continue }
-                if let after = filter.createdAfter, created < MemoryTime.millis(after) { continue }
-                if let before = filter.createdBefore, created >= MemoryTime.millis(before) { continue }
-                if let conversation = filter.conversationID, record.string("conversation") != conversation { continue }
-                if filter.includeAllValidity {
-                    result.append((session, record))
-                    continue
-                }
-                if at != nil, created > time { continue }
-                if (record.int("valid_from") ?? created) > time { continue }
-                if let until = record.int("valid_until"), until <= time { continue }
+                guard let record = try session.partialNode(node, keys: keys), passes(record, filter) else { continue }
                 result.append((session, record))
             }
         }
         return result
+    }
+
+    /// Whether the context sees a memory read with at least the ``filterKeys``, unexpired, and it
+    /// passes `filter`.
+    func passes(_ record: MemoryNode, _ filter: MemoryFilter) -> Bool {
+        guard sees(record), !isExpired(record) else { return false }
+        let created = record.int("created_at") ?? 0
+        if !filter.states.isEmpty, !filter.states.contains(where: { $0.rawValue == record.string("state") }) {
+            return false
+        }
+        if !filter.kinds.isEmpty, !filter.kinds.contains(where: { $0.rawValue == record.string("kind") }) {
+            return false
+        }
+        if !filter.scopes.isEmpty, !filter.scopes.contains(where: { $0.rawValue == record.string("scope") }) {
+            return false
+        }
+        let annotations = record.stringMap("annotations")
+        if !filter.annotations.allSatisfy({ annotations[$0.key] == $0.value }) { return false }
+        if let after = filter.createdAfter, created < MemoryTime.millis(after) { return false }
+        if let before = filter.createdBefore, created >= MemoryTime.millis(before) { return false }
+        if let conversation = filter.conversationID, record.string("conversation") != conversation { return false }
+        if filter.includeAllValidity { return true }
+        let time = filter.asOf.map(MemoryTime.millis) ?? now
+        if filter.asOf != nil, created > time { return false }
+        if (record.int("valid_from") ?? created) > time { return false }
+        if let until = record.int("valid_until"), until <= time { return false }
+        return true
     }
 }
 
