@@ -71,9 +71,10 @@ extension MemoryContext {
             let run = try SearchRun(session: session, filter: filter, kinds: Set(kinds), ranking: ranking)
             var lists: [SearchRun.List: [SearchRun.Hit]] = [:]
             if mode != .keyword, let embedding { lists[.vector] = try run.vectorList(embedding) }
-            if mode != .vector { lists[.keyword] = try run.keywordList(query) }
+            let keywords = SearchRun.keywordQuery(query)
+            if mode != .vector { lists[.keyword] = try run.keywordList(keywords) }
             if mode == .hybrid { lists[.graph] = try run.graphList(query) }
-            return try run.fuse(lists, limit: limit)
+            return try run.fuse(lists, limit: limit, query: keywords)
         }
     }
 }
@@ -229,6 +230,32 @@ final class SearchRun {
         return Self.best(hits, ranking.candidates)
     }
 
+    /// The words that make a question a question; they are dropped from the keyword query
+    /// (statements do not hold them, and chit-chat that does is no answer).
+    static let questionWords: Set<String> = [
+        "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "does", "did", "do",
+    ]
+
+    /// The query the keyword list searches: `query` without ``questionWords`` (ignoring case) and
+    /// without English possessives (`Chloe's` → `Chloe`, as Lucene's EnglishPossessiveFilter),
+    /// unless nothing else is left.
+    static func keywordQuery(_ query: String) -> String {
+        let words = query.split(whereSeparator: \.isWhitespace).map(Self.withoutPossessive)
+        let kept = words.filter {
+            !questionWords.contains($0.trimmingCharacters(in: .punctuationCharacters).lowercased())
+        }
+        return kept.isEmpty ? query : kept.joined(separator: " ")
+    }
+
+    /// `word` without a trailing `'s` or `’s` (punctuation after it stays).
+    static func withoutPossessive(_ word: Substring) -> String {
+        let core = word.trimmingCharacters(in: .punctuationCharacters.subtracting(["'", "’"]))
+        for suffix in ["'s", "’s"] where core.count > 2 && core.lowercased().hasSuffix(suffix) {
+            return String(core.dropLast(2))
+        }
+        return String(word)
+    }
+
     /// The best allowed BM25 matches of the query over every kind's group, best first.
     func keywordList(_ query: String) throws -> [Hit] {
         var hits: [Hit] = []
@@ -294,13 +321,9 @@ final class SearchRun {
     /// ignoring case, diacritics and whitespace (words lose the punctuation around them, and a
     /// trailing `'s`).
     static func namedEntities(_ query: String, in graph: GraphSession) throws -> [UInt64] {
-        let words = query.split(whereSeparator: \.isWhitespace).flatMap { raw -> [String] in
-            let word = raw.trimmingCharacters(in: .punctuationCharacters.union(.symbols))
-            guard !word.isEmpty else { return [] }
-            for suffix in ["'s", "’s"] where word.count > 2 && word.hasSuffix(suffix) {
-                return [String(word.dropLast(2))]
-            }
-            return [word]
+        let words = query.split(whereSeparator: \.isWhitespace).compactMap { raw -> String? in
+            let word = withoutPossessive(raw).trimmingCharacters(in: .punctuationCharacters.union(.symbols))
+            return word.isEmpty ? nil : word
         }
         var found: [UInt64] = []
         var seen = Set<UInt64>()
@@ -334,10 +357,18 @@ final class SearchRun {
     // MARK: Fusion
 
     /// Fuses the lists by weighted reciprocal rank plus the recency and importance priors.
-    func fuse(_ lists: [List: [Hit]], limit: Int) throws -> [SearchResult] {
+    func fuse(_ lists: [List: [Hit]], limit: Int, query: String) throws -> [SearchResult] {
+        let bestKeyword = lists[.keyword]?.first?.score ?? 0
+        let analyzer = TextAnalyzer(try session.graph.fullTextStatistics(.memories)?.options ?? .default)
+        var queryTerms = Set<String>()
+        analyzer.forEachTerm(query) { queryTerms.insert($0) }
         var components: [Key: (kind: SearchKind, parts: SearchComponents)] = [:]
         for (list, hits) in lists {
+            var rank = 0
             for (position, hit) in hits.enumerated() {
+                // The graph's scores are levels, not measurements: a level's records share its best
+                // rank. Elsewhere an equal score is a coincidence (or a duplicate text): ranks run on.
+                if list != .graph || position == 0 || hit.score != hits[position - 1].score { rank = position + 1 }
                 let key = Key(global: hit.global, node: hit.node)
                 var entry =
                     components[key]
@@ -348,13 +379,13 @@ final class SearchRun {
                 switch list {
                 case .vector:
                     entry.parts.vectorSimilarity = hit.score
-                    entry.parts.vectorRank = position + 1
+                    entry.parts.vectorRank = rank
                 case .keyword:
                     entry.parts.keywordScore = hit.score
-                    entry.parts.keywordRank = position + 1
+                    entry.parts.keywordRank = rank
                 case .graph:
                     entry.parts.graphScore = hit.score
-                    entry.parts.graphRank = position + 1
+                    entry.parts.graphRank = rank
                 }
                 components[key] = entry
             }
@@ -367,7 +398,14 @@ final class SearchRun {
             let age = Double(max(0, time - created)) / 1000
             parts.recency = pow(0.5, age / ranking.recencyHalfLife)
             if entry.kind == .memories { parts.importance = record.double("importance") ?? 0.5 }
-            let score = Self.score(parts, ranking)
+            if parts.keywordRank != nil, let text = MemoryText.of(record)?.text, !queryTerms.isEmpty {
+                var matched = Set<String>()
+                analyzer.forEachTerm(text) { if queryTerms.contains($0) { matched.insert($0) } }
+                parts.keywordCoverage = Double(matched.count) / Double(queryTerms.count)
+                parts.keywordMatches = min(matched.count, queryTerms.count)
+                if queryTerms.count < ranking.keywordMinimumMatch { parts.keywordMatches = Int.max }
+            }
+            let score = Self.score(parts, ranking, bestKeyword: bestKeyword)
             if let minimum = filter.minimumScore, score < minimum { continue }
             let text: String
             switch entry.kind {
@@ -384,11 +422,20 @@ final class SearchRun {
     }
 
     /// The documented fused score of one result's components.
-    static func score(_ parts: SearchComponents, _ ranking: SearchRanking) -> Double {
+    static func score(_ parts: SearchComponents, _ ranking: SearchRanking, bestKeyword: Double) -> Double {
         var score = 0.0
-        if let rank = parts.vectorRank { score += ranking.vectorWeight / (ranking.k + Double(rank)) }
-        if let rank = parts.keywordRank { score += ranking.keywordWeight / (ranking.k + Double(rank)) }
-        if let rank = parts.graphRank { score += ranking.graphWeight / (ranking.k + Double(rank)) }
+        switch ranking.fusion {
+        case .reciprocalRank:
+            if let rank = parts.vectorRank { score += ranking.vectorWeight / (ranking.k + Double(rank)) }
+            if let rank = parts.keywordRank, parts.keywordMatches ?? Int.max >= ranking.keywordMinimumMatch {
+                score += ranking.keywordWeight * (parts.keywordCoverage ?? 1) / (ranking.k + Double(rank))
+            }
+            if let rank = parts.graphRank { score += ranking.graphWeight / (ranking.k + Double(rank)) }
+        case .relativeScore:
+            if let similarity = parts.vectorSimilarity { score += ranking.vectorWeight * max(0, similarity) }
+            if let bm25 = parts.keywordScore, bestKeyword > 0 { score += ranking.keywordWeight * bm25 / bestKeyword }
+            if let graph = parts.graphScore { score += ranking.graphWeight * graph }
+        }
         return score + ranking.recencyWeight * parts.recency + ranking.importanceWeight * parts.importance
     }
 }

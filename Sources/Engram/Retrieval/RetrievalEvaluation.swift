@@ -10,10 +10,10 @@ import Foundation
 /// Everything comes from the templates below and a seeded SplitMix64, so a seed always yields the
 /// same corpus. Used by the retrieval test and `engram bench search --eval`; see `docs/retrieval.md`.
 package struct RetrievalEvaluation: Sendable {
-    /// A question and the id of the memory that answers it.
+    /// A question and the ids of the memories that answer it.
     package struct Question: Sendable, Hashable {
         package var text: String
-        package var relevant: String
+        package var relevant: [String]
     }
 
     /// One person: entity id, full name, and the ids of the facts about them.
@@ -101,6 +101,8 @@ package struct RetrievalEvaluation: Sendable {
         var evaluation = RetrievalEvaluation()
         var names = Set<String>()
         var facts: [(person: Person, topic: Int, memory: String, details: [String: String])] = []
+        var workers: [String: [String]] = [:]  // "org|role" → work fact ids
+        var petOwners: [String: [String]] = [:]  // "species|name" → pet fact ids
         while evaluation.people.count < peopleCount {
             let first = firstNames[random.below(firstNames.count)]
             let last = lastNames[random.below(lastNames.count)]
@@ -135,8 +137,11 @@ package struct RetrievalEvaluation: Sendable {
                     NewMemory(
                         text, kind: topic == 2 || topic == 7 ? .preference : .fact, scope: .tenant, mentions: [person.id],
                         id: id))
-                facts.append((person, topic, id, ["species": species, "first": first]))
+                facts.append(
+                    (person, topic, id, ["species": species, "first": first, "org": org, "role": role, "pet": petName]))
             }
+            workers[org + "|" + role, default: []].append("\(person.id)-fact-0")
+            petOwners[species + "|" + petName, default: []].append("\(person.id)-fact-4")
             // A conversation with chit-chat and near misses: other cities, food in general, plans.
             let otherCity = cities[random.below(cities.count)]
             let otherOrg = organisations[random.below(organisations.count)]
@@ -154,17 +159,45 @@ package struct RetrievalEvaluation: Sendable {
             }
             evaluation.conversations.append((id: "chat-\(person.id)", user: "user-\(person.id)", messages: messages))
         }
-        // Questions: distinct facts, each asked with one paraphrase (the full or the first name).
+        // Questions about distinct facts, in a fixed mix: 7 in 10 ask a person's attribute with a
+        // paraphrase (the full name, or 1 in 3 the first name only, when every person of that first
+        // name has the answer's topic relevant), 3 in 20 ask who works somewhere in some role, 3 in
+        // 20 whose pet has some name.
         var order = Array(facts.indices)
         for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, random.below(i + 1)) }
         for index in order.prefix(questionCount) {
             let fact = facts[index]
-            let who = random.below(3) == 0 ? fact.person.first : fact.person.name
+            let details = fact.details
+            let draw = random.below(20)
+            if draw < 3, fact.topic == 0 || fact.topic == 4 {
+                if fact.topic == 0 {
+                    let templates = ["Who is {role} at {org}?", "Which of my contacts works for {org} as {role}?"]
+                    let text = templates[random.below(templates.count)]
+                        .replacingOccurrences(of: "{role}", with: details["role"]!)
+                        .replacingOccurrences(of: "{org}", with: details["org"]!)
+                    evaluation.questions.append(
+                        Question(text: text, relevant: workers[details["org"]! + "|" + details["role"]!]!))
+                } else {
+                    let templates = ["Whose {species} is named {pet}?", "Who has a {species} called {pet}?"]
+                    let text = templates[random.below(templates.count)]
+                        .replacingOccurrences(of: "{species}", with: details["species"]!)
+                        .replacingOccurrences(of: "{pet}", with: details["pet"]!)
+                    evaluation.questions.append(
+                        Question(text: text, relevant: petOwners[details["species"]! + "|" + details["pet"]!]!))
+                }
+                continue
+            }
+            let firstOnly = random.below(3) == 0
+            let who = firstOnly ? fact.person.first : fact.person.name
             let templates = questionTemplates[fact.topic]
             let template = templates[random.below(templates.count)]
             let text = template.replacingOccurrences(of: "{who}", with: who)
-                .replacingOccurrences(of: "{species}", with: fact.details["species"] ?? "pet")
-            evaluation.questions.append(Question(text: text, relevant: fact.memory))
+                .replacingOccurrences(of: "{species}", with: details["species"] ?? "pet")
+            let relevant =
+                firstOnly
+                ? evaluation.people.filter { $0.first == fact.person.first }.map { "\($0.id)-fact-\(fact.topic)" }
+                : [fact.memory]
+            evaluation.questions.append(Question(text: text, relevant: relevant))
         }
         return evaluation
     }
@@ -207,27 +240,31 @@ package struct RetrievalEvaluation: Sendable {
     }
 
     /// Asks every question in every mode (memories and messages searched, 10 results) and returns
-    /// the fraction whose relevant memory is in the top 5 and the top 10.
-    package func run(on store: EngramStore, tenant: String = "eval", modes: [SearchMode] = SearchMode.allCases)
-        async throws -> [Recall]
-    {
+    /// the mean recall at 5 and at 10: the share of a question's relevant memories in its top k,
+    /// out of at most k (a question with 12 relevant memories is fully answered by any 10 of them).
+    package func run(
+        on store: EngramStore, tenant: String = "eval", modes: [SearchMode] = SearchMode.allCases,
+        ranking: SearchRanking = SearchRanking()
+    ) async throws -> [Recall] {
         let admin = store.administrativeContext(tenant: tenant)
         let embeddings = try await EngramStore.embed(questions.map(\.text), with: store.embedder)
-        var hits: [SearchMode: (five: Int, ten: Int)] = [:]
+        var hits: [SearchMode: (five: Double, ten: Double)] = [:]
         for (position, question) in questions.enumerated() {
             for mode in modes {
                 let results = try admin.search(
-                    question.text, embedding: embeddings?[position], in: [.memories, .messages], limit: 10, mode: mode)
+                    question.text, embedding: embeddings?[position], in: [.memories, .messages], limit: 10, mode: mode,
+                    ranking: ranking)
                 let ids = results.map(\.id)
                 var entry = hits[mode] ?? (0, 0)
-                if ids.prefix(5).contains(question.relevant) { entry.five += 1 }
-                if ids.contains(question.relevant) { entry.ten += 1 }
+                let relevant = Set(question.relevant)
+                entry.five += Double(ids.prefix(5).filter(relevant.contains).count) / Double(min(5, relevant.count))
+                entry.ten += Double(ids.filter(relevant.contains).count) / Double(min(10, relevant.count))
                 hits[mode] = entry
             }
         }
         let count = Double(max(1, questions.count))
         return modes.map { mode in
-            Recall(mode: mode, at5: Double(hits[mode]?.five ?? 0) / count, at10: Double(hits[mode]?.ten ?? 0) / count)
+            Recall(mode: mode, at5: (hits[mode]?.five ?? 0) / count, at10: (hits[mode]?.ten ?? 0) / count)
         }
     }
 }

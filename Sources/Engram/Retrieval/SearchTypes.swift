@@ -77,6 +77,16 @@ public struct SearchFilter: Sendable, Hashable {
 ///
 /// over the lists (vector, keyword, graph) that ranked the record, ranks counted from 1.
 public struct SearchRanking: Sendable, Hashable {
+    /// How the lists' evidence is combined.
+    public enum Fusion: String, Sendable, Hashable, CaseIterable {
+        /// `Σ weight / (k + rank)` over the lists that ranked the record.
+        case reciprocalRank
+        /// `vectorWeight · max(0, cosine) + keywordWeight · BM25 / best BM25 of the query + graphWeight · graph score`.
+        case relativeScore
+    }
+
+    /// How the lists are fused.
+    public var fusion: Fusion = .reciprocalRank
     /// The reciprocal-rank constant k (60, as in Cormack et al. 2009).
     public var k: Double
     /// The weight of the vector list (1).
@@ -91,6 +101,10 @@ public struct SearchRanking: Sendable, Hashable {
     public var recencyHalfLife: TimeInterval
     /// The weight of the importance term (0.001).
     public var importanceWeight: Double
+    /// The distinct query terms a keyword hit must hold for its keyword term to count, when the
+    /// query has that many (2; Elasticsearch's `minimum_should_match`): one shared word of a
+    /// longer question, often just a name, is no keyword evidence.
+    public var keywordMinimumMatch: Int = 2
     /// How many candidates each list contributes before fusion: at least the limit (default 50).
     public var candidates: Int
     /// The HNSW candidate list size of the vector searches (`nil`: the index's default).
@@ -124,6 +138,13 @@ public struct SearchComponents: Sendable, Hashable {
     public var keywordScore: Double?
     /// Its rank in the keyword list.
     public var keywordRank: Int?
+    /// The share of the query's distinct terms (as the full-text analyzer makes them) that its
+    /// text holds, when the keyword list ranked it: Lucene's classic "coord" factor, which scales
+    /// its keyword term so that matching one word of a long question counts for little.
+    public var keywordCoverage: Double?
+    /// How many distinct query terms its text holds, when the keyword list ranked it (`Int.max`
+    /// when the query has fewer terms than ``SearchRanking/keywordMinimumMatch``).
+    public var keywordMatches: Int?
     /// Its graph score, when the graph list ranked it: 1 for an entity the query names, 0.5 for a
     /// record one hop from one (a memory or message that mentions it, a related entity).
     public var graphScore: Double?
