@@ -10,6 +10,7 @@ struct EngramCommand: ParsableCommand {
         version: EngramVersion.current,
         subcommands: [
             DemoCommand.self, QueryCommand.self, ImportCommand.self, ExportCommand.self, EmbedCommand.self, ModelCommand.self,
+            SearchCommand.self, ReindexCommand.self,
             BenchCommand.self,
             StressCommand.self, VectorStressCommand.self,
         ]
