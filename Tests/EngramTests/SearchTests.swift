@@ -421,3 +421,34 @@ struct SearchUpkeepTests {
         #expect(results.first?.id == "sky")
     }
 }
+
+@Suite("Context builder")
+struct ContextPackTests {
+    @Test func theContextHoldsMemoriesEntitiesMessagesAndTracesWithinTheBudget() async throws {
+        let fixture = try EmbeddedTestStore()
+        let memory = fixture.store.context(user: "alice", agent: "travel")
+        let alice = try await memory.addEntity(name: "Alice", type: "Person", id: "alice")
+        let lisbon = try await memory.addEntity(name: "Lisboa", type: "Location", aliases: ["Lisbon"], id: "lisbon")
+        try memory.relate(alice.id, "TRAVELS_TO", lisbon.id, confidence: 0.9)
+        try await memory.remember(NewMemory("Alice prefers window seats on flights", mentions: [alice.id], id: "seat"))
+        try await memory.remember(NewMemory("Alice's budget for the Lisbon trip is 600 euros", id: "budget"))
+        let chat = try memory.startConversation(id: "chat")
+        try await memory.addMessage(to: chat.id, role: .user, content: "Find me a flight to Lisbon in May", id: "m1")
+        let trace = try memory.startTrace(task: "Book a flight to Lisbon", conversation: chat.id)
+        try memory.completeTrace(trace.id, outcome: "Booked TP1350", success: true)
+
+        let pack = try await memory.context(for: "Book Alice a flight to Lisbon", tokenBudget: 400)
+        #expect(pack.estimatedTokens <= 400)
+        #expect(Set(pack.memories.map(\.id)) == ["seat", "budget"])
+        #expect(pack.entities.first { $0.entity.id == "alice" }?.relationships == ["Alice -[TRAVELS_TO]-> Lisboa"])
+        #expect(pack.messages.map(\.id) == ["m1"])
+        #expect(pack.traces.map(\.task) == ["Book a flight to Lisbon"])
+        #expect(pack.text.contains("Similar past tasks:\n- Book a flight to Lisbon (succeeded: Booked TP1350)"))
+        #expect(pack.text.split(separator: "\n").reduce(0) { $0 + ContextPack.estimateTokens(String($1)) } == pack.estimatedTokens)
+
+        let small = try await memory.context(for: "Book Alice a flight to Lisbon", tokenBudget: 30)
+        #expect(small.estimatedTokens <= 30)
+        #expect(small.memories.count + small.entities.count + small.messages.count + small.traces.count < 6)
+        #expect(await asyncErrorCode { _ = try await memory.context(for: "x", tokenBudget: 3) } == .invalidArgument)
+    }
+}
