@@ -120,6 +120,8 @@ public final class EngramStore: Sendable {
     public var formatVersion: Int { Int(environment.formatVersion) }
 
     /// Opens the store in directory `path`, creating it when the directory is missing or empty.
+    /// A writable open of a store written before the full-text index existed builds it (see
+    /// ``rebuildFullTextIndex(tenant:options:)``).
     ///
     /// - Throws: ``EngramError`` with code `notAnEngramStore` when the directory holds something
     ///   else (it is left untouched), `formatVersionMismatch` for a store of another format
@@ -140,6 +142,7 @@ public final class EngramStore: Sendable {
             table[ObjectIdentifier(environment)] = WeakCatalog(catalog: catalog)
             return catalog
         }
+        if !configuration.readOnly { try completeFullTextIndexes() }  // a store written before the index existed
         if let embedder { try checkEmbeddingModel(embedder) }
     }
 

@@ -318,7 +318,7 @@ enum SnapshotFile {
 }
 
 /// The CPU time of the calling thread: robust to being descheduled on a shared machine.
-private func threadCPUSeconds() -> Double {
+func threadCPUSeconds() -> Double {
     var t = timespec()
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
     return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9

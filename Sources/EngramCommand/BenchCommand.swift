@@ -6,6 +6,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Engram on fixed workloads, to compare with the peers in ../shared/bench.",
-        subcommands: [BenchStorageCommand.self, BenchGraphCommand.self, BenchCypherCommand.self, BenchANNCommand.self, BenchEmbedCommand.self, BenchMemoryCommand.self, BenchSearchCommand.self]
+        subcommands: [BenchStorageCommand.self, BenchGraphCommand.self, BenchCypherCommand.self, BenchANNCommand.self, BenchEmbedCommand.self, BenchMemoryCommand.self, BenchFullTextCommand.self,
+            BenchSearchCommand.self]
     )
 }

@@ -76,11 +76,7 @@ struct BenchGraphCommand: ParsableCommand {
             "store_bytes": store.info().usedBytes,
         ]
         try? FileManager.default.removeItem(atPath: dir)
-        if format == .json {
-            try printJSON(figures)
-        } else {
-            for key in figures.keys.sorted() { print(key.padding(toLength: 28, withPad: " ", startingAt: 0), figures[key]!) }
-        }
+        try printFigures(figures, format: format)
     }
 }
 

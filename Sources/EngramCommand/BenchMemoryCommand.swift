@@ -84,12 +84,6 @@ struct BenchMemoryCommand: ParsableCommand {
             "messages_first_page_ms": messagesPageSeconds * 1000, "messages_page_total": page.total,
             "store_bytes": store.info().usedBytes,
         ]
-        if format == .json {
-            try printJSON(figures)
-        } else {
-            for key in figures.keys.sorted() {
-                print(key.padding(toLength: 28, withPad: " ", startingAt: 0), figures[key]!)
-            }
-        }
+        try printFigures(figures, format: format)
     }
 }

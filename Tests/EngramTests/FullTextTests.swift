@@ -177,6 +177,8 @@ struct FullTextIndexTests {
             try await store.administrativeContext(tenant: tenant).addEntity(name: "Eurostar", type: "Organization")
         }
         #expect(try store._checkFullTextInvariants() == [])
+        let before = try store._fullTextEntryCount()
+        #expect(before > 100)
         let acme = store.administrativeContext(tenant: "acme")
         try store.context(tenant: "acme", user: "alice").deleteConversation(id: "c-alice")
         #expect(try store._checkFullTextInvariants() == [])
@@ -191,8 +193,10 @@ struct FullTextIndexTests {
             #expect(try store.keywordSearch("trains trip eurostar bob", group: group, tenant: "acme").isEmpty)
             #expect(try !store.keywordSearch("trains trip eurostar bob", group: group, tenant: "globex").isEmpty)
         }
+        #expect(try store._fullTextEntryCount() * 2 == before)  // what is left is globex's half
         try store.dropTenant("globex")
         #expect(try store._checkFullTextInvariants() == [])
+        #expect(try store._fullTextEntryCount() == 0)
         #expect(try store.keywordSearch("eurostar", group: .entities, tenant: "globex").isEmpty)
     }
 
@@ -227,9 +231,9 @@ struct FullTextIndexTests {
     @Test func theFilterIsAppliedBeforeTheCut() async throws {
         let fixture = try TestEngramStore()
         let admin = fixture.store.administrativeContext(tenant: "acme")
-        // 30 strong matches the filter rejects, then 3 weak ones it keeps: a top-3 cut before
-        // filtering would leave nothing.
-        try await admin.remember((0..<30).map { NewMemory("kiwi kiwi kiwi", scope: .tenant, id: "hidden\($0)") })
+        // 300 strong matches the filter rejects, then 3 weak ones it keeps: a top-3 cut before
+        // filtering would leave nothing, and so would a first window of 256 candidates.
+        try await admin.remember((0..<300).map { NewMemory("kiwi kiwi kiwi", scope: .tenant, id: "hidden\($0)") })
         try await admin.remember(
             (0..<3).map { NewMemory("a long note that mentions a kiwi once among many other words \($0)", scope: .tenant, id: "shown\($0)") })
         var asked = 0
@@ -238,7 +242,7 @@ struct FullTextIndexTests {
             return id.hasPrefix("shown")
         }
         #expect(hits.map(\.id).sorted() == ["shown0", "shown1", "shown2"])
-        #expect(asked == 33)
+        #expect(asked == 303)
         let unfiltered = try fixture.store.keywordSearch("kiwi", group: .memories, tenant: "acme", limit: 3)
         #expect(unfiltered.map(\.id) == ["hidden0", "hidden1", "hidden2"])  // equal scores: lower node id first
         #expect(errorCode { _ = try fixture.store.keywordSearch("kiwi", group: .memories, tenant: "acme", limit: 0) } == .invalidArgument)
@@ -273,6 +277,25 @@ struct FullTextIndexTests {
         #expect(try store.rebuildFullTextIndex(tenant: "acme") == 9)
         #expect(try store.keywordSearch("the", group: .memories, tenant: "acme").isEmpty)
         #expect(try store._checkFullTextInvariants() == [])
+    }
+
+    /// Written through the graph API alone (no memory-layer call), like a store of an older build.
+    @Test func openingAStoreWithoutTheIndexBuildsIt() throws {
+        let fixture = try TestEngramStore()
+        let acme = fixture.store.graph(tenant: "acme")
+        for (id, text) in Self.corpus {
+            try acme.createNode(id: id, labels: ["Memory"], properties: ["content": .string(text)])
+        }
+        try fixture.store.graph(tenant: "other").createNode(
+            labels: ["Entity", "Location"], properties: ["name": "Lisbon", "type": "Location"])
+        try fixture.store._dropFullTextIndex(tenant: "acme")
+        #expect(try fixture.store.keywordSearch("lisbon", group: .memories, tenant: "acme").isEmpty)
+        #expect(try !fixture.store._checkFullTextInvariants().isEmpty)
+        let reopened = try EngramStore(path: fixture.store.path)
+        #expect(try reopened.keywordSearch("lisbon", group: .memories, tenant: "acme", limit: 10).count == 3)
+        #expect(try reopened._checkFullTextInvariants() == [])
+        #expect(try reopened.keywordSearch("seats", group: .memories, tenant: "acme", limit: 10).map(\.id).sorted() == ["m1", "m3", "m4", "m7"])
+        #expect(try reopened.keywordSearch("lisbon", group: .entities, tenant: "other").count == 1)
     }
 
     @Test func cypherQueryNodes() async throws {

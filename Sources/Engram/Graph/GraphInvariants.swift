@@ -6,10 +6,15 @@ extension EngramStore {
     /// Checks that every graph index agrees with the records, for every tenant: each node's id,
     /// label and property-index entries exist and point back; each relationship's two adjacency
     /// entries and pair entry exist; no index entry points at a missing or different record; and
-    /// the O(1) counters equal recounts. Compiled only for tests (`-DENGRAM_TESTING`).
+    /// the O(1) counters equal recounts; and the full-text index holds exactly what the records
+    /// call for (``_checkFullTextInvariants()``). Compiled only for tests (`-DENGRAM_TESTING`).
     ///
     /// - Returns: the problems found, empty when the graph is consistent.
     package func _checkGraphInvariants() throws -> [String] {
+        try _checkGraphIndexes() + _checkFullTextInvariants()
+    }
+
+    private func _checkGraphIndexes() throws -> [String] {
         try environment.read { txn in
             var problems: [String] = []
             let k = catalog.keyspaces

@@ -95,7 +95,10 @@ extension GraphSession {
             }
         }
         let postings = frequencies.map { term, frequency in
-            (FullTextKey.posting(tenant, group, term, node), FullTextKey.postingValue(frequency: frequency, length: length))
+            (
+                FullTextKey.posting(tenant, group, term, node),
+                FullTextKey.postingValue(frequency: frequency, length: length)
+            )
         }
         return (postings, length)
     }
@@ -108,7 +111,9 @@ extension GraphSession {
     ) throws {
         let k = fullTextKeyspaces
         let documentKey = FullTextKey.document(tenant, group, node)
-        guard let length = try txn.withValue(forKey: documentKey, in: k.documents, { $0.map { Int(GraphKey.uint32($0, at: 0)) } })
+        guard
+            let length = try txn.withValue(
+                forKey: documentKey, in: k.documents, { $0.map { Int(GraphKey.uint32($0, at: 0)) } })
         else { return }
         var seen: Set<String> = []
         for field in fields {
@@ -134,7 +139,9 @@ extension GraphSession {
             let analyzer = TextAnalyzer(options)
             if let label = try symbol(.label, group.label, create: false) {
                 var nodes: [UInt64] = []
-                try forEachNode(label: label) { nodes.append($0); return true }
+                try forEachNode(label: label) {
+                    nodes.append($0); return true
+                }
                 for node in nodes {
                     guard let stored = try storedNode(node) else { continue }
                     try addDocument(
@@ -149,7 +156,44 @@ extension GraphSession {
     }
 }
 
+extension GraphSession {
+    /// Whether some group's index does not cover the tenant's records: its document count
+    /// differs from the number of nodes with its label (in an index kept by every write, the two
+    /// are equal). True of a store written before the index existed.
+    func fullTextIsIncomplete() throws -> Bool {
+        for group in FullTextGroup.allCases {
+            let documents = try fullTextStatistics(group)?.documentCount ?? 0
+            let nodes = try symbol(.label, group.label, create: false).map { try count(.label, $0) } ?? 0
+            if documents != nodes { return true }
+        }
+        return false
+    }
+
+    /// The analyzer options of the tenant's index (the first group that has statistics), or the defaults.
+    func fullTextOptions() throws -> AnalyzerOptions {
+        for group in FullTextGroup.allCases {
+            if let statistics = try fullTextStatistics(group) { return statistics.options }
+        }
+        return .default
+    }
+}
+
 extension EngramStore {
+    /// Rebuilds, with their own options, the full-text indexes of the tenants whose index does not
+    /// cover their records — those of a store written before the index existed — so that
+    /// keyword search never silently misses a record. Called when a store is opened writable;
+    /// costs two reads per tenant and group when nothing is missing.
+    func completeFullTextIndexes() throws {
+        let incomplete = try tenants().filter { tenant in
+            try readGraph(tenant: tenant) { try $0.fullTextIsIncomplete() }
+        }
+        for tenant in incomplete {
+            _ = try writeGraph(tenant: tenant) { session in
+                try session.rebuildFullText(options: try session.fullTextOptions())
+            }
+        }
+    }
+
     /// Rebuilds the full-text index of every field group of `tenant` from its records, in one
     /// transaction, with the analyzer `options` — which every later write and query of the
     /// tenant then uses.

@@ -11,12 +11,8 @@ extension EngramStore {
     ///
     /// - Returns: the problems found (at most 20), empty when the index is consistent.
     package func _checkFullTextInvariants() throws -> [String] {
-        try environment.read { txn in
-            var tenants: [String] = []
-            try txn.scan(in: catalog.keyspaces.tenantNames, prefix: []) { _, value in
-                tenants.append(String(decoding: value, as: UTF8.self))
-                return true
-            }
+        let tenants = try tenants()
+        return try environment.read { txn in
             let k = catalog.keyspaces.fullText
             var expected: [String: [[UInt8]: [UInt8]]] = [
                 k.postings.name: [:], k.documents.name: [:], k.statistics.name: [:],
@@ -67,6 +63,24 @@ extension EngramStore {
                 }
             }
             return Array(problems.prefix(20))
+        }
+    }
+
+    /// Deletes `tenant`'s full-text index, as a store written before the index existed would lack
+    /// it (test builds).
+    package func _dropFullTextIndex(tenant: String) throws {
+        try writeGraph(tenant: tenant) { session in
+            guard let id = session.tenant else { return }
+            for keyspace in catalog.keyspaces.fullText.all {
+                try session.txn.deleteRange(prefix: GraphKey.tenant(id), in: keyspace)
+            }
+        }
+    }
+
+    /// The number of entries in the full-text keyspaces, all tenants together (test builds).
+    package func _fullTextEntryCount() throws -> Int {
+        try environment.read { txn in
+            try catalog.keyspaces.fullText.all.reduce(0) { $0 + (try txn.count(in: $1)) }
         }
     }
 }

@@ -68,135 +68,219 @@ extension GraphSession {
     ///   - allow: keeps a document when it returns `true`; `nil` keeps every document.
     /// - Returns: the hits; empty when no query term is in the index.
     /// - Throws: `invalidArgument` for a limit below 1; what `allow` throws.
-    /// - Complexity: O(P · m + c + k log c) for the P postings of the m query terms, c matching
-    ///   documents and k hits (or documents asked about).
+    /// - Complexity: O(P · m) to read and merge the P postings of the m query terms, then
+    ///   O(c log w) to pick the best of the c matching documents, w being `limit` without a
+    ///   filter and 16 · `limit` (at least 256) with one; plus O(c + a log c) when the filter
+    ///   rejects so many that a documents past that window must be asked.
     func keywordSearch(
         _ query: String, group: FullTextGroup, limit: Int, parameters: BM25Parameters = BM25Parameters(),
         allow: ((UInt64) throws -> Bool)? = nil
     ) throws -> [KeywordHit] {
         guard limit >= 1 else { throw EngramError(.invalidArgument, "a keyword search needs a limit of at least 1") }
-        guard let tenant, let statistics = try fullTextStatistics(group), statistics.documentCount > 0 else { return [] }
+        guard let tenant, let statistics = try fullTextStatistics(group), statistics.documentCount > 0 else {
+            return []
+        }
         var terms: [String] = []
         var seen: Set<String> = []
         TextAnalyzer(statistics.options).forEachTerm(query) { if seen.insert($0).inserted { terms.append($0) } }
-        var lists: [PostingList] = []
+        var lists: [[KeywordHit]] = []
         for term in terms {
             let list = try postingList(term, group: group, tenant: tenant, statistics, parameters)
-            if !list.nodes.isEmpty { lists.append(list) }
+            if !list.isEmpty { lists.append(list) }
         }
-        var candidates = Self.merge(lists)
-        return try Self.best(&candidates, limit: limit, allow: allow)
+        return try Self.best(Self.merge(lists), limit: limit, allow: allow)
     }
 
-    /// The postings of one term in node order, each with its BM25 contribution.
+    /// The postings of one term in node order, each with the term's BM25 contribution as its score.
     private func postingList(
         _ term: String, group: FullTextGroup, tenant: UInt32, _ statistics: FullTextStatistics,
         _ parameters: BM25Parameters
-    ) throws -> PostingList {
-        var list = PostingList()
-        var frequencies: [UInt32] = []
-        var lengths: [UInt32] = []
-        try txn.scan(in: fullTextKeyspaces.postings, prefix: FullTextKey.term(tenant, group, term).bytes) { key, value in
-            list.nodes.append(GraphKey.uint64(key, at: key.count - 8))
-            frequencies.append(GraphKey.uint32(value, at: 0))
-            lengths.append(GraphKey.uint32(value, at: 4))
-            return true
-        }
-        let idf = BM25Parameters.idf(documentCount: statistics.documentCount, documentFrequency: list.nodes.count)
+    ) throws -> [KeywordHit] {
         let k1 = parameters.k1
-        let average = max(statistics.averageLength, .leastNonzeroMagnitude)
-        let lengthWeight = parameters.b / average
-        let base = 1 - parameters.b
-        list.weights = zip(frequencies, lengths).map { frequency, length in
-            let tf = Double(frequency)
-            return idf * tf * (k1 + 1) / (tf + k1 * (base + lengthWeight * Double(length)))
+        let lengthWeight = k1 * parameters.b / max(statistics.averageLength, .leastNonzeroMagnitude)
+        let base = k1 * (1 - parameters.b)
+        var list: [KeywordHit] = []
+        list.reserveCapacity(256)
+        let prefix = FullTextKey.term(tenant, group, term).bytes
+        let cursor = try txn.makeCursor(in: fullTextKeyspaces.postings)
+        try prefix.withUnsafeBytes { prefix in
+            var entry = try cursor.seek(atOrAfter: prefix)
+            while let (key, value) = entry, key.count == prefix.count + 8, value.count == 8,
+                memcmp(key.baseAddress!, prefix.baseAddress!, prefix.count) == 0
+            {
+                // Safe: the key has 8 bytes after the prefix, the value 8 bytes (tf u32, length u32).
+                let node = UInt64(bigEndian: key.loadUnaligned(fromByteOffset: prefix.count, as: UInt64.self))
+                let tf = Double(UInt32(bigEndian: value.loadUnaligned(fromByteOffset: 0, as: UInt32.self)))
+                let length = Double(UInt32(bigEndian: value.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
+                list.append(KeywordHit(node: node, score: tf / (tf + base + lengthWeight * length)))
+                entry = try cursor.next()
+            }
+        }
+        // The idf needs the document frequency, known only now.
+        let idf = BM25Parameters.idf(documentCount: statistics.documentCount, documentFrequency: list.count)
+        let factor = idf * (k1 + 1)
+        list.withUnsafeMutableBufferPointer { postings in
+            for i in postings.indices { postings[i].score *= factor }
         }
         return list
     }
 
-    /// Sums the lists' contributions per node (document at a time over lists sorted by node).
-    private static func merge(_ lists: [PostingList]) -> [KeywordHit] {
-        if lists.count == 1 {
-            return zip(lists[0].nodes, lists[0].weights).map { KeywordHit(node: $0, score: $1) }
-        }
-        var positions = [Int](repeating: 0, count: lists.count)
-        var result: [KeywordHit] = []
-        result.reserveCapacity(lists.map(\.nodes.count).max() ?? 0)
-        while true {
-            var next = UInt64.max
-            var live = false
-            for (i, list) in lists.enumerated() where positions[i] < list.nodes.count {
-                live = true
-                next = min(next, list.nodes[positions[i]])
+    /// Sums the lists' contributions per node: pairwise merges of lists sorted by node, the
+    /// shortest first.
+    private static func merge(_ lists: [[KeywordHit]]) -> [KeywordHit] {
+        var sorted = lists.sorted { $0.count < $1.count }
+        guard var merged = sorted.first else { return [] }
+        sorted.removeFirst()
+        for list in sorted { merged = merge(merged, list) }
+        return merged
+    }
+
+    private static func merge(_ a: [KeywordHit], _ b: [KeywordHit]) -> [KeywordHit] {
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                [KeywordHit](unsafeUninitializedCapacity: a.count + b.count) { out, count in
+                    var i = 0
+                    var j = 0
+                    var n = 0
+                    // Safe: n ≤ i + j < a.count + b.count, the capacity.
+                    while i < a.count && j < b.count {
+                        if a[i].node < b[j].node {
+                            out.initializeElement(at: n, to: a[i])
+                            i += 1
+                        } else if b[j].node < a[i].node {
+                            out.initializeElement(at: n, to: b[j])
+                            j += 1
+                        } else {
+                            out.initializeElement(
+                                at: n, to: KeywordHit(node: a[i].node, score: a[i].score + b[j].score))
+                            i += 1
+                            j += 1
+                        }
+                        n += 1
+                    }
+                    while i < a.count {
+                        out.initializeElement(at: n, to: a[i])
+                        i += 1
+                        n += 1
+                    }
+                    while j < b.count {
+                        out.initializeElement(at: n, to: b[j])
+                        j += 1
+                        n += 1
+                    }
+                    count = n
+                }
             }
-            guard live else { return result }
-            var score = 0.0
-            for (i, list) in lists.enumerated() where positions[i] < list.nodes.count && list.nodes[positions[i]] == next {
-                score += list.weights[positions[i]]
-                positions[i] += 1
-            }
-            result.append(KeywordHit(node: next, score: score))
         }
     }
 
-    /// Takes candidates best first (a max-heap: O(c) to build, O(log c) per hit) until `limit`
-    /// are allowed.
+    /// The best candidates, best first, until `limit` are allowed.
+    ///
+    /// Without a filter: one pass keeping the best `limit` in a small heap, O(c log k). With one:
+    /// the best `16 · limit` (at least 256) the same way, asked in order — enough for a filter
+    /// that keeps one candidate in ten — and only if too few pass, the remaining candidates in a
+    /// max-heap (O(c) to build, O(log c) per candidate asked).
     private static func best(
-        _ candidates: inout [KeywordHit], limit: Int, allow: ((UInt64) throws -> Bool)?
+        _ candidates: [KeywordHit], limit: Int, allow: ((UInt64) throws -> Bool)?
     ) throws -> [KeywordHit] {
-        var heap = CandidateHeap(&candidates)
+        let first = allow == nil ? limit : max(limit.multipliedReportingOverflow(by: 16).partialValue, 256)
+        var top = HitHeap<WorstOnTop>()
+        for hit in candidates {
+            if top.items.count < first {
+                top.push(hit)
+            } else if WorstOnTop.above(top.items[0], hit) {
+                top.replaceTop(with: hit)
+            }
+        }
+        let ordered = top.items.sorted(by: BestOnTop.above)
+        guard let allow else { return ordered }
         var hits: [KeywordHit] = []
-        while hits.count < limit, let candidate = heap.popBest(&candidates) {
-            if try allow?(candidate.node) ?? true { hits.append(candidate) }
+        for hit in ordered where try allow(hit.node) {
+            hits.append(hit)
+            if hits.count == limit { return hits }
+        }
+        guard ordered.count == first, let last = ordered.last else { return hits }
+        var rest = HitHeap<BestOnTop>(heapifying: candidates.filter { BestOnTop.above(last, $0) })
+        while hits.count < limit, let hit = rest.popTop() {
+            if try allow(hit.node) { hits.append(hit) }
         }
         return hits
     }
 }
 
-/// One query term's postings: node ids ascending, with the term's BM25 contribution to each.
-private struct PostingList {
-    var nodes: [UInt64] = []
-    var weights: [Double] = []
+/// Which hit a ``HitHeap`` keeps on top.
+private protocol HitOrder {
+    /// Whether `a` belongs above `b`.
+    static func above(_ a: KeywordHit, _ b: KeywordHit) -> Bool
 }
 
-/// A binary max-heap laid over an array of hits, ordered by score, then by lower node id.
-private struct CandidateHeap {
-    private var count: Int
+/// Higher score first; on equal scores, the lower node id (so results are deterministic).
+private enum BestOnTop: HitOrder {
+    @inline(__always)
+    static func above(_ a: KeywordHit, _ b: KeywordHit) -> Bool {
+        a.score > b.score || (a.score == b.score && a.node < b.node)
+    }
+}
 
-    init(_ items: inout [KeywordHit]) {
-        count = items.count
-        var i = count / 2 - 1
+private enum WorstOnTop: HitOrder {
+    @inline(__always)
+    static func above(_ a: KeywordHit, _ b: KeywordHit) -> Bool { BestOnTop.above(b, a) }
+}
+
+/// A binary heap of hits.
+private struct HitHeap<Order: HitOrder> {
+    private(set) var items: [KeywordHit] = []
+
+    init() {}
+
+    /// A heap of `hits`, built in O(n).
+    init(heapifying hits: [KeywordHit]) {
+        items = hits
+        var i = items.count / 2 - 1
         while i >= 0 {
-            siftDown(&items, i)
+            siftDown(i)
             i -= 1
         }
     }
 
-    @inline(__always)
-    private static func better(_ a: KeywordHit, _ b: KeywordHit) -> Bool {
-        a.score > b.score || (a.score == b.score && a.node < b.node)
+    mutating func push(_ hit: KeywordHit) {
+        items.append(hit)
+        var child = items.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard Order.above(items[child], items[parent]) else { return }
+            items.swapAt(child, parent)
+            child = parent
+        }
     }
 
-    private func siftDown(_ items: inout [KeywordHit], _ start: Int) {
+    mutating func replaceTop(with hit: KeywordHit) {
+        items[0] = hit
+        siftDown(0)
+    }
+
+    mutating func popTop() -> KeywordHit? {
+        guard let top = items.first else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            siftDown(0)
+        }
+        return top
+    }
+
+    private mutating func siftDown(_ start: Int) {
         var parent = start
+        let count = items.count
         while true {
             let left = 2 * parent + 1
             guard left < count else { return }
             var child = left
-            if left + 1 < count && Self.better(items[left + 1], items[left]) { child = left + 1 }
-            guard Self.better(items[child], items[parent]) else { return }
+            if left + 1 < count && Order.above(items[left + 1], items[left]) { child = left + 1 }
+            guard Order.above(items[child], items[parent]) else { return }
             items.swapAt(parent, child)
             parent = child
         }
-    }
-
-    mutating func popBest(_ items: inout [KeywordHit]) -> KeywordHit? {
-        guard count > 0 else { return nil }
-        let top = items[0]
-        count -= 1
-        items.swapAt(0, count)
-        siftDown(&items, 0)
-        return top
     }
 }
 

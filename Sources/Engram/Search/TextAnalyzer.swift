@@ -84,24 +84,14 @@ package struct TextAnalyzer: Sendable {
         return result
     }
 
-    /// The distinct terms of `text` with their number of occurrences, and the total number of terms.
-    package func termFrequencies(_ text: String) -> (frequencies: [String: Int], length: Int) {
-        var frequencies: [String: Int] = [:]
-        var length = 0
-        forEachTerm(text) {
-            frequencies[$0, default: 0] += 1
-            length += 1
-        }
-        return (frequencies, length)
-    }
-
     /// Calls `body` with each term of `text`.
     package func forEachTerm(_ text: String, _ body: (String) -> Void) {
         var parts: [String] = []
-        var current = ""
+        var current: [UInt8] = []  // the folded UTF-8 of the word being read
+        current.reserveCapacity(64)
         func endWord() {
-            if !current.isEmpty { parts.append(current) }
-            current = ""
+            if !current.isEmpty { parts.append(String(decoding: current, as: UTF8.self)) }
+            current.removeAll(keepingCapacity: true)
         }
         func endCompound() {
             endWord()
@@ -113,9 +103,9 @@ package struct TextAnalyzer: Sendable {
             if Self.isWordScalar(scalar) {
                 if Self.isStandaloneScalar(scalar) {
                     endCompound()
-                    var single = ""
+                    var single: [UInt8] = []
                     Self.appendFolded(scalar, to: &single)
-                    body(single)
+                    body(String(decoding: single, as: UTF8.self))
                 } else {
                     Self.appendFolded(scalar, to: &current)
                 }
@@ -128,8 +118,11 @@ package struct TextAnalyzer: Sendable {
         endCompound()
     }
 
+    /// The longest stop word has 5 letters: longer words skip the set lookup.
+    private static let longestStopWord = stopWords.map(\.utf8.count).max() ?? 0
+
     private func emitPart(_ part: String, _ body: (String) -> Void) {
-        if options.stopWords && Self.stopWords.contains(part) { return }
+        if options.stopWords && part.utf8.count <= Self.longestStopWord && Self.stopWords.contains(part) { return }
         body(Self.cut(options.stemming ? Self.stem(part) : part))
     }
 
@@ -141,26 +134,32 @@ package struct TextAnalyzer: Sendable {
     /// - `…ies` after `e`/`a`, `…aes`, `…ees`, `…oes`: unchanged;
     /// - otherwise the final `s` goes (`seats` → `seat`, `boxes` → `boxe`).
     package static func stem(_ word: String) -> String {
-        let bytes = Array(word.utf8)
-        let n = bytes.count
-        guard n >= 3, bytes[n - 1] == UInt8(ascii: "s"), bytes.allSatisfy({ $0 >= 0x61 && $0 <= 0x7A }) else {
-            return word
+        var word = word
+        let cut = word.withUTF8 { bytes -> Int in
+            let n = bytes.count
+            guard n >= 3, bytes[n - 1] == UInt8(ascii: "s"), bytes.allSatisfy({ $0 >= 0x61 && $0 <= 0x7A }) else {
+                return 0
+            }
+            switch bytes[n - 2] {
+            case UInt8(ascii: "u"), UInt8(ascii: "s"):
+                return 0
+            case UInt8(ascii: "e"):
+                if n > 3 && bytes[n - 3] == UInt8(ascii: "i") && bytes[n - 4] != UInt8(ascii: "a")
+                    && bytes[n - 4] != UInt8(ascii: "e")
+                {
+                    return 3  // "ies" → "y"
+                }
+                return [UInt8(ascii: "i"), UInt8(ascii: "a"), UInt8(ascii: "o"), UInt8(ascii: "e")].contains(
+                    bytes[n - 3])
+                    ? 0 : 1
+            default:
+                return 1
+            }
         }
-        switch bytes[n - 2] {
-        case UInt8(ascii: "u"), UInt8(ascii: "s"):
-            return word
-        case UInt8(ascii: "e"):
-            if n > 3 && bytes[n - 3] == UInt8(ascii: "i") && bytes[n - 4] != UInt8(ascii: "a")
-                && bytes[n - 4] != UInt8(ascii: "e")
-            {
-                return String(decoding: bytes[..<(n - 3)], as: UTF8.self) + "y"
-            }
-            if [UInt8(ascii: "i"), UInt8(ascii: "a"), UInt8(ascii: "o"), UInt8(ascii: "e")].contains(bytes[n - 3]) {
-                return word
-            }
-            return String(decoding: bytes[..<(n - 1)], as: UTF8.self)
-        default:
-            return String(decoding: bytes[..<(n - 1)], as: UTF8.self)
+        switch cut {
+        case 0: return word
+        case 3: return String(word.utf8.dropLast(3))! + "y"
+        default: return String(word.utf8.dropLast())!
         }
     }
 
@@ -199,16 +198,16 @@ package struct TextAnalyzer: Sendable {
         "đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "þ": "th", "Þ": "th", "ı": "i",
     ]
 
-    /// Appends the folded form of a word character: NFKD, lowercase, without nonspacing marks.
+    /// Appends the folded form of a word character, as UTF-8: NFKD, lowercase, without nonspacing marks.
     @inline(__always)
-    static func appendFolded(_ scalar: Unicode.Scalar, to word: inout String) {
+    static func appendFolded(_ scalar: Unicode.Scalar, to word: inout [UInt8]) {
         if scalar.isASCII {
-            let v = scalar.value
-            word.unicodeScalars.append(v >= 0x41 && v <= 0x5A ? Unicode.Scalar(v + 0x20)! : scalar)
+            let v = UInt8(scalar.value)
+            word.append(v >= 0x41 && v <= 0x5A ? v + 0x20 : v)
             return
         }
         if let special = specialFolds[scalar] {
-            word += special
+            word += special.utf8
             return
         }
         if scalar.properties.generalCategory == .nonspacingMark { return }
@@ -217,9 +216,9 @@ package struct TextAnalyzer: Sendable {
             if part.isASCII {
                 appendFolded(part, to: &word)
             } else if let special = specialFolds[part] {
-                word += special
+                word += special.utf8
             } else {
-                word += part.properties.lowercaseMapping
+                word += part.properties.lowercaseMapping.utf8
             }
         }
     }
