@@ -34,7 +34,9 @@ struct BenchSearchCommand: ParsableCommand {
         if format == .json {
             try printJSON(figures)
         } else {
-            for key in figures.keys.sorted() { print(key.padding(toLength: 32, withPad: " ", startingAt: 0), figures[key]!) }
+            for key in figures.keys.sorted() {
+                print(key.padding(toLength: 32, withPad: " ", startingAt: 0), figures[key]!)
+            }
         }
     }
 
@@ -64,7 +66,8 @@ struct BenchSearchCommand: ParsableCommand {
 
     static let topics = [
         "prefers window seats on long flights", "booked a hotel near the harbour", "is learning Portuguese",
-        "asked for vegetarian meals", "renewed the passport", "plays tennis on Thursdays", "moved the meeting to Monday",
+        "asked for vegetarian meals", "renewed the passport", "plays tennis on Thursdays",
+        "moved the meeting to Monday",
         "likes jazz concerts", "needs a receipt for the taxi", "is allergic to penicillin", "works remotely on Fridays",
         "ordered a new laptop", "visits the dentist in spring", "collects vintage maps", "signed the lease",
     ]
@@ -96,7 +99,8 @@ struct BenchSearchCommand: ParsableCommand {
                     let person = random.below(entities)
                     let text =
                         "\(names[person]) \(Self.topics[random.below(Self.topics.count)]) in \(Self.places[random.below(Self.places.count)]) (note \(i))"
-                    return NewMemory(text, importance: Double(random.below(10)) / 10, mentions: i % 4 == 0 ? ["p\(person)"] : [])
+                    return NewMemory(
+                        text, importance: Double(random.below(10)) / 10, mentions: i % 4 == 0 ? ["p\(person)"] : [])
                 }
                 try blocking { try await memory.remember(batch) }
                 written += batch.count
@@ -106,9 +110,12 @@ struct BenchSearchCommand: ParsableCommand {
         }
         let texts = (0..<queries).map { i -> String in
             switch i % 3 {
-            case 0: return "what does \(names[random.below(names.count)]) need in \(Self.places[random.below(Self.places.count)])"
+            case 0:
+                return
+                    "what does \(names[random.below(names.count)]) need in \(Self.places[random.below(Self.places.count)])"
             case 1: return Self.topics[random.below(Self.topics.count)]
-            default: return "\(Self.topics[random.below(Self.topics.count)]) \(Self.places[random.below(Self.places.count)])"
+            default:
+                return "\(Self.topics[random.below(Self.topics.count)]) \(Self.places[random.below(Self.places.count)])"
             }
         }
         let embeddings = try blocking { try await embedder.embed(texts) }

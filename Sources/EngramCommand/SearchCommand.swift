@@ -11,7 +11,8 @@ enum EmbedderChoice: String, ExpressibleByArgument, CaseIterable {
     func make(modelDirectory: String?) throws -> any Embedder {
         switch self {
         case .minilm:
-            return try MiniLMEmbedder(modelDirectory: modelDirectory.map { URL(fileURLWithPath: $0, isDirectory: true) })
+            return try MiniLMEmbedder(
+                modelDirectory: modelDirectory.map { URL(fileURLWithPath: $0, isDirectory: true) })
         case .hashing: return HashingEmbedder(dimension: 384)
         }
     }
@@ -78,7 +79,9 @@ struct SearchCommand: ParsableCommand {
             return
         }
         for (position, result) in results.enumerated() {
-            print("\(position + 1). [\(result.kind.rawValue)] \(result.id)  score \(String(format: "%.5f", result.score))")
+            print(
+                "\(position + 1). [\(result.kind.rawValue)] \(result.id)  score \(String(format: "%.5f", result.score))"
+            )
             print("   \(result.text)")
             if explain { print("   " + Self.explanation(result.components)) }
         }
@@ -108,7 +111,9 @@ struct SearchCommand: ParsableCommand {
 
     static func explanation(_ c: SearchComponents) -> String {
         var parts: [String] = []
-        if let rank = c.vectorRank { parts.append("vector #\(rank) (\(String(format: "%.3f", c.vectorSimilarity ?? 0)))") }
+        if let rank = c.vectorRank {
+            parts.append("vector #\(rank) (\(String(format: "%.3f", c.vectorSimilarity ?? 0)))")
+        }
         if let rank = c.keywordRank {
             parts.append(
                 "bm25 #\(rank) (\(String(format: "%.3f", c.keywordScore ?? 0)), coverage \(String(format: "%.2f", c.keywordCoverage ?? 0)))"
@@ -127,7 +132,8 @@ struct ReindexCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reindex",
         abstract: "Re-embed every memory, message and entity with a model and rebuild the vector indexes.",
-        discussion: "Fixes 'embedding_model_mismatch' when a store is opened with another model. Run it while no agent writes.")
+        discussion:
+            "Fixes 'embedding_model_mismatch' when a store is opened with another model. Run it while no agent writes.")
 
     @Option(help: "Store directory.") var db: String
     @Option(help: "The embedder: minilm or hashing.") var model: EmbedderChoice = .minilm

@@ -1,7 +1,8 @@
-@testable import Engram
 import EngramTestSupport
 import Foundation
 import Testing
+
+@testable import Engram
 
 @Suite("Retrieval evaluation")
 struct RetrievalEvaluationTests {

@@ -183,7 +183,8 @@ struct SearchFilterTests {
         Case(name: "administrative", user: nil, agent: nil, admin: true),
         Case(name: "other tenant", tenant: "zeta", user: "bob", agent: "helper"),
         Case(name: "one conversation", filter: SearchFilter(conversationIDs: ["acme-alice-bot"])),
-        Case(name: "two conversations", filter: SearchFilter(conversationIDs: ["acme-alice-bot", "acme-alice-helper"])),
+        Case(
+            name: "two conversations", filter: SearchFilter(conversationIDs: ["acme-alice-bot", "acme-alice-helper"])),
         Case(name: "a foreign conversation", filter: SearchFilter(conversationIDs: ["acme-bob-bot"])),
         Case(name: "memories only", kinds: [.memories]),
         Case(name: "messages and entities", kinds: [.messages, .entities]),
@@ -194,7 +195,8 @@ struct SearchFilterTests {
         Case(name: "created after", filter: SearchFilter(createdAfter: start.addingTimeInterval(15))),
         Case(name: "created before", filter: SearchFilter(createdBefore: start.addingTimeInterval(15))),
         Case(name: "annotations", filter: SearchFilter(annotations: ["source": "bot"])),
-        Case(name: "conversation annotations", kinds: [.messages], filter: SearchFilter(annotations: ["topic": "fruit"])),
+        Case(
+            name: "conversation annotations", kinds: [.messages], filter: SearchFilter(annotations: ["topic": "fruit"])),
         Case(name: "entity type", kinds: [.entities], filter: SearchFilter(entityTypes: ["Location"])),
         Case(name: "as of early", filter: SearchFilter(asOf: start.addingTimeInterval(5))),
         Case(
@@ -390,7 +392,8 @@ struct SearchUpkeepTests {
         let memory = fixture.store.context(tenant: "acme", user: "alice")
         let fact = try await memory.remember(NewMemory("the sky is green", id: "sky"))
         try await memory.updateMemory(fact.id, content: "the ocean is blue")
-        #expect(try await memory.search("ocean", mode: .vector, ranking: SearchRanking(candidates: 1)).first?.id == "sky")
+        #expect(
+            try await memory.search("ocean", mode: .vector, ranking: SearchRanking(candidates: 1)).first?.id == "sky")
         let entity = try await memory.addEntity(name: "Lisboa", type: "Location", id: "lisbon")
         try await memory.updateEntity(entity.id, aliases: ["Lisbon"])
         let lines = try fixture.store.exportJSONLines(.tenant("acme"))
@@ -444,7 +447,9 @@ struct ContextPackTests {
         #expect(pack.messages.map(\.id) == ["m1"])
         #expect(pack.traces.map(\.task) == ["Book a flight to Lisbon"])
         #expect(pack.text.contains("Similar past tasks:\n- Book a flight to Lisbon (succeeded: Booked TP1350)"))
-        #expect(pack.text.split(separator: "\n").reduce(0) { $0 + ContextPack.estimateTokens(String($1)) } == pack.estimatedTokens)
+        #expect(
+            pack.text.split(separator: "\n").reduce(0) { $0 + ContextPack.estimateTokens(String($1)) }
+                == pack.estimatedTokens)
 
         let small = try await memory.context(for: "Book Alice a flight to Lisbon", tokenBudget: 30)
         #expect(small.estimatedTokens <= 30)

@@ -108,7 +108,8 @@ extension MemoryContext {
             var lines = ["Relevant memory for: \(query)"]
             if !memories.isEmpty { lines += ["Memories:"] + memories.map(Self.line) }
             if !entities.isEmpty {
-                lines += ["Entities:"] + entities.flatMap { [Self.line($0.entity)] + $0.relationships.map { "  " + $0 } }
+                lines +=
+                    ["Entities:"] + entities.flatMap { [Self.line($0.entity)] + $0.relationships.map { "  " + $0 } }
             }
             if !messages.isEmpty { lines += ["Conversation excerpts:"] + messages.map(Self.line) }
             if !traces.isEmpty { lines += ["Similar past tasks:"] + traces.map(Self.line) }
@@ -160,7 +161,10 @@ extension MemorySession {
             let weight =
                 (properties["confidence"]?.doubleValue ?? 1) * Double(properties["support_count"]?.intValue ?? 1)
             found.append(
-                (weight, "\(startNode.string("name") ?? startNode.id) -[\(type)]-> \(endNode.string("name") ?? endNode.id)"))
+                (
+                    weight,
+                    "\(startNode.string("name") ?? startNode.id) -[\(type)]-> \(endNode.string("name") ?? endNode.id)"
+                ))
             return true
         }
         return found.sorted { $0.weight != $1.weight ? $0.weight > $1.weight : $0.line < $1.line }.prefix(5).map(\.line)

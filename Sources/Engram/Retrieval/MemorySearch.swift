@@ -38,7 +38,8 @@ extension MemoryContext {
         }
         try Self.validateSearch(query, kinds: kinds, limit: limit, ranking: ranking)
         let vector = mode == .keyword ? nil : try await embed([query])?[0]
-        return try search(query, embedding: vector, in: kinds, filter: filter, limit: limit, mode: mode, ranking: ranking)
+        return try search(
+            query, embedding: vector, in: kinds, filter: filter, limit: limit, mode: mode, ranking: ranking)
     }
 
     static func validateSearch(_ query: String, kinds: [SearchKind], limit: Int, ranking: SearchRanking) throws {
@@ -50,8 +51,10 @@ extension MemoryContext {
             throw EngramError(.invalidArgument, "a search limit must be in 1...1000, got \(limit)")
         }
         guard ranking.k >= 0, ranking.recencyHalfLife > 0, (1...10_000).contains(ranking.candidates),
-            [ranking.vectorWeight, ranking.keywordWeight, ranking.graphWeight, ranking.recencyWeight,
-             ranking.importanceWeight].allSatisfy({ $0.isFinite && $0 >= 0 })
+            [
+                ranking.vectorWeight, ranking.keywordWeight, ranking.graphWeight, ranking.recencyWeight,
+                ranking.importanceWeight,
+            ].allSatisfy({ $0.isFinite && $0 >= 0 })
         else {
             throw EngramError(
                 .invalidArgument,
@@ -334,7 +337,8 @@ final class SearchRun {
                 guard phrases.insert(GraphSession.normalize(phrase)).inserted else { continue }
                 var nodes = try graph.nodes(
                     label: "Entity", property: "name", equalTo: .string(phrase), normalized: true)
-                for alias in try graph.nodes(label: "Alias", property: "name", equalTo: .string(phrase), normalized: true)
+                for alias in try graph.nodes(
+                    label: "Alias", property: "name", equalTo: .string(phrase), normalized: true)
                 {
                     nodes += try graph.related(alias, "ALIAS_OF", .outgoing)
                 }

@@ -67,18 +67,23 @@ package struct RetrievalEvaluation: Sendable {
         ("rock climbing at the indoor wall", "sport"), ("playing the cello in an amateur orchestra", "music"),
         ("restoring old bicycles", "craft"), ("birdwatching along the coast", "nature"),
         ("running half marathons", "sport"), ("painting watercolour landscapes", "art"),
-        ("brewing beer at home", "craft"), ("sailing small dinghies", "sport"), ("growing tomatoes on the balcony", "nature"),
+        ("brewing beer at home", "craft"), ("sailing small dinghies", "sport"),
+        ("growing tomatoes on the balcony", "nature"),
         ("playing competitive chess online", "game"),
     ]
     static let pets = [
         ("a beagle", "dog"), ("a grey tabby cat", "cat"), ("two budgies", "bird"), ("a border collie", "dog"),
-        ("a corn snake", "reptile"), ("a Maine Coon cat", "cat"), ("a rescue greyhound", "dog"), ("a pair of rabbits", "rabbit"),
+        ("a corn snake", "reptile"), ("a Maine Coon cat", "cat"), ("a rescue greyhound", "dog"),
+        ("a pair of rabbits", "rabbit"),
     ]
-    static let petNames = ["Pixel", "Mango", "Biscuit", "Juno", "Pepper", "Tofu", "Nimbus", "Olive", "Rocket", "Waffle"]
+    static let petNames = [
+        "Pixel", "Mango", "Biscuit", "Juno", "Pepper", "Tofu", "Nimbus", "Olive", "Rocket", "Waffle",
+    ]
     static let allergies = ["peanuts", "shellfish", "gluten", "dairy", "sesame", "eggs", "kiwi fruit", "soy"]
     static let events = [
         ("the robotics summit", "conference"), ("a cousin's wedding", "wedding"), ("the city marathon", "race"),
-        ("a jazz festival", "festival"), ("a medical conference", "conference"), ("a product launch in the office", "launch"),
+        ("a jazz festival", "festival"), ("a medical conference", "conference"),
+        ("a product launch in the office", "launch"),
         ("a pottery workshop", "workshop"), ("a chess tournament", "tournament"),
     ]
     static let months = ["March", "April", "May", "June", "September", "October", "November"]
@@ -135,7 +140,8 @@ package struct RetrievalEvaluation: Sendable {
                 let id = "\(person.id)-fact-\(topic)"
                 evaluation.memories.append(
                     NewMemory(
-                        text, kind: topic == 2 || topic == 7 ? .preference : .fact, scope: .tenant, mentions: [person.id],
+                        text, kind: topic == 2 || topic == 7 ? .preference : .fact, scope: .tenant,
+                        mentions: [person.id],
                         id: id))
                 facts.append(
                     (person, topic, id, ["species": species, "first": first, "org": org, "role": role, "pet": petName]))
@@ -206,12 +212,21 @@ package struct RetrievalEvaluation: Sendable {
     static let questionTemplates: [[String]] = [
         ["Which company employs {who}?", "What is {who}'s job?", "Who is {who}'s employer?"],
         ["Which city is {who} based in?", "Where is {who}'s home?", "In what town does {who} reside?"],
-        ["What cuisine does {who} enjoy most?", "What is {who}'s favourite kind of food?", "What dish would {who} order?"],
+        [
+            "What cuisine does {who} enjoy most?", "What is {who}'s favourite kind of food?",
+            "What dish would {who} order?",
+        ],
         ["What does {who} do for fun?", "How does {who} spend free time?", "What is {who}'s pastime?"],
         ["What animal does {who} keep at home?", "What is the name of {who}'s {species}?", "Does {who} own any pets?"],
         ["Which food must {who} avoid?", "What is {who} intolerant of?", "What gives {who} an allergic reaction?"],
-        ["What is on {who}'s calendar?", "Which occasion will {who} attend?", "What trip or celebration is {who} planning?"],
-        ["What is {who}'s usual coffee order?", "What does {who} like to drink in the morning?", "Which beverage does {who} start the day with?"],
+        [
+            "What is on {who}'s calendar?", "Which occasion will {who} attend?",
+            "What trip or celebration is {who} planning?",
+        ],
+        [
+            "What is {who}'s usual coffee order?", "What does {who} like to drink in the morning?",
+            "Which beverage does {who} start the day with?",
+        ],
     ]
 
     // MARK: Loading and running
