@@ -108,6 +108,8 @@ final class SearchRun {
     /// The time the search reads the store at (`asOf`, else now), in milliseconds.
     let time: Int64
     private let keys: [UInt32: String]
+    /// The properties the fusion reads: dates, importance and the texts.
+    private let resultKeys: [UInt32: String]
     private var conversations: [String: Bool] = [:]
     private var allowed: [Key: Bool] = [:]
 
@@ -128,7 +130,17 @@ final class SearchRun {
             if let key = try session.graph.symbol(.propertyKey, name, create: false) { keys[key] = name }
         }
         self.keys = keys
+        var resultKeys: [UInt32: String] = [:]
+        for name in Self.resultKeyNames {
+            if let key = try session.graph.symbol(.propertyKey, name, create: false) { resultKeys[key] = name }
+        }
+        self.resultKeys = resultKeys
     }
+
+    static let resultKeyNames = [
+        "content", "role", "name", "type", "description", "aliases", "importance", "created_at", "timestamp",
+        "conversation",
+    ]
 
     func graph(global: Bool) throws -> GraphSession { global ? try session.global() : session.graph }
 
@@ -396,7 +408,9 @@ final class SearchRun {
         }
         var results: [SearchResult] = []
         for (key, entry) in components {
-            guard let record = try graph(global: key.global).memoryNode(key.node) else { continue }
+            // Only the properties used below are decoded; the label says which text to make.
+            guard var record = try graph(global: key.global).partialNode(key.node, keys: resultKeys) else { continue }
+            record.labels = [Self.label(entry.kind)]
             var parts = entry.parts
             let created = record.int(entry.kind == .messages ? "timestamp" : "created_at") ?? time
             let age = Double(max(0, time - created)) / 1000
@@ -423,6 +437,15 @@ final class SearchRun {
         }
         results.sort { $0.score != $1.score ? $0.score > $1.score : $0.id < $1.id }
         return Array(results.prefix(limit))
+    }
+
+    /// The memory-layer label of a kind's records.
+    static func label(_ kind: SearchKind) -> String {
+        switch kind {
+        case .memories: "Memory"
+        case .messages: "Message"
+        case .entities: "Entity"
+        }
     }
 
     /// The documented fused score of one result's components.

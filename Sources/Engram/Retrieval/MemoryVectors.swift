@@ -155,8 +155,10 @@ extension MemoryContext {
             let vectors = try await embed(texts)
             do {
                 return try write { session in try body(session, texts, vectors) }
-            } catch is StaleEmbedding where attempts < 3 {
-                continue
+            } catch is StaleEmbedding {
+                if attempts < 3 { continue }
+                throw EngramError(
+                    .storageFailure, "the record changed three times while its text was embedded; try the call again")
             }
         }
     }
