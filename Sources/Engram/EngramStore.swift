@@ -1,4 +1,5 @@
 @_exported public import EngramCore
+@_exported public import EngramEmbedding
 import EngramStorage
 import Synchronization
 
@@ -11,7 +12,7 @@ private struct WeakCatalog {
 
 /// An Engram store: one directory holding an agent's memory in an LMDB environment.
 ///
-/// Open a store with ``init(path:configuration:)``. Opening the same directory twice in a process
+/// Open a store with ``init(path:configuration:embedder:)``. Opening the same directory twice in a process
 /// shares one environment underneath, so it is safe to open it wherever it is needed.
 ///
 /// ```swift
@@ -26,8 +27,10 @@ private struct WeakCatalog {
 ///
 /// ## Topics
 /// ### Opening
-/// - ``init(path:configuration:)``
+/// - ``init(path:configuration:embedder:)``
 /// - ``Configuration``
+/// - ``embedder``
+/// - ``reindex(with:batchSize:progress:)``
 /// ### Layers
 /// - ``graph(tenant:)``
 /// - ``context(tenant:user:agent:options:)``
@@ -109,6 +112,10 @@ public final class EngramStore: Sendable {
     let environment: StorageEnvironment
     let catalog: GraphCatalog
 
+    /// The embedder that turns the memory layer's texts into vectors, or `nil`: then no vectors are
+    /// written and search runs on keywords and the graph only. See `docs/retrieval.md`.
+    public let embedder: (any Embedder)?
+
     /// The store's directory.
     public var path: String { environment.path }
 
@@ -122,11 +129,16 @@ public final class EngramStore: Sendable {
     /// - Throws: ``EngramError`` with code `notAnEngramStore` when the directory holds something
     ///   else (it is left untouched), `formatVersionMismatch` for a store of another format
     ///   version, `permissionDenied`, `noSpace`, `corrupted`, or `alreadyOpen` when the store is
-    ///   open in this process with another configuration.
-    public init(path: String, configuration: Configuration = Configuration()) throws {
+    ///   open in this process with another configuration; `embeddingModelMismatch` when
+    ///   `embedder` is given and the store's memory vector indexes were built with another model
+    ///   (``reindex(with:batchSize:progress:)`` or `engram reindex` fixes it).
+    /// - Parameter embedder: embeds memories, messages and entities when they are written, and
+    ///   the queries of ``MemoryContext/search(_:in:filter:limit:mode:)``; `nil` for no vectors.
+    public init(path: String, configuration: Configuration = Configuration(), embedder: (any Embedder)? = nil) throws {
         let environment = try StorageEnvironment.open(
             at: path, options: configuration.storageOptions, keyspaces: EngramStore.keyspaces)
         self.environment = environment
+        self.embedder = embedder
         catalog = try EngramStore.catalogs.withLock { table in
             if let entry = table[ObjectIdentifier(environment)], entry.environment === environment,
                 let existing = entry.catalog
@@ -138,6 +150,7 @@ public final class EngramStore: Sendable {
             return catalog
         }
         if !configuration.readOnly { try completeFullTextIndexes() }  // a store written before the index existed
+        if let embedder { try checkEmbeddingModel(embedder) }
     }
 
     /// The keyspaces every store has.

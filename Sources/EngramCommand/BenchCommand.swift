@@ -9,6 +9,7 @@ struct BenchCommand: ParsableCommand {
         subcommands: [
             BenchStorageCommand.self, BenchGraphCommand.self, BenchCypherCommand.self, BenchANNCommand.self,
             BenchEmbedCommand.self, BenchMemoryCommand.self, BenchFullTextCommand.self, BenchDedupeCommand.self,
+            BenchSearchCommand.self,
         ]
     )
 }

@@ -46,10 +46,10 @@ struct BenchFullTextCommand: ParsableCommand {
         var written = 0
         while written < memories {
             let count = min(1000, memories - written)
-            try admin.remember(
-                (0..<count).map { _ in
-                    NewMemory(language.sentence(6 + Int(generator.next() % 19), &generator), scope: .tenant)
-                })
+            let batch = (0..<count).map { _ in
+                NewMemory(language.sentence(6 + Int(generator.next() % 19), &generator), scope: .tenant)
+            }
+            try blocking { try await admin.remember(batch) }
             written += count
         }
         let indexSeconds = BenchStorageCommand.seconds(since: start)

@@ -39,7 +39,8 @@ struct BenchMemoryCommand: ParsableCommand {
         var conversation = ""
         for i in 0..<records {
             if i % perConversation == 0 { conversation = try memory.startConversation().id }
-            try memory.addMessage(to: conversation, role: roles[i & 1], content: content(i))
+            let (role, text) = (roles[i & 1], content(i))
+            try blocking { [conversation] in try await memory.addMessage(to: conversation, role: role, content: text) }
         }
         let single = BenchStorageCommand.seconds(since: start)
 
@@ -48,9 +49,8 @@ struct BenchMemoryCommand: ParsableCommand {
         while written < records {
             if written % perConversation == 0 { conversation = try memory.startConversation().id }
             let count = min(batch, records - written, perConversation - written % perConversation)
-            try memory.addMessages(
-                (written..<written + count).map { NewMessage(role: roles[$0 & 1], content: content($0)) },
-                to: conversation)
+            let messages = (written..<written + count).map { NewMessage(role: roles[$0 & 1], content: content($0)) }
+            try blocking { [conversation] in try await memory.addMessages(messages, to: conversation) }
             written += count
         }
         let batched = BenchStorageCommand.seconds(since: start)
@@ -58,10 +58,10 @@ struct BenchMemoryCommand: ParsableCommand {
         let kinds: [MemoryKind] = [.fact, .preference, .experience, .decision, .insight, .episode, .general]
         start = DispatchTime.now()
         for i in 0..<records {
-            try memory.remember(
-                NewMemory(
-                    "memory \(i): the user prefers window seats", kind: kinds[i % kinds.count], importance: 0.5,
-                    annotations: ["source": "bench"]))
+            let new = NewMemory(
+                "memory \(i): the user prefers window seats", kind: kinds[i % kinds.count], importance: 0.5,
+                annotations: ["source": "bench"])
+            try blocking { try await memory.remember(new) }
         }
         let memories = BenchStorageCommand.seconds(since: start)
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engram
 import EngramStorage
 import Foundation
 

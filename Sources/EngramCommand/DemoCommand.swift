@@ -65,7 +65,7 @@ struct DemoCommand: ParsableCommand {
         print("   the default tenant sees none of it: \(try store.query("MATCH (n) RETURN count(n)").rows[0][0])")
 
         print("\n5. Agent memory on the same graph: a conversation, entities, facts and a reasoning trace")
-        for line in try MemoryDemo.run(store: store) { print("   " + line) }
+        for line in try blocking({ try await MemoryDemo.run(store: store) }) { print("   " + line) }
 
         print("\n6. Refuse a directory that is not a store (nothing is touched)")
         let foreign = FileManager.default.temporaryDirectory.appendingPathComponent("engram-demo-foreign-\(getpid())")

@@ -15,9 +15,9 @@ struct EngramCommand: ParsableCommand {
             """,
         version: EngramVersion.current,
         subcommands: [
-            ReplCommand.self, QueryCommand.self, RememberCommand.self, EntitiesCommand.self, StatsCommand.self,
-            DedupeCommand.self,
-            ImportCommand.self, ExportCommand.self,
+            ReplCommand.self, QueryCommand.self, RememberCommand.self, SearchCommand.self, EntitiesCommand.self,
+            StatsCommand.self, DedupeCommand.self,
+            ImportCommand.self, ExportCommand.self, ReindexCommand.self,
             DemoCommand.self, EmbedCommand.self, ModelCommand.self,
             BenchCommand.self,
             StressCommand.self, VectorStressCommand.self,

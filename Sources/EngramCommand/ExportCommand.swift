@@ -75,8 +75,11 @@ struct ImportJSONLinesCommand: ParsableCommand {
             ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
         let text = String(decoding: data, as: UTF8.self)
         let store = try EngramStore(path: db)
-        let summary = try store.importJSONLines(
-            text.split(separator: "\n").lazy.map(String.init), tenant: tenant, batchSize: batchSize)
+        let (tenant, batchSize) = (tenant, batchSize)
+        let summary = try blocking {
+            try await store.importJSONLines(
+                text.split(separator: "\n").lazy.map(String.init), tenant: tenant, batchSize: batchSize)
+        }
         if format == .json {
             try printJSON([
                 "nodes_created": summary.nodesCreated, "nodes_replaced": summary.nodesReplaced,

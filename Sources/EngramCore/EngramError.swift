@@ -138,6 +138,9 @@ extension EngramError.Code {
     /// A vector cannot be stored or searched: a NaN or infinite component, or the zero vector in a
     /// cosine index.
     public static let invalidVector = Self(rawValue: "invalid_vector")
+    /// The store's memory vector indexes hold embeddings of another model than the store was
+    /// opened with; re-embed with `EngramStore.reindex(with:)` or `engram reindex`.
+    public static let embeddingModelMismatch = Self(rawValue: "embedding_model_mismatch")
 }
 
 extension EngramError {

@@ -84,18 +84,18 @@ struct FullTextIndexTests {
         ("m8", "Café near the hotel serves crème brûlée"),
     ]
 
-    static func store(_ tenant: String = "acme") throws -> TestEngramStore {
+    static func store(_ tenant: String = "acme") async throws -> TestEngramStore {
         let fixture = try TestEngramStore()
         let admin = fixture.store.administrativeContext(tenant: tenant)
-        try admin.remember(corpus.map { NewMemory($0.text, scope: .tenant, id: $0.id) })
+        try await admin.remember(corpus.map { NewMemory($0.text, scope: .tenant, id: $0.id) })
         return fixture
     }
 
     @Test(arguments: [
         "window seat", "Lisbon flight", "flights", "SR-2023-052", "creme brulee cafe", "alice alice seat", "nothing here",
     ])
-    func scoresEqualAPlainReferenceImplementation(query: String) throws {
-        let fixture = try Self.store()
+    func scoresEqualAPlainReferenceImplementation(query: String) async throws {
+        let fixture = try await Self.store()
         let analyzer = TextAnalyzer()
         let documents = Dictionary(uniqueKeysWithValues: Self.corpus.map { ($0.id, analyzer.terms($0.text)) })
         let expected = referenceBM25(query: analyzer.terms(query), documents: documents)
@@ -109,26 +109,26 @@ struct FullTextIndexTests {
         #expect(try fixture.store._checkFullTextInvariants() == [])
     }
 
-    @Test func identifiersAreFoundWholeAndByPart() throws {
-        let fixture = try Self.store()
+    @Test func identifiersAreFoundWholeAndByPart() async throws {
+        let fixture = try await Self.store()
         #expect(try fixture.store.keywordSearch("sr-2023-052", group: .memories, tenant: "acme").first?.id == "m5")
         #expect(try fixture.store.keywordSearch("SR2023052", group: .memories, tenant: "acme").map(\.id) == ["m5"])
         #expect(try fixture.store.keywordSearch("2023", group: .memories, tenant: "acme").map(\.id) == ["m5"])
     }
 
-    @Test func postingsFollowUpdatesAndDeletes() throws {
-        let fixture = try Self.store()
+    @Test func postingsFollowUpdatesAndDeletes() async throws {
+        let fixture = try await Self.store()
         let store = fixture.store
         let admin = store.administrativeContext(tenant: "acme")
         func ids(_ query: String, _ group: FullTextGroup = .memories) throws -> [String] {
             try store.keywordSearch(query, group: group, tenant: "acme", limit: 100).map(\.id).sorted()
         }
-        try admin.updateMemory("m6", content: "Porto trip budget is 800 euros")
+        try await admin.updateMemory("m6", content: "Porto trip budget is 800 euros")
         #expect(try ids("lisbon") == ["m3", "m5"])
         #expect(try ids("porto") == ["m6"])
-        try admin.updateMemory("m6", importance: 0.9)  // text unchanged: nothing to do, still consistent
+        try await admin.updateMemory("m6", importance: 0.9)  // text unchanged: nothing to do, still consistent
         #expect(try ids("porto") == ["m6"])
-        let newer = try admin.supersede("m2", with: NewMemory("Alice eats fish again", scope: .tenant, id: "m2b"))
+        let newer = try await admin.supersede("m2", with: NewMemory("Alice eats fish again", scope: .tenant, id: "m2b"))
         #expect(try ids("fish") == [newer.id])
         #expect(try ids("vegetarian") == ["m2"])  // the old memory stays, closed
         try admin.deleteMemory("m4")
@@ -137,18 +137,18 @@ struct FullTextIndexTests {
 
         let memory = store.context(tenant: "acme", user: "alice", agent: "bot")
         try memory.startConversation(id: "c1", title: "Trip")
-        let first = try memory.addMessage(to: "c1", role: .user, content: "Find me a hotel in Lisbon")
-        try memory.addMessages([NewMessage(role: .assistant, content: "Hotel Avenida has rooms")], to: "c1")
+        let first = try await memory.addMessage(to: "c1", role: .user, content: "Find me a hotel in Lisbon")
+        try await memory.addMessages([NewMessage(role: .assistant, content: "Hotel Avenida has rooms")], to: "c1")
         #expect(try ids("hotel", .messages).count == 2)
-        try memory.updateMessage(id: first.id, content: "Find me a hostel in Porto")
+        try await memory.updateMessage(id: first.id, content: "Find me a hostel in Porto")
         #expect(try ids("lisbon", .messages).isEmpty && ids("hostel", .messages) == [first.id])
         try memory.deleteMessage(id: first.id)
         #expect(try ids("hostel", .messages).isEmpty)
 
-        let entity = try admin.addEntity(name: "Ada Lovelace", type: "Person", description: "first programmer", aliases: ["Countess"])
+        let entity = try await admin.addEntity(name: "Ada Lovelace", type: "Person", description: "first programmer", aliases: ["Countess"])
         #expect(try ids("countess", .entities) == [entity.id])
         #expect(try ids("person", .entities) == [entity.id])
-        try admin.updateEntity(entity.id, description: "mathematician", aliases: ["Ada King"])
+        try await admin.updateEntity(entity.id, description: "mathematician", aliases: ["Ada King"])
         #expect(try ids("countess programmer", .entities).isEmpty && ids("king mathematician", .entities) == [entity.id])
 
         let trace = try memory.startTrace(task: "Plan the Lisbon itinerary", conversation: "c1")
@@ -160,21 +160,21 @@ struct FullTextIndexTests {
         #expect(try store._checkFullTextInvariants() == [])
     }
 
-    @Test func cascadesLeaveNoOrphanEntry() throws {
+    @Test func cascadesLeaveNoOrphanEntry() async throws {
         let fixture = try TestEngramStore()
         let store = fixture.store
         for tenant in ["acme", "globex"] {
             for user in ["alice", "bob"] {
                 let memory = store.context(tenant: tenant, user: user, agent: "bot")
                 try memory.startConversation(id: "c-\(user)", title: "chat")
-                try memory.addMessages(
+                try await memory.addMessages(
                     (0..<5).map { NewMessage(role: .user, content: "message \($0) about trains and \(user)") }, to: "c-\(user)")
-                try memory.remember(NewMemory("\(user) likes trains", scope: .user))
-                try memory.remember(NewMemory("\(user) asked the bot about trains", scope: .agent))
+                try await memory.remember(NewMemory("\(user) likes trains", scope: .user))
+                try await memory.remember(NewMemory("\(user) asked the bot about trains", scope: .agent))
                 try memory.startTrace(task: "plan a train trip for \(user)", conversation: "c-\(user)")
                 try memory.startTrace(task: "a trace of \(user) outside conversations")
             }
-            try store.administrativeContext(tenant: tenant).addEntity(name: "Eurostar", type: "Organization")
+            try await store.administrativeContext(tenant: tenant).addEntity(name: "Eurostar", type: "Organization")
         }
         #expect(try store._checkFullTextInvariants() == [])
         let before = try store._fullTextEntryCount()
@@ -200,7 +200,7 @@ struct FullTextIndexTests {
         #expect(try store.keywordSearch("eurostar", group: .entities, tenant: "globex").isEmpty)
     }
 
-    @Test func anAbortedTransactionLeavesNoPostings() throws {
+    @Test func anAbortedTransactionLeavesNoPostings() async throws {
         let fixture = try TestEngramStore()
         let graph = fixture.store.graph(tenant: "acme")
         let nodes = [
@@ -215,10 +215,10 @@ struct FullTextIndexTests {
         #expect(try fixture.store._checkFullTextInvariants() == [])
     }
 
-    @Test func tenantsAreIsolated() throws {
-        let fixture = try Self.store("acme")
-        let alone = try Self.store("acme")
-        try fixture.store.administrativeContext(tenant: "globex").remember(
+    @Test func tenantsAreIsolated() async throws {
+        let fixture = try await Self.store("acme")
+        let alone = try await Self.store("acme")
+        try await fixture.store.administrativeContext(tenant: "globex").remember(
             (0..<20).map { NewMemory("globex lisbon office number \($0)", scope: .tenant, id: "g\($0)") })
         let mixed = try fixture.store.keywordSearch("lisbon", group: .memories, tenant: "acme", limit: 50)
         let single = try alone.store.keywordSearch("lisbon", group: .memories, tenant: "acme", limit: 50)
@@ -228,13 +228,13 @@ struct FullTextIndexTests {
         #expect(try fixture.store.keywordSearch("lisbon", group: .memories, tenant: "globex", limit: 50).count == 20)
     }
 
-    @Test func theFilterIsAppliedBeforeTheCut() throws {
+    @Test func theFilterIsAppliedBeforeTheCut() async throws {
         let fixture = try TestEngramStore()
         let admin = fixture.store.administrativeContext(tenant: "acme")
         // 300 strong matches the filter rejects, then 3 weak ones it keeps: a top-3 cut before
         // filtering would leave nothing, and so would a first window of 256 candidates.
-        try admin.remember((0..<300).map { NewMemory("kiwi kiwi kiwi", scope: .tenant, id: "hidden\($0)") })
-        try admin.remember(
+        try await admin.remember((0..<300).map { NewMemory("kiwi kiwi kiwi", scope: .tenant, id: "hidden\($0)") })
+        try await admin.remember(
             (0..<3).map { NewMemory("a long note that mentions a kiwi once among many other words \($0)", scope: .tenant, id: "shown\($0)") })
         var asked = 0
         let hits = try fixture.store.keywordSearch("kiwi", group: .memories, tenant: "acme", limit: 3) { id in
@@ -248,30 +248,30 @@ struct FullTextIndexTests {
         #expect(errorCode { _ = try fixture.store.keywordSearch("kiwi", group: .memories, tenant: "acme", limit: 0) } == .invalidArgument)
     }
 
-    @Test func importIndexesWhatItImports() throws {
-        let source = try Self.store()
+    @Test func importIndexesWhatItImports() async throws {
+        let source = try await Self.store()
         try source.store.context(tenant: "acme", user: "alice").startTrace(task: "compare flight prices")
         let lines = try source.store.exportJSONLines(.tenant("acme"))
         let target = try TestEngramStore()
-        try target.store.importJSONLines(lines)
+        try await target.store.importJSONLines(lines)
         for (query, group) in [("window seat", FullTextGroup.memories), ("prices", .traces)] {
             let want = try source.store.keywordSearch(query, group: group, tenant: "acme")
             let got = try target.store.keywordSearch(query, group: group, tenant: "acme")
             #expect(got.map(\.id) == want.map(\.id) && !got.isEmpty)
             #expect(zip(got, want).allSatisfy { abs($0.score - $1.score) < 1e-12 })
         }
-        try target.store.importJSONLines(lines)  // again: replaces every node, the index stays exact
+        try await target.store.importJSONLines(lines)  // again: replaces every node, the index stays exact
         #expect(try target.store._checkFullTextInvariants() == [])
     }
 
-    @Test func rebuildChangesTheAnalyzerOptions() throws {
-        let fixture = try Self.store()
+    @Test func rebuildChangesTheAnalyzerOptions() async throws {
+        let fixture = try await Self.store()
         let store = fixture.store
         #expect(try store.keywordSearch("the", group: .memories, tenant: "acme").isEmpty)
         #expect(try store.rebuildFullTextIndex(tenant: "acme", options: AnalyzerOptions(stopWords: false, stemming: false)) == 8)
         #expect(try store.keywordSearch("the", group: .memories, tenant: "acme", limit: 10).count == 3)
         #expect(try store.keywordSearch("seat", group: .memories, tenant: "acme", limit: 10).map(\.id).sorted() == ["m1", "m3"])
-        try store.administrativeContext(tenant: "acme").remember(NewMemory("the seats", scope: .tenant, id: "m9"))
+        try await store.administrativeContext(tenant: "acme").remember(NewMemory("the seats", scope: .tenant, id: "m9"))
         #expect(try store.keywordSearch("the", group: .memories, tenant: "acme", limit: 10).count == 4)
         #expect(try store._checkFullTextInvariants() == [])
         #expect(try store.rebuildFullTextIndex(tenant: "acme") == 9)
@@ -298,8 +298,8 @@ struct FullTextIndexTests {
         #expect(try reopened.keywordSearch("lisbon", group: .entities, tenant: "other").count == 1)
     }
 
-    @Test func cypherQueryNodes() throws {
-        let fixture = try Self.store()
+    @Test func cypherQueryNodes() async throws {
+        let fixture = try await Self.store()
         let result = try fixture.store.query(
             "CALL db.index.fulltext.queryNodes('memories', 'window seat') YIELD node, score RETURN node.content AS text, score LIMIT 2",
             tenant: "acme")

@@ -21,7 +21,7 @@ final class TestClock: Sendable {
 
 @Suite("Memory: contexts and short-term memory")
 struct MemoryConversationTests {
-    @Test func usersAndAgentsAreCreatedOnFirstWriteAndListed() throws {
+    @Test func usersAndAgentsAreCreatedOnFirstWriteAndListed() async throws {
         let fixture = try TestEngramStore()
         let clock = TestClock()
         let alice = fixture.store.context(tenant: "acme", user: "alice", agent: "planner", options: clock.options())
@@ -38,15 +38,15 @@ struct MemoryConversationTests {
         #expect(errorCode { _ = try fixture.store.context(tenant: "_global", user: "x").users() } == .invalidName)
     }
 
-    @Test func messagesKeepOrderAndStrictlyIncreasingTimestamps() throws {
+    @Test func messagesKeepOrderAndStrictlyIncreasingTimestamps() async throws {
         let fixture = try TestEngramStore()
         let clock = TestClock()
         let memory = fixture.store.context(user: "alice", agent: "bot", options: clock.options())
         let chat = try memory.startConversation(id: "c1", title: "Trip", annotations: ["topic": "travel"])
         #expect(chat.title == "Trip" && chat.user == "alice" && chat.agent == "bot" && chat.messageCount == 0)
-        let first = try memory.addMessage(to: "c1", role: .user, content: "Hello")
+        let first = try await memory.addMessage(to: "c1", role: .user, content: "Hello")
         // The clock does not move: the next messages get +1 ms each, and an older timestamp is raised.
-        let batch = try memory.addMessages(
+        let batch = try await memory.addMessages(
             [
                 NewMessage(role: .assistant, content: "Hi, how can I help?", metadata: ["model": "test"]),
                 NewMessage(role: .user, content: "Book Lisbon", timestamp: clock.now.addingTimeInterval(-60)),
@@ -76,37 +76,37 @@ struct MemoryConversationTests {
         #expect(result.rows.count == 1)
 
         try memory.endConversation(id: "c1")
-        #expect(errorCode { try memory.addMessage(to: "c1", role: .user, content: "more") } == .conversationEnded)
+        #expect(await asyncErrorCode { try await memory.addMessage(to: "c1", role: .user, content: "more") } == .conversationEnded)
         #expect(try memory.conversation(id: "c1")?.endedAt != nil)
         #expect(try fixture.store._checkGraphInvariants() == [])
     }
 
-    @Test func badMessagesWriteNothing() throws {
+    @Test func badMessagesWriteNothing() async throws {
         let fixture = try TestEngramStore()
         let memory = fixture.store.context(user: "alice")
         try memory.startConversation(id: "c")
         let before = try fixture.store.graph().statistics()
         #expect(
-            errorCode { try memory.addMessage(to: "c", role: MessageRole(rawValue: "robot"), content: "x") }
+            await asyncErrorCode { try await memory.addMessage(to: "c", role: MessageRole(rawValue: "robot"), content: "x") }
                 == .invalidRole)
-        #expect(errorCode { try memory.addMessage(to: "c", role: .user, content: "  ") } == .emptyContent)
-        #expect(errorCode { try memory.addMessage(to: "nope", role: .user, content: "x") } == .notFound)
+        #expect(await asyncErrorCode { try await memory.addMessage(to: "c", role: .user, content: "  ") } == .emptyContent)
+        #expect(await asyncErrorCode { try await memory.addMessage(to: "nope", role: .user, content: "x") } == .notFound)
         #expect(
-            errorCode {
-                try memory.addMessages(
+            await asyncErrorCode {
+                try await memory.addMessages(
                     [NewMessage(role: .user, content: "ok"), NewMessage(role: .user, content: "")], to: "c")
             } == .emptyContent)
         #expect(errorCode { try memory.startConversation(annotations: ["bad-key": "x"]) } == .invalidAnnotationKey)
         #expect(errorCode { try memory.startConversation(ttl: -1) } == .invalidTTL)
         #expect(errorCode { try fixture.store.context().startConversation() } == .invalidArgument)
         #expect(errorCode { _ = try memory.messages(in: "c", options: ListOptions(limit: 0)) } == .invalidArgument)
-        #expect(try memory.addMessages([], to: "c") == [])
-        #expect(errorCode { try memory.addMessages([], to: "nope") } == .notFound)
+        #expect(try await memory.addMessages([], to: "c") == [])
+        #expect(await asyncErrorCode { try await memory.addMessages([], to: "nope") } == .notFound)
         #expect(errorCode { _ = try memory.messages(in: "c", options: ListOptions(limit: 1001)) } == .invalidArgument)
         #expect(try fixture.store.graph().statistics() == before)
     }
 
-    @Test func conversationsOfAUserAreListedAndIsolated() throws {
+    @Test func conversationsOfAUserAreListedAndIsolated() async throws {
         let fixture = try TestEngramStore()
         let clock = TestClock()
         let alice = fixture.store.context(user: "alice", options: clock.options())
@@ -126,19 +126,19 @@ struct MemoryConversationTests {
             ])
         #expect(try alice.conversations(annotations: ["parity": "even"]).total == 3)
         #expect(try alice.conversation(id: "bob-chat") == nil)
-        #expect(errorCode { try alice.addMessage(to: "bob-chat", role: .user, content: "hi") } == .notFound)
+        #expect(await asyncErrorCode { try await alice.addMessage(to: "bob-chat", role: .user, content: "hi") } == .notFound)
         #expect(errorCode { try alice.deleteConversation(id: "bob-chat") } == .notFound)
         #expect(try fixture.store.administrativeContext().conversations().total == 6)
     }
 
-    @Test func deletingAConversationCascades() throws {
+    @Test func deletingAConversationCascades() async throws {
         let fixture = try TestEngramStore()
         let alice = fixture.store.context(user: "alice", agent: "bot")
         let bob = fixture.store.context(user: "bob", agent: "bot")
-        let entity = try alice.addEntity(name: "Lisbon", type: "Location")
+        let entity = try await alice.addEntity(name: "Lisbon", type: "Location")
         for (context, id) in [(alice, "a"), (bob, "b")] {
             try context.startConversation(id: id)
-            let message = try context.addMessage(to: id, role: .user, content: "to Lisbon")
+            let message = try await context.addMessage(to: id, role: .user, content: "to Lisbon")
             try context.link(message.id, mentions: entity.id)
             let trace = try context.startTrace(task: "plan", conversation: id)
             try context.addStep(to: trace.id, thought: "look up", touched: [entity.id])
@@ -157,14 +157,14 @@ struct MemoryConversationTests {
 
 @Suite("Memory: long-term memory")
 struct MemoryLongTermTests {
-    @Test func entitiesAreFoundByNameOrAliasIgnoringCaseSpaceAndDiacritics() throws {
+    @Test func entitiesAreFoundByNameOrAliasIgnoringCaseSpaceAndDiacritics() async throws {
         let fixture = try TestEngramStore()
         let memory = fixture.store.context(user: "alice")
-        let jose = try memory.addEntity(
+        let jose = try await memory.addEntity(
             name: "José García", type: "Person", description: "a friend", aliases: ["Pepe", "J. García"],
             attributes: ["age": 40],
             confidence: 0.9)
-        try memory.addEntity(name: "Acme Corp", type: "Organization")
+        try await memory.addEntity(name: "Acme Corp", type: "Organization")
         #expect(try memory.findEntities(named: "  jose   GARCIA ").map(\.id) == [jose.id])
         #expect(try memory.findEntities(named: "pépé").map(\.id) == [jose.id])
         #expect(try memory.findEntities(named: "pepe", type: "Organization").isEmpty)
@@ -172,25 +172,25 @@ struct MemoryLongTermTests {
         #expect(try memory.entities(type: "Person").items == [jose])
         #expect(try memory.entities().total == 2)
 
-        let updated = try memory.updateEntity(jose.id, type: "Contact", aliases: ["Joe"])
+        let updated = try await memory.updateEntity(jose.id, type: "Contact", aliases: ["Joe"])
         #expect(updated.type == "Contact" && updated.aliases == ["Joe"])
         #expect(try memory.findEntities(named: "pepe").isEmpty)
         #expect(try memory.findEntities(named: "JOE").map(\.id) == [jose.id])
         #expect(try memory.entities(type: "Person").total == 0)
-        #expect(errorCode { try memory.addEntity(name: " ", type: "Person") } == .emptyContent)
-        #expect(errorCode { try memory.addEntity(name: "x", type: "Memory") } == .invalidName)
-        #expect(errorCode { try memory.addEntity(name: "x", type: "Person", confidence: 1.5) } == .valueOutOfRange)
+        #expect(await asyncErrorCode { try await memory.addEntity(name: " ", type: "Person") } == .emptyContent)
+        #expect(await asyncErrorCode { try await memory.addEntity(name: "x", type: "Memory") } == .invalidName)
+        #expect(await asyncErrorCode { try await memory.addEntity(name: "x", type: "Person", confidence: 1.5) } == .valueOutOfRange)
         try memory.deleteEntity(jose.id)
         #expect(try memory.findEntities(named: "joe").isEmpty)
         #expect(try fixture.store.graph().statistics().nodesByLabel["Alias"] == nil)
         #expect(try fixture.store._checkGraphInvariants() == [])
     }
 
-    @Test func repeatedRelationshipsFoldSupportAndProvenance() throws {
+    @Test func repeatedRelationshipsFoldSupportAndProvenance() async throws {
         let fixture = try TestEngramStore()
         let memory = fixture.store.context(user: "alice")
-        let ada = try memory.addEntity(name: "Ada", type: "Person")
-        let acme = try memory.addEntity(name: "Acme", type: "Organization")
+        let ada = try await memory.addEntity(name: "Ada", type: "Person")
+        let acme = try await memory.addEntity(name: "Acme", type: "Organization")
         let first = try memory.relate(
             ada.id, "WORKS_AT", acme.id, properties: ["role": "engineer"], confidence: 0.6, provenance: ["m1"])
         let again = try memory.relate(ada.id, "WORKS_AT", acme.id, confidence: 0.8, provenance: ["m2", "m1"])
@@ -205,13 +205,13 @@ struct MemoryLongTermTests {
         #expect(rows.count == 1)
     }
 
-    @Test func memoryLifecycleAndAnnotations() throws {
+    @Test func memoryLifecycleAndAnnotations() async throws {
         let fixture = try TestEngramStore()
         let clock = TestClock()
         let memory = fixture.store.context(user: "alice", agent: "bot", options: clock.options())
-        let a = try memory.remember(NewMemory("likes tea", kind: .preference, annotations: ["source": "chat"]))
-        let b = try memory.remember(NewMemory("proposed fact", kind: .fact, state: .inactive, importance: 0.9))
-        let c = try memory.remember(NewMemory("old", createdAt: clock.now.addingTimeInterval(-86_400)))
+        let a = try await memory.remember(NewMemory("likes tea", kind: .preference, annotations: ["source": "chat"]))
+        let b = try await memory.remember(NewMemory("proposed fact", kind: .fact, state: .inactive, importance: 0.9))
+        let c = try await memory.remember(NewMemory("old", createdAt: clock.now.addingTimeInterval(-86_400)))
         #expect(c.createdAt == clock.now.addingTimeInterval(-86_400))
         #expect(try memory.memories().items.map(\.id).sorted() == [a.id, c.id].sorted())
         #expect(try memory.memories(MemoryFilter(kinds: [.preference])).items.map(\.id) == [a.id])
@@ -227,7 +227,7 @@ struct MemoryLongTermTests {
         #expect(try memory.memories().items.map(\.id) == [b.id])
         #expect(try memory.memories(MemoryFilter(states: [.archived])).items.map(\.id) == [c.id])
         clock.advance(5)
-        let updated = try memory.updateMemory(
+        let updated = try await memory.updateMemory(
             b.id, content: "confirmed fact", importance: 0.2, annotations: ["checked": "yes"])
         #expect(
             updated.content == "confirmed fact" && updated.importance == 0.2 && updated.updatedAt > updated.createdAt)
@@ -241,7 +241,7 @@ struct MemoryLongTermTests {
         #expect(try fixture.store._checkGraphInvariants() == [])
     }
 
-    @Test func badMemoriesWriteNothing() throws {
+    @Test func badMemoriesWriteNothing() async throws {
         let fixture = try TestEngramStore()
         let memory = fixture.store.context(user: "alice", agent: "bot")
         let before = try fixture.store.graph().statistics()
@@ -257,26 +257,26 @@ struct MemoryLongTermTests {
             (NewMemory("x", mentions: ["nope"]), .notFound),
         ]
         for (input, code) in bad {
-            #expect(errorCode { try memory.remember([NewMemory("fine"), input]) } == code)
+            #expect(await asyncErrorCode { try await memory.remember([NewMemory("fine"), input]) } == code)
         }
-        #expect(errorCode { try fixture.store.context().remember(NewMemory("x", scope: .user)) } == .invalidArgument)
+        #expect(await asyncErrorCode { try await fixture.store.context().remember(NewMemory("x", scope: .user)) } == .invalidArgument)
         #expect(
-            errorCode { try fixture.store.context(user: "u").remember(NewMemory("x", scope: .agent)) }
+            await asyncErrorCode { try await fixture.store.context(user: "u").remember(NewMemory("x", scope: .agent)) }
                 == .invalidArgument)
         #expect(errorCode { try memory.approve("nope") } == .notFound)
-        #expect(errorCode { try memory.updateMemory("nope", content: "x") } == .notFound)
+        #expect(await asyncErrorCode { try await memory.updateMemory("nope", content: "x") } == .notFound)
         #expect(try fixture.store.graph().statistics() == before)
     }
 
-    @Test func ttlPrecedenceAndExpiry() throws {
+    @Test func ttlPrecedenceAndExpiry() async throws {
         let fixture = try TestEngramStore()
         let clock = TestClock()
         let memory = fixture.store.context(user: "alice", options: clock.options(defaultTTL: 100))
         let chat = try memory.startConversation(id: "c", ttl: 50)
-        let storeDefault = try memory.remember(NewMemory("store default"))
-        let fromConversation = try memory.remember(NewMemory("conversation ttl", conversationID: chat.id))
-        let own = try memory.remember(NewMemory("own ttl", ttl: 10, conversationID: chat.id))
-        let never = try memory.remember(NewMemory("never", ttl: 0, conversationID: chat.id))
+        let storeDefault = try await memory.remember(NewMemory("store default"))
+        let fromConversation = try await memory.remember(NewMemory("conversation ttl", conversationID: chat.id))
+        let own = try await memory.remember(NewMemory("own ttl", ttl: 10, conversationID: chat.id))
+        let never = try await memory.remember(NewMemory("never", ttl: 0, conversationID: chat.id))
         #expect(storeDefault.expiresAt == clock.now.addingTimeInterval(100))
         #expect(fromConversation.expiresAt == clock.now.addingTimeInterval(50))
         #expect(own.expiresAt == clock.now.addingTimeInterval(10))
@@ -287,7 +287,7 @@ struct MemoryLongTermTests {
         clock.advance(40)
         #expect(try memory.memories().items.map(\.id).sorted() == [storeDefault.id, never.id].sorted())
         #expect(try memory.conversation(id: "c") == nil)
-        #expect(errorCode { try memory.addMessage(to: "c", role: .user, content: "late") } == .notFound)
+        #expect(await asyncErrorCode { try await memory.addMessage(to: "c", role: .user, content: "late") } == .notFound)
         clock.advance(50)
         #expect(try memory.memories().items.map(\.id) == [never.id])
         #expect(try memory.purgeExpired() == 4)
@@ -295,14 +295,14 @@ struct MemoryLongTermTests {
         #expect(try fixture.store._checkGraphInvariants() == [])
     }
 
-    @Test func supersedeKeepsTheOldFactReadableAsOf() throws {
+    @Test func supersedeKeepsTheOldFactReadableAsOf() async throws {
         let fixture = try TestEngramStore()
         let clock = TestClock()
         let memory = fixture.store.context(user: "alice", options: clock.options())
-        let old = try memory.remember(NewMemory("lives in Paris", kind: .fact))
+        let old = try await memory.remember(NewMemory("lives in Paris", kind: .fact))
         let before = clock.now
         clock.advance(60)
-        let new = try memory.supersede(old.id, with: NewMemory("lives in Lisbon", kind: .fact))
+        let new = try await memory.supersede(old.id, with: NewMemory("lives in Lisbon", kind: .fact))
         #expect(try memory.memories().items.map(\.id) == [new.id])
         #expect(try memory.memories(MemoryFilter(asOf: before)).items.map(\.id) == [old.id])
         #expect(try memory.memories(MemoryFilter(asOf: clock.now)).items.map(\.id) == [new.id])
@@ -310,7 +310,7 @@ struct MemoryLongTermTests {
         let rows = try fixture.store.query("MATCH (n:Memory)-[:SUPERSEDES]->(o:Memory) RETURN n.content, o.content")
             .rows
         #expect(rows.count == 1)
-        #expect(errorCode { try memory.supersede("nope", with: NewMemory("x")) } == .notFound)
+        #expect(await asyncErrorCode { try await memory.supersede("nope", with: NewMemory("x")) } == .notFound)
     }
 }
 
@@ -349,22 +349,22 @@ struct MemoryVisibilityTests {
     }
 
     @Test(arguments: matrix)
-    func visibility(scope: MemoryScope, reader: Reader, visible: Bool) throws {
+    func visibility(scope: MemoryScope, reader: Reader, visible: Bool) async throws {
         let fixture = try TestEngramStore()
         let writer =
             scope == .global
             ? fixture.store.administrativeContext(tenant: "acme", user: "alice", agent: "bot")
             : fixture.store.context(tenant: "acme", user: "alice", agent: "bot")
-        let stored = try writer.remember(NewMemory("secret", scope: scope))
+        let stored = try await writer.remember(NewMemory("secret", scope: scope))
         let context = Self.context(reader, fixture.store)
         #expect((try context.memory(id: stored.id) != nil) == visible)
         #expect(try context.memories().items.map(\.id) == (visible ? [stored.id] : []))
     }
 
-    @Test func globalMemoriesNeedTheAdministrativeContextToChange() throws {
+    @Test func globalMemoriesNeedTheAdministrativeContextToChange() async throws {
         let fixture = try TestEngramStore()
         let admin = fixture.store.administrativeContext(tenant: "acme")
-        let global = try admin.remember(NewMemory("the earth is round", kind: .fact, scope: .global))
+        let global = try await admin.remember(NewMemory("the earth is round", kind: .fact, scope: .global))
         let reader = fixture.store.context(tenant: "zeta", user: "x")
         #expect(errorCode { try reader.deactivate(global.id) } == .notPermitted)
         #expect(errorCode { try reader.deleteMemory(global.id) } == .notPermitted)
@@ -373,7 +373,7 @@ struct MemoryVisibilityTests {
         // Expired global memories are purged through an administrative context only.
         let clock = TestClock(Date())
         let timed = fixture.store.administrativeContext(tenant: "acme", options: clock.options())
-        try timed.remember(NewMemory("short-lived", scope: .global, ttl: 1))
+        try await timed.remember(NewMemory("short-lived", scope: .global, ttl: 1))
         clock.advance(2)
         #expect(try fixture.store.context(tenant: "acme", options: clock.options()).purgeExpired() == 0)
         #expect(try timed.purgeExpired() == 1)
@@ -384,7 +384,7 @@ struct MemoryVisibilityTests {
 
 @Suite("Memory: reasoning, cascades, export")
 struct MemoryReasoningAndCascadeTests {
-    @Test func tracesStepsToolCallsAndStatistics() throws {
+    @Test func tracesStepsToolCallsAndStatistics() async throws {
         let fixture = try TestEngramStore()
         let clock = TestClock()
         let memory = fixture.store.context(user: "alice", agent: "bot", options: clock.options())
@@ -427,19 +427,19 @@ struct MemoryReasoningAndCascadeTests {
     }
 
     /// Fills alice's and bob's data in two tenants.
-    static func populate(_ store: EngramStore, clock: TestClock) throws {
+    static func populate(_ store: EngramStore, clock: TestClock) async throws {
         for tenant in ["acme", "zeta"] {
             for user in ["alice", "bob"] {
                 for agent in ["bot", "helper"] {
                     let memory = store.context(tenant: tenant, user: user, agent: agent, options: clock.options())
-                    let entity = try memory.addEntity(
+                    let entity = try await memory.addEntity(
                         name: "\(user) \(agent) place", type: "Location", aliases: ["\(user)-\(agent)"])
                     let chat = try memory.startConversation(title: "\(user)/\(agent)", annotations: ["tenant": tenant])
-                    let message = try memory.addMessage(
+                    let message = try await memory.addMessage(
                         to: chat.id, role: .user, content: "hello from \(user)", metadata: ["n": 1.5])
                     try memory.link(message.id, mentions: entity.id)
-                    try memory.remember(NewMemory("agent fact", scope: .agent, mentions: [entity.id]))
-                    try memory.remember(
+                    try await memory.remember(NewMemory("agent fact", scope: .agent, mentions: [entity.id]))
+                    try await memory.remember(
                         NewMemory("user fact", kind: .preference, scope: .user, annotations: ["k": "v"]))
                     let trace = try memory.startTrace(task: "task", conversation: chat.id)
                     try memory.addStep(to: trace.id, thought: "think", touched: [entity.id])
@@ -448,16 +448,16 @@ struct MemoryReasoningAndCascadeTests {
                     clock.advance(1)
                 }
             }
-            try store.context(tenant: tenant, user: "alice", options: clock.options()).remember(
+            try await store.context(tenant: tenant, user: "alice", options: clock.options()).remember(
                 NewMemory("shared", scope: .tenant))
         }
-        try store.administrativeContext(tenant: "acme", options: clock.options()).remember(
+        try await store.administrativeContext(tenant: "acme", options: clock.options()).remember(
             NewMemory("global", scope: .global))
     }
 
-    @Test func deletingAUserIsExactAndComplete() throws {
+    @Test func deletingAUserIsExactAndComplete() async throws {
         let fixture = try TestEngramStore()
-        try Self.populate(fixture.store, clock: TestClock())
+        try await Self.populate(fixture.store, clock: TestClock())
         let bob = try fixture.store.exportJSONLines(.user(tenant: "acme", user: "bob"))
         let zeta = try fixture.store.exportJSONLines(.tenant("zeta"))
         let alice = fixture.store.context(tenant: "acme", user: "alice")
@@ -473,9 +473,9 @@ struct MemoryReasoningAndCascadeTests {
         #expect(errorCode { try alice.deleteUser("alice") } == .notFound)
     }
 
-    @Test func deletingAnAgentIsExactAndComplete() throws {
+    @Test func deletingAnAgentIsExactAndComplete() async throws {
         let fixture = try TestEngramStore()
-        try Self.populate(fixture.store, clock: TestClock())
+        try await Self.populate(fixture.store, clock: TestClock())
         let zeta = try fixture.store.exportJSONLines(.tenant("zeta"))
         let admin = fixture.store.administrativeContext(tenant: "acme")
         try admin.deleteAgent("helper")
@@ -488,9 +488,9 @@ struct MemoryReasoningAndCascadeTests {
         #expect(try admin.memories(MemoryFilter(scopes: [.user])).total == 4)
     }
 
-    @Test func deletingATenantIsExactAndComplete() throws {
+    @Test func deletingATenantIsExactAndComplete() async throws {
         let fixture = try TestEngramStore()
-        try Self.populate(fixture.store, clock: TestClock())
+        try await Self.populate(fixture.store, clock: TestClock())
         let zeta = try fixture.store.exportJSONLines(.tenant("zeta"))
         try fixture.store.dropTenant("acme")
         #expect(try fixture.store._checkGraphInvariants() == [])
@@ -501,22 +501,22 @@ struct MemoryReasoningAndCascadeTests {
         #expect(try !fixture.store.tenants().contains("acme"))
         // The tenant starts again from nothing, its indexes declared anew.
         let again = fixture.store.context(tenant: "acme", user: "alice")
-        try again.addEntity(name: "Zoë", type: "Person", aliases: ["Zoe B"])
+        try await again.addEntity(name: "Zoë", type: "Person", aliases: ["Zoe B"])
         #expect(try again.findEntities(named: "zoe b").count == 1)
         #expect(try again.users().items.map(\.name) == ["alice"])
         #expect(try fixture.store._checkGraphInvariants() == [])
     }
 
-    @Test func exportImportRoundTrip() throws {
+    @Test func exportImportRoundTrip() async throws {
         let fixture = try TestEngramStore()
-        try Self.populate(fixture.store, clock: TestClock())
+        try await Self.populate(fixture.store, clock: TestClock())
         let lines = try fixture.store.exportJSONLines(.store)
         let copy = try TestEngramStore()
-        let summary = try copy.store.importJSONLines(lines, batchSize: 37)
+        let summary = try await copy.store.importJSONLines(lines, batchSize: 37)
         #expect(summary.nodesCreated > 0 && summary.nodesReplaced == 0)
         #expect(try copy.store.exportJSONLines(.store) == lines)
         // Idempotent by id: a second import replaces and changes nothing.
-        let again = try copy.store.importJSONLines(lines)
+        let again = try await copy.store.importJSONLines(lines)
         #expect(again.nodesCreated == 0 && again.nodesReplaced == summary.nodesCreated)
         #expect(try copy.store.exportJSONLines(.store) == lines)
         #expect(try copy.store._checkGraphInvariants() == [])
@@ -529,13 +529,13 @@ struct MemoryReasoningAndCascadeTests {
         // One user's export into an empty store.
         let bobLines = try fixture.store.exportJSONLines(.user(tenant: "acme", user: "bob"))
         let bobCopy = try TestEngramStore()
-        try bobCopy.store.importJSONLines(bobLines)
+        try await bobCopy.store.importJSONLines(bobLines)
         #expect(try bobCopy.store.exportJSONLines(.user(tenant: "acme", user: "bob")) == bobLines)
         #expect(try bobCopy.store.context(tenant: "acme", user: "bob").conversations().total == 2)
-        #expect(errorCode { try bobCopy.store.importJSONLines(["{\"kind\":\"node\""]) } == .decodingFailed)
+        #expect(await asyncErrorCode { try await bobCopy.store.importJSONLines(["{\"kind\":\"node\""]) } == .decodingFailed)
     }
 
-    @Test func propertyValuesSurviveTheJSONForm() throws {
+    @Test func propertyValuesSurviveTheJSONForm() async throws {
         let fixture = try TestEngramStore()
         let values: [String: PropertyValue] = [
             "int": 42, "negative": -7, "double": 1.0, "fraction": 0.1, "tiny": 1e-300, "nan": .double(.nan),
@@ -546,7 +546,7 @@ struct MemoryReasoningAndCascadeTests {
         try fixture.store.graph(tenant: "t").createNode(id: "n", labels: ["Thing"], properties: values)
         let lines = try fixture.store.exportJSONLines(.tenant("t"))
         let copy = try TestEngramStore()
-        try copy.store.importJSONLines(lines)
+        try await copy.store.importJSONLines(lines)
         let node = try #require(try copy.store.graph(tenant: "t").node(id: "n"))
         for (key, value) in values where key != "nan" { #expect(node.properties[key] == value, "\(key)") }
         #expect(node.properties["nan"]?.doubleValue?.isNaN == true)
@@ -556,29 +556,29 @@ struct MemoryReasoningAndCascadeTests {
 
 @Suite("Memory: summaries and the demo")
 struct MemorySummaryTests {
-    @Test func extractiveSummaryKeepsTheCentralSentencesInOrder() throws {
+    @Test func extractiveSummaryKeepsTheCentralSentencesInOrder() async throws {
         let fixture = try TestEngramStore()
         let memory = fixture.store.context(user: "alice")
         let chat = try memory.startConversation()
-        try memory.addMessages(
+        try await memory.addMessages(
             [
                 NewMessage(role: .system, content: "You are a travel agent."),
                 NewMessage(role: .user, content: "Hello! I want a flight to Lisbon. A cheap flight to Lisbon in May."),
                 NewMessage(role: .assistant, content: "Sure. Flights to Lisbon in May start at 90 euros."),
                 NewMessage(role: .user, content: "Thanks."),
             ], to: chat.id)
-        let episode = try memory.summarizeConversation(chat.id, using: ExtractiveSummarizer(maximumSentences: 2))
+        let episode = try await memory.summarizeConversation(chat.id, using: ExtractiveSummarizer(maximumSentences: 2))
         #expect(episode.kind == .episode && episode.conversationID == chat.id)
         #expect(episode.content == "I want a flight to Lisbon. A cheap flight to Lisbon in May.")
         #expect(try memory.memories(MemoryFilter(kinds: [.episode])).total == 1)
         let empty = try memory.startConversation()
-        #expect(errorCode { try memory.summarizeConversation(empty.id) } == .emptyContent)
+        #expect(await asyncErrorCode { try await memory.summarizeConversation(empty.id) } == .emptyContent)
     }
 
-    @Test func demoRunsTheSameTwice() throws {
+    @Test func demoRunsTheSameTwice() async throws {
         let fixture = try TestEngramStore()
-        let first = try MemoryDemo.run(store: fixture.store)
-        let second = try MemoryDemo.run(store: fixture.store)
+        let first = try await MemoryDemo.run(store: fixture.store)
+        let second = try await MemoryDemo.run(store: fixture.store)
         #expect(first == second)
         #expect(first.contains("  fact: Alice's budget is 600 euros"))
         #expect(first.contains("  fact: Alice's budget is 400 euros"))
@@ -588,7 +588,7 @@ struct MemorySummaryTests {
 
 @Suite("Memory: listing, statistics, isolation")
 struct MemoryListingTests {
-    @Test func cursorAndOffsetPagesCoverTheListOnce() throws {
+    @Test func cursorAndOffsetPagesCoverTheListOnce() async throws {
         let fixture = try TestEngramStore()
         let clock = TestClock()
         let memory = fixture.store.context(user: "alice", options: clock.options())
@@ -597,7 +597,7 @@ struct MemoryListingTests {
         for i in 0..<23 {
             // Backfilled creation times in a shuffled order, with ties, so that the order is by time then id.
             let age = TimeInterval(Int.random(in: 0..<10, using: &generator)) * 60
-            ids.append(try memory.remember(NewMemory("m\(i)", createdAt: clock.now.addingTimeInterval(-age))).id)
+            ids.append(try await memory.remember(NewMemory("m\(i)", createdAt: clock.now.addingTimeInterval(-age))).id)
         }
         for descending in [false, true] {
             for order in ListOptions.Order.allCases {
@@ -630,13 +630,13 @@ struct MemoryListingTests {
         #expect(errorCode { _ = try memory.memories(options: ListOptions(offset: -1)) } == .invalidArgument)
     }
 
-    @Test func statisticsCountByKindStateAndScope() throws {
+    @Test func statisticsCountByKindStateAndScope() async throws {
         let fixture = try TestEngramStore()
         let memory = fixture.store.context(user: "alice", agent: "bot")
-        let old = try memory.remember(NewMemory("a", kind: .fact))
-        try memory.supersede(old.id, with: NewMemory("b", kind: .fact))
-        try memory.remember(NewMemory("c", kind: .preference, scope: .agent, state: .inactive))
-        try memory.remember(NewMemory("d", scope: .tenant))
+        let old = try await memory.remember(NewMemory("a", kind: .fact))
+        try await memory.supersede(old.id, with: NewMemory("b", kind: .fact))
+        try await memory.remember(NewMemory("c", kind: .preference, scope: .agent, state: .inactive))
+        try await memory.remember(NewMemory("d", scope: .tenant))
         let statistics = try memory.memoryStatistics()
         #expect(statistics.total == 4)
         #expect(statistics.byKind == ["fact": 2, "preference": 1, "general": 1])
@@ -646,14 +646,14 @@ struct MemoryListingTests {
         #expect(try fixture.store.context(user: "bob").memoryStatistics().total == 1)
     }
 
-    @Test func tenantsAreIsolatedThroughCypherToo() throws {
+    @Test func tenantsAreIsolatedThroughCypherToo() async throws {
         let fixture = try TestEngramStore()
         let acme = fixture.store.context(tenant: "acme", user: "alice")
-        let entity = try acme.addEntity(name: "Ada", type: "Person")
+        let entity = try await acme.addEntity(name: "Ada", type: "Person")
         let chat = try acme.startConversation()
-        let message = try acme.addMessage(to: chat.id, role: .user, content: "I met Ada")
+        let message = try await acme.addMessage(to: chat.id, role: .user, content: "I met Ada")
         try acme.link(message.id, mentions: entity.id)
-        try acme.remember(NewMemory("Ada is a friend", scope: .tenant, mentions: [entity.id]))
+        try await acme.remember(NewMemory("Ada is a friend", scope: .tenant, mentions: [entity.id]))
         let query = "MATCH (x)-[:MENTIONS]->(e:Entity) RETURN count(x)"
         #expect(try fixture.store.query(query, tenant: "acme").rows.first?.first == .integer(2))
         #expect(try fixture.store.query(query, tenant: "zeta").rows.first?.first == .integer(0))
@@ -669,13 +669,13 @@ struct MemoryListingTests {
 
 @Suite("Memory: bi-temporal relationships and mentions")
 struct MemoryTemporalTests {
-    @Test func relationshipsAreReadAsOfATime() throws {
+    @Test func relationshipsAreReadAsOfATime() async throws {
         let fixture = try TestEngramStore()
         let clock = TestClock()
         let memory = fixture.store.context(user: "alice", options: clock.options())
-        let ada = try memory.addEntity(name: "Ada", type: "Person")
-        let acme = try memory.addEntity(name: "Acme", type: "Organization", aliases: ["ACME Inc"])
-        let initech = try memory.addEntity(name: "Initech", type: "Organization")
+        let ada = try await memory.addEntity(name: "Ada", type: "Person")
+        let acme = try await memory.addEntity(name: "Acme", type: "Organization", aliases: ["ACME Inc"])
+        let initech = try await memory.addEntity(name: "Initech", type: "Organization")
         let start = clock.now
         let job = try memory.relate(ada.id, "WORKS_AT", acme.id)
         clock.advance(100)
@@ -688,17 +688,17 @@ struct MemoryTemporalTests {
         #expect(errorCode { try memory.endRelationship("nope") } == .notFound)
     }
 
-    @Test func messagesMentionEntitiesInTheSameTransaction() throws {
+    @Test func messagesMentionEntitiesInTheSameTransaction() async throws {
         let fixture = try TestEngramStore()
         let memory = fixture.store.context(user: "alice")
-        let ada = try memory.addEntity(name: "Ada", type: "Person")
+        let ada = try await memory.addEntity(name: "Ada", type: "Person")
         let chat = try memory.startConversation()
-        try memory.addMessages(
+        try await memory.addMessages(
             [NewMessage(role: .user, content: "Ada called", mentions: [ada.id, ada.id])], to: chat.id)
         let before = try fixture.store.graph().statistics()
         #expect(
-            errorCode {
-                try memory.addMessages(
+            await asyncErrorCode {
+                try await memory.addMessages(
                     [
                         NewMessage(role: .user, content: "ok"),
                         NewMessage(role: .user, content: "x", mentions: ["nope"]),
@@ -714,33 +714,36 @@ struct MemoryTemporalTests {
 
 @Suite("Memory: concurrency")
 struct MemoryConcurrencyTests {
-    @Test func concurrentContextsWriteAndReadConsistently() throws {
+    @Test func concurrentContextsWriteAndReadConsistently() async throws {
         let fixture = try TestEngramStore()
         let store = fixture.store
         let users = ["u0", "u1", "u2", "u3"]
-        let failures = Mutex<[String]>([])
-        DispatchQueue.concurrentPerform(iterations: users.count * 2) { index in
+        let failures = await withTaskGroup(of: String?.self) { group in
+          for index in 0..<users.count * 2 { group.addTask { () -> String? in
             let user = users[index % users.count]
             let memory = store.context(tenant: "acme", user: user, agent: "a\(index)")
             do {
                 if index < users.count {
                     let chat = try memory.startConversation(id: "chat-\(user)")
                     for i in 0..<10 {
-                        try memory.addMessage(to: chat.id, role: i % 2 == 0 ? .user : .assistant, content: "m\(i)")
+                        try await memory.addMessage(to: chat.id, role: i % 2 == 0 ? .user : .assistant, content: "m\(i)")
                     }
                 } else {
                     for i in 0..<10 {
-                        try memory.remember(NewMemory("fact \(i)", kind: .fact))
+                        try await memory.remember(NewMemory("fact \(i)", kind: .fact))
                         // A reader never sees a half-written batch: the count is always whole.
                         let count = try memory.memories(MemoryFilter(kinds: [.fact])).total
                         if count > 10 { throw EngramError(.corrupted, "saw \(count) facts") }
                     }
                 }
             } catch {
-                failures.withLock { $0.append("\(error)") }
+                return "\(error)"
             }
+            return nil
+          } }
+          return await group.reduce(into: [String]()) { if let failure = $1 { $0.append(failure) } }
         }
-        #expect(failures.withLock { $0 } == [])
+        #expect(failures == [])
         for user in users {
             let memory = store.context(tenant: "acme", user: user)
             let messages = try memory.messages(in: "chat-\(user)").items
@@ -754,16 +757,16 @@ struct MemoryConcurrencyTests {
 
 @Suite("Memory: updates of every record type")
 struct MemoryUpdateTests {
-    @Test func messagesAreReadUpdatedAndDeletedKeepingTheChain() throws {
+    @Test func messagesAreReadUpdatedAndDeletedKeepingTheChain() async throws {
         let fixture = try TestEngramStore()
         let memory = fixture.store.context(user: "alice")
         let chat = try memory.startConversation(id: "c")
-        let messages = try memory.addMessages((0..<4).map { NewMessage(role: .user, content: "m\($0)") }, to: "c")
+        let messages = try await memory.addMessages((0..<4).map { NewMessage(role: .user, content: "m\($0)") }, to: "c")
         #expect(try memory.message(id: messages[1].id) == messages[1])
         #expect(try fixture.store.context(user: "bob").message(id: messages[1].id) == nil)
-        let edited = try memory.updateMessage(id: messages[1].id, content: "edited", metadata: ["edited": true])
+        let edited = try await memory.updateMessage(id: messages[1].id, content: "edited", metadata: ["edited": true])
         #expect(edited.content == "edited" && edited.metadata == ["edited": true])
-        #expect(errorCode { try memory.updateMessage(id: messages[1].id, content: "") } == .emptyContent)
+        #expect(await asyncErrorCode { try await memory.updateMessage(id: messages[1].id, content: "") } == .emptyContent)
 
         let chain = "MATCH (:Conversation {title: 'T'})-[:FIRST_MESSAGE]->(f)-[:NEXT_MESSAGE*0..]->(m) RETURN m.content"
         try memory.updateConversation(id: chat.id, title: "T", annotations: ["k": "v"], ttl: 0)
@@ -777,7 +780,7 @@ struct MemoryUpdateTests {
         try memory.deleteMessage(id: messages[2].id)  // a middle one
         #expect(try contents() == ["edited", "m3"])
         try memory.deleteMessage(id: messages[3].id)  // the last
-        let after = try memory.addMessage(to: "c", role: .assistant, content: "new")
+        let after = try await memory.addMessage(to: "c", role: .assistant, content: "new")
         #expect(try contents() == ["edited", "new"])
         #expect(try memory.messages(in: "c").items.map(\.id) == [messages[1].id, after.id])
         let conversation = try #require(try memory.conversation(id: "c"))
@@ -786,7 +789,7 @@ struct MemoryUpdateTests {
         #expect(try fixture.store._checkGraphInvariants() == [])
     }
 
-    @Test func usersAgentsAndTracesAreReadUpdatedAndDeleted() throws {
+    @Test func usersAgentsAndTracesAreReadUpdatedAndDeleted() async throws {
         let fixture = try TestEngramStore()
         let memory = fixture.store.context(user: "alice", agent: "bot")
         #expect(try memory.user(named: "alice") == nil)
@@ -813,12 +816,13 @@ struct MemoryAsyncTests {
         let memory = fixture.store.context(user: "alice")
         let ids = try await withThrowingTaskGroup(of: String.self) { group in
             for i in 0..<8 {
-                group.addTask { try await memory.perform { try $0.remember(NewMemory("fact \(i)", kind: .fact)).id } }
+                group.addTask { try await memory.remember(NewMemory("fact \(i)", kind: .fact)).id }
             }
             return try await group.reduce(into: [String]()) { $0.append($1) }
         }
         #expect(Set(ids).count == 8)
         #expect(try await memory.perform { try $0.memories().total } == 8)
-        await #expect(throws: EngramError.self) { try await memory.perform { try $0.remember(NewMemory("")) } }
+        await #expect(throws: EngramError.self) { try await memory.perform { try $0.memories(options: ListOptions(limit: 0)) } }
+        await #expect(throws: EngramError.self) { try await memory.remember(NewMemory("")) }
     }
 }

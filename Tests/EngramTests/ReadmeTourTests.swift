@@ -5,7 +5,7 @@ import Testing
 
 /// The README tour, verbatim but for the store path, so that the README cannot drift from the API.
 @Suite("README tour") struct ReadmeTourTests {
-    @Test func theTourRuns() throws {
+    @Test func theTourRuns() async throws {
         let directory = try TemporaryDirectory(prefix: "engram-readme")
 
         let store = try EngramStore(path: directory.appending("agent-memory"))        // created when missing
@@ -22,9 +22,9 @@ import Testing
         // Agent memory on the same store: scoped contexts, conversations, facts that supersede each other.
         let memory = store.context(tenant: "acme", user: "alice", agent: "travel-bot")
         let trip = try memory.startConversation(title: "Trip to Lisbon")
-        try memory.addMessage(to: trip.id, role: .user, content: "My budget is 400 euros.")
-        let budget = try memory.remember(NewMemory("Alice's budget is 400 euros", kind: .fact))
-        try memory.supersede(budget.id, with: NewMemory("Alice's budget is 600 euros", kind: .fact))
+        try await memory.addMessage(to: trip.id, role: .user, content: "My budget is 400 euros.")
+        let budget = try await memory.remember(NewMemory("Alice's budget is 400 euros", kind: .fact))
+        try await memory.supersede(budget.id, with: NewMemory("Alice's budget is 600 euros", kind: .fact))
 
         let result = try store.query(
             "MATCH (p:Person)-[w:WORKS_AT]->(o) WHERE w.since < $year RETURN p.name, o.name",

@@ -78,7 +78,7 @@ extension MemoryContext {
     public func summarizeConversation(
         _ id: String, using summarizer: some ConversationSummarizer = ExtractiveSummarizer()
     )
-        throws -> Memory
+        async throws -> Memory
     {
         var messages: [Message] = []
         var options = ListOptions(limit: ListOptions.maximumLimit)
@@ -90,6 +90,7 @@ extension MemoryContext {
         }
         let summary = try summarizer.summarize(messages)
         try MemoryValidation.content(summary, "a conversation's summary")
+        let vector = try await embed([MemoryText.memory(content: summary)])?[0]
         return try write { session in
             guard var record = try session.visibleConversation(id) else {
                 throw EngramError(.notFound, "there is no conversation '\(id)' for this context")
@@ -97,7 +98,7 @@ extension MemoryContext {
             record["summary"] = .string(summary)
             session.touch(&record)
             try session.graph.save(record)
-            return try session.storeMemory(NewMemory(summary, kind: .episode, scope: .user, conversationID: id))
+            return try session.storeMemory(NewMemory(summary, kind: .episode, scope: .user, conversationID: id), vector: vector)
         }
     }
 }

@@ -32,7 +32,8 @@ extension EngramStore {
 
     /// Writes a JSON Lines export (see `docs/export-format.md`): a header line, then one line per
     /// node and one per relationship, nodes first, each in creation order. The export reads one
-    /// snapshot of the store (one read transaction).
+    /// snapshot of the store (one read transaction). Memories, messages and entities carry their
+    /// vector (`"vector"`), and the header the model id of those vectors (`"embedding_model"`).
     ///
     /// ```swift
     /// var lines: [String] = []
@@ -42,7 +43,13 @@ extension EngramStore {
     /// ```
     /// - Parameter emit: called with each line (without its newline).
     public func exportJSONLines(_ selection: ExportSelection, _ emit: (String) throws -> Void) throws {
-        var header = "{\"engram_export\":\(Self.exportFormatVersion),\"embedding_model\":null,\"selection\":"
+        var header = "{\"engram_export\":\(Self.exportFormatVersion),\"embedding_model\":"
+        if let model = try embeddingModel() {
+            MemoryJSON.appendString(model, to: &header)
+        } else {
+            header += "null"
+        }
+        header += ",\"selection\":"
         switch selection {
         case .store: header += "\"store\""
         case .tenant(let tenant):
@@ -55,21 +62,16 @@ extension EngramStore {
             MemoryJSON.appendString(user, to: &header)
         }
         try emit(header + "}")
+        let registry = try vectorRegistry
         try environment.read { txn in
             let tenants: [String]
             switch selection {
-            case .store:
-                var names: [String] = []
-                try txn.scan(in: catalog.keyspaces.tenants, prefix: []) { key, _ in
-                    var reader = KeyReader(key)
-                    names.append(try reader.readString())
-                    return true
-                }
-                tenants = names
+            case .store: tenants = try tenantNames(in: txn)
             case .tenant(let tenant), .user(let tenant, _): tenants = [tenant]
             }
             for tenant in tenants {
                 let session = try GraphSession(txn: txn, catalog: catalog, tenant: tenant)
+                let vectors = VectorSession(graph: session, registry: registry)
                 guard let tenantID = session.tenant else { continue }
                 var selected: Set<UInt64>?
                 if case .user(_, let user) = selection { selected = try Self.userNodes(user, session) }
@@ -88,6 +90,11 @@ extension EngramStore {
                     MemoryJSON.append(.list(try stored.labels.map { .string(try session.name(.label, $0)) }), to: &line)
                     line += ",\"properties\":"
                     MemoryJSON.appendObject(try session.properties(stored.properties), to: &line)
+                    if let index = MemoryVectorIndex.of(labels: try stored.labels.map { try session.name(.label, $0) }),
+                        let vector = try vectors.storedVector(of: node, index: index.name)
+                    {
+                        line += ",\"vector\":[" + vector.map { "\($0)" }.joined(separator: ",") + "]"
+                    }
                     try emit(line + "}")
                 }
                 var relationships: [StoredRelationship] = []
@@ -158,22 +165,26 @@ extension EngramStore {
     /// importing the lines into an empty one yields the same graph (the same export).
     ///
     /// Lines are applied in transactions of `batchSize` lines; a bad line stops the import with
-    /// the batches before it committed (importing again is safe).
+    /// the batches before it committed (importing again is safe). Vectors of the export are
+    /// restored as they are when the store has no embedder or one of the export's model; else the
+    /// memories, messages and entities of each batch are embedded again, before its transaction.
     /// - Parameters:
     ///   - tenant: import every line into this tenant instead of the one it names.
     /// - Throws: `decodingFailed` for a malformed line; `notFound` for a relationship whose end
     ///   nodes are neither in the store nor earlier in the import.
     @discardableResult
-    public func importJSONLines(_ lines: some Sequence<String>, tenant: String? = nil, batchSize: Int = 5000) throws
-        -> ImportSummary
+    public func importJSONLines(_ lines: some Sequence<String>, tenant: String? = nil, batchSize: Int = 5000)
+        async throws -> ImportSummary
     {
         var summary = ImportSummary()
         var batch: [MemoryJSON.Value] = []
         var lineNumber = 0
-        func flush() throws {
+        var exportModel: String?
+        func flush() async throws {
             guard !batch.isEmpty else { return }
             let entries = batch
-            summary = try importBatch(entries, tenant: tenant, summary: summary)
+            let vectors = try await importVectors(entries, exportModel: exportModel)
+            summary = try importBatch(entries, vectors: vectors, tenant: tenant, summary: summary)
             batch.removeAll()
         }
         for line in lines {
@@ -193,28 +204,62 @@ extension EngramStore {
                         .formatVersionMismatch,
                         "line \(lineNumber): this build imports export format \(Self.exportFormatVersion)")
                 }
+                if case .string(let model) = fields["embedding_model"] { exportModel = model }
                 continue
             }
             batch.append(value)
-            if batch.count >= max(1, batchSize) { try flush() }
+            if batch.count >= max(1, batchSize) { try await flush() }
         }
-        try flush()
+        try await flush()
         return summary
     }
 
-    private func importBatch(_ entries: [MemoryJSON.Value], tenant override: String?, summary start: ImportSummary)
-        throws -> ImportSummary
+    /// The vector and model of each memory, message and entity line of a batch, by position: the
+    /// line's own when the store has no embedder or one of `exportModel`, else a new embedding.
+    private func importVectors(_ entries: [MemoryJSON.Value], exportModel: String?) async throws
+        -> [Int: (vector: [Float], model: String)]
     {
-        let (summary, learned) = try environment.write { txn in
-            var summary = start
-            var sessions: [String: GraphSession] = [:]
-            func session(_ name: String) throws -> GraphSession {
-                if let existing = sessions[name] { return existing }
-                let created = try GraphSession(txn: txn, catalog: catalog, tenant: name)
-                sessions[name] = created
-                return created
+        var result: [Int: (vector: [Float], model: String)] = [:]
+        var toEmbed: [(position: Int, text: String)] = []
+        let reuse = embedder == nil || embedder?.modelID == exportModel
+        for (position, entry) in entries.enumerated() {
+            guard case .object(let fields) = entry, case .array(let labelValues) = fields["labels"] else { continue }
+            let labels = labelValues.compactMap { value -> String? in
+                if case .string(let label) = value { return label }
+                return nil
             }
-            for entry in entries {
+            guard MemoryVectorIndex.of(labels: labels) != nil else { continue }
+            if reuse, let exportModel, case .array(let components) = fields["vector"] {
+                let vector = components.compactMap { value -> Float? in
+                    if case .number(let number) = value { return Float(number) }
+                    return nil
+                }
+                guard vector.count == components.count else {
+                    throw EngramError(.decodingFailed, "a vector component is not a number")
+                }
+                result[position] = (vector, exportModel)
+            } else if let embedder, embedder.modelID != exportModel || fields["vector"] == nil {
+                var properties: [String: PropertyValue] = [:]
+                if case .object(let map) = fields["properties"] { properties = try map.mapValues(MemoryJSON.property) }
+                let record = MemoryNode(node: 0, id: "", labels: labels, properties: properties)
+                if let text = MemoryText.of(record)?.text, text.contains(where: { !$0.isWhitespace }) {
+                    toEmbed.append((position, text))
+                }
+            }
+        }
+        if let embedder, let vectors = try await Self.embed(toEmbed.map(\.text), with: embedder) {
+            for (item, vector) in zip(toEmbed, vectors) { result[item.position] = (vector, embedder.modelID) }
+        }
+        return result
+    }
+
+    private func importBatch(
+        _ entries: [MemoryJSON.Value], vectors: [Int: (vector: [Float], model: String)], tenant override: String?,
+        summary start: ImportSummary
+    ) throws -> ImportSummary {
+        try writeTenants { write in
+            var summary = start
+            for (position, entry) in entries.enumerated() {
                 guard case .object(let fields) = entry else { continue }
                 func string(_ key: String) throws -> String {
                     guard case .string(let text) = fields[key] else {
@@ -222,9 +267,11 @@ extension EngramStore {
                     }
                     return text
                 }
-                let graph = try session(override ?? (try string("tenant")))
+                let graph = try write.graph(override ?? (try string("tenant")))
                 var properties: [String: PropertyValue] = [:]
-                if case .object(let map) = fields["properties"] { properties = try map.mapValues(MemoryJSON.property) }
+                if case .object(let map) = fields["properties"] {
+                    properties = try map.mapValues(MemoryJSON.property)
+                }
                 let id = try string("id")
                 switch try string("kind") {
                 case "node":
@@ -237,12 +284,19 @@ extension EngramStore {
                         }
                         return label
                     }
-                    if let node = try graph.nodeID(id) {
+                    let node: UInt64
+                    if let existing = try graph.nodeID(id) {
+                        node = existing
                         try graph.save(MemoryNode(node: node, id: id, labels: labels, properties: properties))
                         summary.nodesReplaced += 1
                     } else {
-                        _ = try graph.createNode(publicID: id, labels: labels, properties: properties)
+                        node = try graph.createNode(publicID: id, labels: labels, properties: properties)
                         summary.nodesCreated += 1
+                    }
+                    if let index = MemoryVectorIndex.of(labels: labels) {
+                        try write.vectors(graph).setMemoryVector(
+                            vectors[position]?.vector, model: vectors[position]?.model, node: node, index: index,
+                            path: path)
                     }
                 case "relationship":
                     let type = try string("type")
@@ -269,11 +323,7 @@ extension EngramStore {
                 default: throw EngramError(.decodingFailed, "unknown line kind")
                 }
             }
-            var learned = GraphCatalog.Names()
-            for session in sessions.values { learned.merge(session.learned) }
-            return (summary, learned)
+            return summary
         }
-        catalog.absorb(learned)
-        return summary
     }
 }

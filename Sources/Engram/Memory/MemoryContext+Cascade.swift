@@ -62,7 +62,7 @@ extension MemorySession {
             guard let record = try graph.memoryNode(node), owned(record) else { continue }
             let scope = record.string("scope")
             if scope == MemoryScope.user.rawValue || scope == MemoryScope.agent.rawValue {
-                try graph.deleteNode(node, detach: true)
+                try deleteNode(node, in: graph)
             }
         }
     }

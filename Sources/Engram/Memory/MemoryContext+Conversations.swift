@@ -214,23 +214,26 @@ extension MemoryContext {
         to conversation: String, role: MessageRole, content: String, timestamp: Date? = nil,
         metadata: [String: PropertyValue] = [:],
         id: String? = nil
-    ) throws -> Message {
-        try addMessages(
+    ) async throws -> Message {
+        try await addMessages(
             [NewMessage(id: id, role: role, content: content, timestamp: timestamp, metadata: metadata)],
             to: conversation)[0]
     }
 
     /// Adds messages to a conversation in one transaction: all of them or, on any bad one, none.
+    /// With an embedder, `"<role>: <content>"` of each is embedded in one batch before the
+    /// transaction opens.
     /// - Returns: the messages as stored, in order.
-    /// - Throws: as ``addMessage(to:role:content:timestamp:metadata:id:)``.
+    /// - Throws: as ``addMessage(to:role:content:timestamp:metadata:id:)``, or what the embedder throws.
     @discardableResult
-    public func addMessages(_ messages: [NewMessage], to conversation: String) throws -> [Message] {
+    public func addMessages(_ messages: [NewMessage], to conversation: String) async throws -> [Message] {
         for message in messages {
             guard MessageRole.all.contains(message.role) else {
                 throw EngramError(.invalidRole, "'\(message.role)' is not a role; use user, assistant, system or tool")
             }
             try MemoryValidation.content(message.content, "a message's content")
         }
+        let vectors = try await embed(messages.map { MemoryText.message(role: $0.role.rawValue, content: $0.content) })
         return try write { session in
             guard var record = try session.visibleConversation(conversation) else {
                 throw EngramError(.notFound, "there is no conversation '\(conversation)' for this context")
@@ -243,7 +246,7 @@ extension MemoryContext {
             var last = try record.string("last_message").flatMap { try session.graph.nodeID($0) }
             var lastTimestamp = record.int("last_message_at") ?? Int64.min
             var stored: [Message] = []
-            for message in messages {
+            for (position, message) in messages.enumerated() {
                 let timestamp = max(
                     message.timestamp.map(MemoryTime.millis) ?? session.now,
                     lastTimestamp == .min ? .min : lastTimestamp + 1)
@@ -256,6 +259,7 @@ extension MemoryContext {
                         "metadata": message.metadata.isEmpty ? .null : .map(message.metadata),
                     ])
                 try session.graph.link(record.node, node.node, "HAS_MESSAGE")
+                try session.setVector(vectors?[position], node: node.node, index: .messages, in: session.graph)
                 for entity in Set(message.mentions) {
                     try session.graph.link(node.node, try session.requireEntity(entity).node, "MENTIONS")
                 }
@@ -343,7 +347,7 @@ extension MemorySession {
     }
 
     func deleteConversation(_ node: UInt64) throws {
-        for message in try graph.related(node, "HAS_MESSAGE", .outgoing) { try graph.deleteNode(message, detach: true) }
+        for message in try graph.related(node, "HAS_MESSAGE", .outgoing) { try deleteNode(message, in: graph) }
         for trace in try graph.related(node, "HAS_TRACE", .outgoing) { try deleteTrace(trace) }
         try graph.deleteNode(node, detach: true)
     }
@@ -391,15 +395,24 @@ extension MemoryContext {
     /// Changes a message's content or metadata; `nil` arguments keep the current values.
     /// - Throws: `notFound`; `emptyContent`.
     @discardableResult
-    public func updateMessage(id: String, content: String? = nil, metadata: [String: PropertyValue]? = nil) throws
-        -> Message
+    public func updateMessage(id: String, content: String? = nil, metadata: [String: PropertyValue]? = nil)
+        async throws -> Message
     {
         if let content { try MemoryValidation.content(content, "a message's content") }
-        return try write { session in
+        return try await writeEmbedded(prepare: {
+            guard let content, let role = try message(id: id)?.role else { return [] }
+            return [MemoryText.message(role: role.rawValue, content: content)]
+        }) { session, texts, vectors in
             guard var (message, conversation) = try session.visibleMessage(id) else {
                 throw EngramError(.notFound, "there is no message '\(id)' for this context")
             }
-            if let content { message["content"] = .string(content) }
+            if let content {
+                message["content"] = .string(content)
+                guard texts == [MemoryText.message(role: message.string("role") ?? "", content: content)] else {
+                    throw StaleEmbedding()
+                }
+                try session.setVector(vectors?[0], node: message.node, index: .messages, in: session.graph)
+            }
             if let metadata { message["metadata"] = metadata.isEmpty ? .null : .map(metadata) }
             try session.graph.save(message)
             session.touch(&conversation)
@@ -419,7 +432,7 @@ extension MemoryContext {
             let graph = session.graph
             let previous = try graph.related(message.node, "NEXT_MESSAGE", .incoming).first
             let next = try graph.related(message.node, "NEXT_MESSAGE", .outgoing).first
-            try graph.deleteNode(message.node, detach: true)
+            try session.deleteNode(message.node, in: graph)
             if let next {
                 if let previous {
                     try graph.link(previous, next, "NEXT_MESSAGE")

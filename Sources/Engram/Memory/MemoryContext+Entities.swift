@@ -102,8 +102,8 @@ extension MemoryContext {
         name: String, type: String, description: String? = nil, aliases: [String] = [],
         attributes: [String: PropertyValue] = [:],
         confidence: Double = 1, id: String? = nil
-    ) throws -> Entity {
-        try resolveEntity(
+    ) async throws -> Entity {
+        try await resolveEntity(
             name: name, type: type, description: description, aliases: aliases, attributes: attributes,
             confidence: confidence, id: id
         ).entity
@@ -167,11 +167,19 @@ extension MemoryContext {
     public func updateEntity(
         _ id: String, name: String? = nil, type: String? = nil, description: String? = nil, aliases: [String]? = nil,
         attributes: [String: PropertyValue]? = nil, confidence: Double? = nil
-    ) throws -> Entity {
+    ) async throws -> Entity {
         if let name { try MemoryValidation.content(name, "an entity's name") }
         if let type { try Self.validateType(type) }
         if let confidence { try MemoryValidation.unit(confidence, "confidence") }
-        return try write { session in
+        let textChanges = name != nil || type != nil || description != nil || aliases != nil
+        return try await writeEmbedded(prepare: {
+            guard textChanges, let current = try entity(id: id) else { return [] }
+            return [
+                MemoryText.entity(
+                    name: name ?? current.name, type: type ?? current.type,
+                    description: description ?? current.description, aliases: aliases ?? current.aliases)
+            ]
+        }) { session, texts, vectors in
             var record = try session.requireEntity(id)
             if let name { record["name"] = .string(name) }
             if let type {
@@ -185,6 +193,10 @@ extension MemoryContext {
             record["updated_at"] = .int(session.now)
             try session.graph.save(record)
             try session.syncAliases(record)
+            if textChanges {
+                guard let text = MemoryText.of(record)?.text, texts == [text] else { throw StaleEmbedding() }
+                try session.setVector(vectors?[0], node: record.node, index: .entities, in: session.graph)
+            }
             return Entity(record)
         }
     }
@@ -197,7 +209,7 @@ extension MemoryContext {
             for alias in try session.graph.related(record.node, "ALIAS_OF", .incoming) {
                 try session.graph.deleteNode(alias, detach: true)
             }
-            try session.graph.deleteNode(record.node, detach: true)
+            try session.deleteNode(record.node, in: session.graph)
         }
     }
 

@@ -223,16 +223,21 @@ extension MemoryContext {
     ///   `invalidTTL`; `notPermitted` for a global memory outside an administrative context;
     ///   `invalidArgument` for a user or agent scope without a user or agent in the context;
     ///   `notFound` for an unknown conversation or mentioned entity.
+    ///   Or what the store's embedder throws: then nothing is written.
     @discardableResult
-    public func remember(_ memory: NewMemory) throws -> Memory {
-        try remember([memory])[0]
+    public func remember(_ memory: NewMemory) async throws -> Memory {
+        try await remember([memory])[0]
     }
 
-    /// Stores memories in one transaction: all or none.
+    /// Stores memories in one transaction: all or none. With an embedder, their contents are
+    /// embedded in one batch before the transaction opens.
     /// - Throws: as ``remember(_:)``.
     @discardableResult
-    public func remember(_ memories: [NewMemory]) throws -> [Memory] {
-        try write { session in try memories.map { try session.storeMemory($0) } }
+    public func remember(_ memories: [NewMemory]) async throws -> [Memory] {
+        let vectors = try await embed(memories.map { MemoryText.memory(content: $0.content) })
+        return try write { session in
+            try memories.indices.map { try session.storeMemory(memories[$0], vector: vectors?[$0]) }
+        }
     }
 
     /// Stores `replacement` and closes `id`: the old memory's `valid_until` becomes the new one's
@@ -240,13 +245,14 @@ extension MemoryContext {
     /// current reads and stays readable with ``MemoryFilter/asOf`` a time before.
     /// - Throws: `notFound` for an unknown or invisible memory; as ``remember(_:)``.
     @discardableResult
-    public func supersede(_ id: String, with replacement: NewMemory) throws -> Memory {
-        try write { session in
+    public func supersede(_ id: String, with replacement: NewMemory) async throws -> Memory {
+        let vector = try await embed([MemoryText.memory(content: replacement.content)])?[0]
+        return try write { session in
             guard var old = try session.memoryRecord(id, forWriting: true).map({ $0.1 }) else {
                 throw EngramError(.notFound, "there is no memory '\(id)' for this context")
             }
             let graph = try session.memoryGraph(MemoryScope(rawValue: old.string("scope") ?? "") ?? .tenant)
-            let new = try session.storeMemory(replacement)
+            let new = try session.storeMemory(replacement, vector: vector)
             guard let newNode = try graph.nodeID(new.id) else {
                 throw EngramError(
                     .invalidArgument, "a global memory supersedes only global memories, and the other way round")
@@ -259,18 +265,20 @@ extension MemoryContext {
         }
     }
 
-    /// Changes a memory; `nil` arguments keep the current values. A content change re-indexes in
-    /// the same transaction.
+    /// Changes a memory; `nil` arguments keep the current values. A content change is embedded
+    /// again (before the transaction) and re-indexed in the same transaction.
     /// - Throws: `notFound`; `emptyContent`; `valueOutOfRange`; `invalidAnnotationKey`; `notPermitted`.
     @discardableResult
     public func updateMemory(
         _ id: String, content: String? = nil, kind: MemoryKind? = nil, importance: Double? = nil,
         annotations: [String: String]? = nil,
         validUntil: Date? = nil
-    ) throws -> Memory {
+    ) async throws -> Memory {
         if let content { try MemoryValidation.content(content, "a memory's content") }
         if let importance { try MemoryValidation.unit(importance, "importance") }
         let annotationValue = try annotations.map(MemoryValidation.annotations)
+        var vector: [Float]?
+        if let content { vector = try await embed([MemoryText.memory(content: content)])?[0] }
         return try write { session in
             guard let (graph, found) = try session.memoryRecord(id, forWriting: true) else {
                 throw EngramError(.notFound, "there is no memory '\(id)' for this context")
@@ -286,6 +294,7 @@ extension MemoryContext {
             if let validUntil { record["valid_until"] = .int(MemoryTime.millis(validUntil)) }
             record["updated_at"] = .int(session.now)
             try graph.save(record)
+            if content != nil { try session.setVector(vector, node: record.node, index: .memories, in: graph) }
             return Memory(record)
         }
     }
@@ -297,7 +306,7 @@ extension MemoryContext {
             guard let (graph, record) = try session.memoryRecord(id, forWriting: true) else {
                 throw EngramError(.notFound, "there is no memory '\(id)' for this context")
             }
-            try graph.deleteNode(record.node, detach: true)
+            try session.deleteNode(record.node, in: graph)
         }
     }
 
@@ -409,7 +418,7 @@ extension MemoryContext {
             for graph in isAdministrative ? [session.graph, try session.global()] : [session.graph] {
                 for node in try graph.nodes(label: "Memory") {
                     if let record = try graph.memoryNode(node), session.isExpired(record) {
-                        try graph.deleteNode(node, detach: true)
+                        try session.deleteNode(node, in: graph)
                         purged += 1
                     }
                 }
@@ -460,7 +469,7 @@ extension MemorySession {
         return (session, record)
     }
 
-    func storeMemory(_ memory: NewMemory) throws -> Memory {
+    func storeMemory(_ memory: NewMemory, vector: [Float]?) throws -> Memory {
         try MemoryValidation.content(memory.content, "a memory's content")
         try MemoryValidation.unit(memory.importance, "importance")
         let annotations = try MemoryValidation.annotations(memory.annotations)
@@ -507,6 +516,7 @@ extension MemorySession {
                 "valid_from": .int(memory.validFrom.map(MemoryTime.millis) ?? created),
                 "valid_until": memory.validUntil.map { .int(MemoryTime.millis($0)) } ?? .null,
             ])
+        try setVector(vector, node: record.node, index: .memories, in: target)
         for entity in memory.mentions {
             guard target === graph else {
                 throw EngramError(.invalidArgument, "a global memory cannot mention an entity of a tenant")
@@ -544,8 +554,6 @@ extension MemorySession {
     /// only the properties in ``filterKeys`` decoded (no labels, no content).
     func visibleMemories(_ filter: MemoryFilter) throws -> [(graph: GraphSession, record: MemoryNode)] {
         let sessions = [graph, try global()]
-        let at = filter.asOf.map(MemoryTime.millis)
-        let time = at ?? now
         var keys: [UInt32: String] = [:]
         for name in Self.filterKeys {
             if let key = try graph.symbol(.propertyKey, name, create: false) { keys[key] = name }
@@ -553,35 +561,38 @@ extension MemorySession {
         var result: [(graph: GraphSession, record: MemoryNode)] = []
         for session in sessions {
             for node in try memoryCandidates(session) {
-                guard let record = try session.partialNode(node, keys: keys), sees(record), !isExpired(record) else {
-                    continue
-                }
-                let created = record.int("created_at") ?? 0
-                if !filter.states.isEmpty, !filter.states.contains(where: { $0.rawValue == record.string("state") }) {
-                    continue
-                }
-                if !filter.kinds.isEmpty, !filter.kinds.contains(where: { $0.rawValue == record.string("kind") }) {
-                    continue
-                }
-                if !filter.scopes.isEmpty, !filter.scopes.contains(where: { $0.rawValue == record.string("scope") }) {
-                    continue
-                }
-                let annotations = record.stringMap("annotations")
-                if !filter.annotations.allSatisfy({ annotations[$0.key] == $0.value }) { continue }
-                if let after = filter.createdAfter, created < MemoryTime.millis(after) { continue }
-                if let before = filter.createdBefore, created >= MemoryTime.millis(before) { continue }
-                if let conversation = filter.conversationID, record.string("conversation") != conversation { continue }
-                if filter.includeAllValidity {
-                    result.append((session, record))
-                    continue
-                }
-                if at != nil, created > time { continue }
-                if (record.int("valid_from") ?? created) > time { continue }
-                if let until = record.int("valid_until"), until <= time { continue }
+                guard let record = try session.partialNode(node, keys: keys), passes(record, filter) else { continue }
                 result.append((session, record))
             }
         }
         return result
+    }
+
+    /// Whether the context sees a memory read with at least the ``filterKeys``, unexpired, and it
+    /// passes `filter`.
+    func passes(_ record: MemoryNode, _ filter: MemoryFilter) -> Bool {
+        guard sees(record), !isExpired(record) else { return false }
+        let created = record.int("created_at") ?? 0
+        if !filter.states.isEmpty, !filter.states.contains(where: { $0.rawValue == record.string("state") }) {
+            return false
+        }
+        if !filter.kinds.isEmpty, !filter.kinds.contains(where: { $0.rawValue == record.string("kind") }) {
+            return false
+        }
+        if !filter.scopes.isEmpty, !filter.scopes.contains(where: { $0.rawValue == record.string("scope") }) {
+            return false
+        }
+        let annotations = record.stringMap("annotations")
+        if !filter.annotations.allSatisfy({ annotations[$0.key] == $0.value }) { return false }
+        if let after = filter.createdAfter, created < MemoryTime.millis(after) { return false }
+        if let before = filter.createdBefore, created >= MemoryTime.millis(before) { return false }
+        if let conversation = filter.conversationID, record.string("conversation") != conversation { return false }
+        if filter.includeAllValidity { return true }
+        let time = filter.asOf.map(MemoryTime.millis) ?? now
+        if filter.asOf != nil, created > time { return false }
+        if (record.int("valid_from") ?? created) > time { return false }
+        if let until = record.int("valid_until"), until <= time { return false }
+        return true
     }
 }
 

@@ -91,11 +91,21 @@ public struct MemoryContext: Sendable {
 
     func write<T>(_ body: (MemorySession) throws -> T) throws -> T {
         try validate()
-        let (result, learned) = try store.environment.write { txn in
-            let session = try MemorySession(context: self, txn: txn)
-            return (try body(session), session.learned)
+        var sessions: [MemorySession] = []  // one per run of `body` (LMDB may run it again)
+        let result: T
+        let learned: GraphCatalog.Names
+        do {
+            (result, learned) = try store.environment.write { txn in
+                let session = try MemorySession(context: self, txn: txn)
+                sessions.append(session)
+                return (try body(session), session.learned)
+            }
+        } catch {
+            store.settleVectors(sessions.flatMap(\.vectorSessions), committed: nil)
+            throw error
         }
         store.catalog.absorb(learned)  // only now: the symbols it created are committed
+        store.settleVectors(sessions.flatMap(\.vectorSessions), committed: sessions.last?.vectorSessions)
         return result
     }
 }
@@ -271,6 +281,8 @@ final class MemorySession {
     let now: Int64
     private var globalGraph: GraphSession?
     private var schemaReady = false
+    /// The vector sessions of the tenants this call wrote vectors to (see MemoryContext+Vectors.swift).
+    var vectorSessions: [VectorSession] = []
 
     init(context: MemoryContext, txn: Transaction) throws {
         self.context = context

@@ -11,7 +11,7 @@ public enum MemoryDemo {
     /// Runs the session on `store` (in tenant ``tenant``) and returns the lines to print. The
     /// session's clock starts at 2026-01-01 and moves one second per reading, so the output is the
     /// same on every run.
-    public static func run(store: EngramStore) throws -> [String] {
+    public static func run(store: EngramStore) async throws -> [String] {
         var lines: [String] = []
         try store.dropTenant(tenant)
         let start = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01T00:00:00Z
@@ -22,7 +22,7 @@ public enum MemoryDemo {
         formatter.formatOptions.insert(.withFractionalSeconds)
 
         let chat = try memory.startConversation(id: "trip", title: "Trip to Lisbon", annotations: ["topic": "travel"])
-        try memory.addMessages(
+        try await memory.addMessages(
             [
                 NewMessage(
                     role: .user, content: "I work at Acme and I'm flying to Lisbon in May. I prefer window seats."),
@@ -34,9 +34,9 @@ public enum MemoryDemo {
             lines.append("  [\(formatter.string(from: message.timestamp))] \(message.role): \(message.content)")
         }
 
-        let alice = try memory.addEntity(name: "Alice", type: "Person", id: "alice")
-        let acme = try memory.addEntity(name: "Acme Corporation", type: "Organization", aliases: ["Acme"], id: "acme")
-        let lisbon = try memory.addEntity(name: "Lisboa", type: "Location", aliases: ["Lisbon"], id: "lisbon")
+        let alice = try await memory.addEntity(name: "Alice", type: "Person", id: "alice")
+        let acme = try await memory.addEntity(name: "Acme Corporation", type: "Organization", aliases: ["Acme"], id: "acme")
+        let lisbon = try await memory.addEntity(name: "Lisboa", type: "Location", aliases: ["Lisbon"], id: "lisbon")
         try memory.relate(alice.id, "WORKS_AT", acme.id, confidence: 0.9, provenance: ["trip"])
         try memory.relate(alice.id, "TRAVELS_TO", lisbon.id, confidence: 0.7, provenance: ["trip"])
         let travels = try memory.relate(alice.id, "TRAVELS_TO", lisbon.id, confidence: 0.8, provenance: ["trip-2"])
@@ -48,11 +48,11 @@ public enum MemoryDemo {
             "Alice TRAVELS_TO Lisboa: support \(travels.supportCount), confidence \(travels.confidence), provenance "
                 + travels.provenance.joined(separator: ", "))
 
-        try memory.remember(
+        try await memory.remember(
             NewMemory("Alice prefers window seats", kind: .preference, importance: 0.8, mentions: [alice.id]))
-        let budget = try memory.remember(NewMemory("Alice's budget is 400 euros", kind: .fact, conversationID: chat.id))
+        let budget = try await memory.remember(NewMemory("Alice's budget is 400 euros", kind: .fact, conversationID: chat.id))
         let beforeChange = start.addingTimeInterval(tick.peek())
-        try memory.supersede(
+        try await memory.supersede(
             budget.id, with: NewMemory("Alice's budget is 600 euros", kind: .fact, conversationID: chat.id))
         lines.append("current memories:")
         for item in try memory.memories().items { lines.append("  \(item.kind): \(item.content)") }
@@ -88,7 +88,7 @@ public enum MemoryDemo {
                 "tool \(stats.tool): \(stats.calls) calls, \(Int(stats.successRate * 100))% success, mean \(Int(stats.meanDurationMs)) ms"
             )
         }
-        let episode = try memory.summarizeConversation(chat.id)
+        let episode = try await memory.summarizeConversation(chat.id)
         lines.append("summary: \(episode.content)")
         return lines
     }

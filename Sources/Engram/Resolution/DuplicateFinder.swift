@@ -31,11 +31,20 @@ struct DuplicateFinder {
             }
         }
         let names = records.map(MemorySession.names)
-        let hasEmbeddings = records.first.map { embeddings.vector($0.id) != nil } ?? false
+        let hasEmbeddings = try records.first.map { try embeddings.vector($0.id) != nil } ?? false
         let floor = EntityResolver.stringFloor(for: minScore, embedding: hasEmbeddings) - 1e-9
         var byType: [String: [Int]] = [:]
         for (index, entry) in names.enumerated() { byType[entry.type, default: []].append(index) }
         var contexts = [Set<UInt64>?](repeating: nil, count: records.count)
+        // Each entity's stored vector, read once (`.some(nil)`: it has none).
+        var vectors = [[Float]??](repeating: nil, count: hasEmbeddings ? records.count : 0)
+        func vector(_ index: Int) throws -> [Float]? {
+            guard hasEmbeddings else { return nil }
+            if let known = vectors[index] { return known }
+            let found = try embeddings.vector(records[index].id)
+            vectors[index] = .some(found)
+            return found
+        }
         var kept: [(score: Double, i: Int, j: Int, cosine: Double?, overlap: Double?)] = []
         for members in byType.values {
             for pair in Self.pairs(members, names) {
@@ -43,9 +52,7 @@ struct DuplicateFinder {
                 if !Self.mayMatch(names[i], names[j]) { continue }
                 let plain = EntityResolver.score(names[i], names[j], explain: false, floor: floor)
                 if EntityResolver.upperBound(string: plain.score, embedding: hasEmbeddings) < minScore { continue }
-                let cosine = embeddings.vector(records[i].id).flatMap { a in
-                    embeddings.vector(records[j].id).map { EntityEmbeddings.cosine(a, $0) }
-                }
+                let cosine = try vector(i).flatMap { a in try vector(j).map { EntityEmbeddings.cosine(a, $0) } }
                 if contexts[i] == nil { contexts[i] = try session.contextSet(records[i].node) }
                 if contexts[j] == nil { contexts[j] = try session.contextSet(records[j].node) }
                 let overlap = MemorySession.overlap(contexts[i]!, contexts[j]!)

@@ -76,9 +76,9 @@ package struct EntityEmbeddings: Sendable {
     /// The embedding of the name being added, if any.
     package var query: [Float]?
     /// The stored embedding of an entity, by id.
-    package var vector: @Sendable (_ entityID: String) -> [Float]?
+    package var vector: @Sendable (_ entityID: String) throws -> [Float]?
     /// The ids of the entities nearest to a vector, with their cosine, nearest first.
-    package var nearest: @Sendable (_ vector: [Float], _ limit: Int) -> [(id: String, cosine: Double)]
+    package var nearest: @Sendable (_ vector: [Float], _ limit: Int) throws -> [(id: String, cosine: Double)]
 
     /// No embeddings: the score blend leaves the cosine out.
     package static let none = EntityEmbeddings(query: nil, vector: { _ in nil }, nearest: { _, _ in [] })
@@ -95,8 +95,8 @@ package struct EntityEmbeddings: Sendable {
 
     /// Creates a seam from its three parts.
     package init(
-        query: [Float]?, vector: @escaping @Sendable (String) -> [Float]?,
-        nearest: @escaping @Sendable ([Float], Int) -> [(id: String, cosine: Double)]
+        query: [Float]?, vector: @escaping @Sendable (String) throws -> [Float]?,
+        nearest: @escaping @Sendable ([Float], Int) throws -> [(id: String, cosine: Double)]
     ) {
         self.query = query
         self.vector = vector
@@ -142,10 +142,23 @@ extension MemoryContext {
     public func resolveEntity(
         name: String, type: String, description: String? = nil, aliases: [String] = [],
         attributes: [String: PropertyValue] = [:], confidence: Double = 1, id: String? = nil
-    ) throws -> EntityResolution {
-        try _resolveEntity(
+    ) async throws -> EntityResolution {
+        try MemoryValidation.content(name, "an entity's name")
+        try Self.validateType(type)
+        try MemoryValidation.unit(confidence, "confidence")
+        // Embedded before the write opens, as every memory write: the name's vector is both the
+        // query of the embedding side of resolution and, for a new entity, its stored vector.
+        let text = MemoryText.entity(name: name, type: type, description: description, aliases: aliases)
+        let vector = try await embed([text])?[0]
+        var new = NewEntityFields(
             name: name, type: type, description: description, aliases: aliases, attributes: attributes,
-            confidence: confidence, id: id, embeddings: .none)
+            confidence: confidence, id: id)
+        new.vector = vector
+        return try write { session in
+            try session.prepareWrite()
+            try session.prepareResolution()
+            return try session.resolve(new, embeddings: try session.entityEmbeddings(query: vector))
+        }
     }
 
     /// ``resolveEntity(name:type:description:aliases:attributes:confidence:id:)`` with the
@@ -184,11 +197,12 @@ extension MemoryContext {
     public func findPotentialDuplicates(type: String? = nil, minScore: Double? = nil, limit: Int = 100) throws
         -> [DuplicateCandidate]
     {
-        try _findPotentialDuplicates(type: type, minScore: minScore, limit: limit, embeddings: .none)
+        try _findPotentialDuplicates(type: type, minScore: minScore, limit: limit, embeddings: nil)
     }
 
     /// ``findPotentialDuplicates(type:minScore:limit:)`` with the embedding seam filled.
-    package func _findPotentialDuplicates(type: String?, minScore: Double?, limit: Int, embeddings: EntityEmbeddings)
+    /// `embeddings` `nil` reads the store's entity vectors, when it embeds entities.
+    package func _findPotentialDuplicates(type: String?, minScore: Double?, limit: Int, embeddings: EntityEmbeddings?)
         throws -> [DuplicateCandidate]
     {
         guard (1...10_000).contains(limit) else {
@@ -199,7 +213,7 @@ extension MemoryContext {
             throw EngramError(.invalidArgument, "minScore must be in 0...1, not \(threshold)")
         }
         return try read { session in
-            try DuplicateFinder(session: session, embeddings: embeddings).find(
+            try DuplicateFinder(session: session, embeddings: try embeddings ?? session.entityEmbeddings(query: nil)).find(
                 type: type, minScore: threshold, limit: limit)
         }
     }
@@ -233,6 +247,9 @@ struct NewEntityFields {
     var attributes: [String: PropertyValue]
     var confidence: Double
     var id: String?
+    /// The embedding of the entity's text (``MemoryText/entity(name:type:description:aliases:)``),
+    /// stored with it when it is created; `nil` without an embedder.
+    var vector: [Float]? = nil
 }
 
 extension MemorySession {
@@ -381,7 +398,7 @@ extension MemorySession {
         var result: [UInt64: Double?] = [:]
         for node in nodes { result[node] = .some(nil) }
         if let query = embeddings.query {
-            for neighbour in embeddings.nearest(query, limit) {
+            for neighbour in try embeddings.nearest(query, limit) {
                 if let node = try graph.nodeID(neighbour.id) { result[node] = neighbour.cosine }
             }
         }
@@ -479,7 +496,7 @@ extension MemorySession {
                 let storedCosine =
                     cosine
                     ?? embeddings.query.flatMap { query in
-                        embeddings.vector(record.id).map { EntityEmbeddings.cosine(query, $0) }
+                        try embeddings.vector(record.id).map { EntityEmbeddings.cosine(query, $0) }
                     }
                 let quick = EntityResolver.score(names, Self.names(record), cosine: storedCosine, explain: false)
                 if quick.band(options) != .create {
@@ -549,7 +566,37 @@ extension MemorySession {
                 "name_acronym": profile.acronym.map { .string($0) } ?? .null,
             ])
         try syncAliases(record)
+        try setVector(new.vector, node: record.node, index: .entities, in: graph)
         return record
+    }
+
+    /// The embedding side of resolution over this tenant's entity vectors, read in this
+    /// transaction: `query` (the new name's embedding, if any), the stored vector of an entity, and
+    /// the live entities nearest to a vector. ``EntityEmbeddings/none`` when the store does not
+    /// embed or the tenant has no entity vectors yet.
+    func entityEmbeddings(query: [Float]?) throws -> EntityEmbeddings {
+        let index = MemoryVectorIndex.entities.name
+        let vectors = try vectorSession(graph)
+        guard let model = context.store.embedder?.modelID, let definition = try vectors.definition(index),
+            definition.model == model
+        else { return .none }
+        // The seam is a value of closures; they are called only inside this transaction, by
+        // `resolve` or the duplicate finder, never after it ends.
+        nonisolated(unsafe) let graph = self.graph
+        nonisolated(unsafe) let session = vectors
+        let dimension = definition.dimension
+        return EntityEmbeddings(
+            query: query.flatMap { $0.count == dimension ? $0 : nil },
+            vector: { id in
+                guard let node = try graph.nodeID(id) else { return nil }
+                return try session.storedVector(of: node, index: index)
+            },
+            nearest: { vector, limit in
+                try session.search(index, query: vector, k: max(1, limit)).compactMap { hit in
+                    guard let record = try graph.memoryNode(hit.node), record.labels.contains("Entity") else { return nil }
+                    return (id: record.id, cosine: Double(hit.score))
+                }
+            })
     }
 
     /// Folds the names and facts of a new entity into an existing one: the new name and aliases

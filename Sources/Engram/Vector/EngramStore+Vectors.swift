@@ -78,21 +78,31 @@ extension EngramStore {
                 return try body(graph, session)
             }
         } catch {
-            if sessions.contains(where: { !$0.prepared.isEmpty }) {
-                try? environment.read { txn in
-                    for session in sessions {
-                        for entry in session.prepared.values {
-                            try entry.state.finishAborted(token: ObjectIdentifier(session), in: txn)
-                        }
+            settleVectors(sessions, committed: nil)
+            throw error
+        }
+        settleVectors(sessions, committed: sessions.last.map { [$0] })
+        return result
+    }
+
+    /// Settles the in-memory indexes after a write transaction: `committed` are the sessions of
+    /// the run that committed (`nil` when the transaction aborted); every other session of
+    /// `sessions` belongs to an aborted run.
+    func settleVectors(_ sessions: [VectorSession], committed: [VectorSession]?) {
+        let winners = Set((committed ?? []).map(ObjectIdentifier.init))
+        let losers = sessions.filter { !winners.contains(ObjectIdentifier($0)) && !$0.prepared.isEmpty }
+        if !losers.isEmpty {
+            try? environment.read { txn in
+                for session in losers {
+                    for entry in session.prepared.values {
+                        try entry.state.finishAborted(token: ObjectIdentifier(session), in: txn)
                     }
                 }
             }
-            throw error
         }
-        if let session = sessions.last {
+        for session in committed ?? [] {
             for entry in session.prepared.values { entry.state.finishCommitted(token: ObjectIdentifier(session)) }
         }
-        return result
     }
 
     /// Runs `body` in a read transaction with `tenant`'s graph and vector sessions.
