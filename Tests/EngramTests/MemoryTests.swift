@@ -76,7 +76,9 @@ struct MemoryConversationTests {
         #expect(result.rows.count == 1)
 
         try memory.endConversation(id: "c1")
-        #expect(await asyncErrorCode { try await memory.addMessage(to: "c1", role: .user, content: "more") } == .conversationEnded)
+        #expect(
+            await asyncErrorCode { try await memory.addMessage(to: "c1", role: .user, content: "more") }
+                == .conversationEnded)
         #expect(try memory.conversation(id: "c1")?.endedAt != nil)
         #expect(try fixture.store._checkGraphInvariants() == [])
     }
@@ -87,10 +89,14 @@ struct MemoryConversationTests {
         try memory.startConversation(id: "c")
         let before = try fixture.store.graph().statistics()
         #expect(
-            await asyncErrorCode { try await memory.addMessage(to: "c", role: MessageRole(rawValue: "robot"), content: "x") }
+            await asyncErrorCode {
+                try await memory.addMessage(to: "c", role: MessageRole(rawValue: "robot"), content: "x")
+            }
                 == .invalidRole)
-        #expect(await asyncErrorCode { try await memory.addMessage(to: "c", role: .user, content: "  ") } == .emptyContent)
-        #expect(await asyncErrorCode { try await memory.addMessage(to: "nope", role: .user, content: "x") } == .notFound)
+        #expect(
+            await asyncErrorCode { try await memory.addMessage(to: "c", role: .user, content: "  ") } == .emptyContent)
+        #expect(
+            await asyncErrorCode { try await memory.addMessage(to: "nope", role: .user, content: "x") } == .notFound)
         #expect(
             await asyncErrorCode {
                 try await memory.addMessages(
@@ -126,7 +132,9 @@ struct MemoryConversationTests {
             ])
         #expect(try alice.conversations(annotations: ["parity": "even"]).total == 3)
         #expect(try alice.conversation(id: "bob-chat") == nil)
-        #expect(await asyncErrorCode { try await alice.addMessage(to: "bob-chat", role: .user, content: "hi") } == .notFound)
+        #expect(
+            await asyncErrorCode { try await alice.addMessage(to: "bob-chat", role: .user, content: "hi") } == .notFound
+        )
         #expect(errorCode { try alice.deleteConversation(id: "bob-chat") } == .notFound)
         #expect(try fixture.store.administrativeContext().conversations().total == 6)
     }
@@ -179,7 +187,9 @@ struct MemoryLongTermTests {
         #expect(try memory.entities(type: "Person").total == 0)
         #expect(await asyncErrorCode { try await memory.addEntity(name: " ", type: "Person") } == .emptyContent)
         #expect(await asyncErrorCode { try await memory.addEntity(name: "x", type: "Memory") } == .invalidName)
-        #expect(await asyncErrorCode { try await memory.addEntity(name: "x", type: "Person", confidence: 1.5) } == .valueOutOfRange)
+        #expect(
+            await asyncErrorCode { try await memory.addEntity(name: "x", type: "Person", confidence: 1.5) }
+                == .valueOutOfRange)
         try memory.deleteEntity(jose.id)
         #expect(try memory.findEntities(named: "joe").isEmpty)
         #expect(try fixture.store.graph().statistics().nodesByLabel["Alias"] == nil)
@@ -259,7 +269,9 @@ struct MemoryLongTermTests {
         for (input, code) in bad {
             #expect(await asyncErrorCode { try await memory.remember([NewMemory("fine"), input]) } == code)
         }
-        #expect(await asyncErrorCode { try await fixture.store.context().remember(NewMemory("x", scope: .user)) } == .invalidArgument)
+        #expect(
+            await asyncErrorCode { try await fixture.store.context().remember(NewMemory("x", scope: .user)) }
+                == .invalidArgument)
         #expect(
             await asyncErrorCode { try await fixture.store.context(user: "u").remember(NewMemory("x", scope: .agent)) }
                 == .invalidArgument)
@@ -287,7 +299,8 @@ struct MemoryLongTermTests {
         clock.advance(40)
         #expect(try memory.memories().items.map(\.id).sorted() == [storeDefault.id, never.id].sorted())
         #expect(try memory.conversation(id: "c") == nil)
-        #expect(await asyncErrorCode { try await memory.addMessage(to: "c", role: .user, content: "late") } == .notFound)
+        #expect(
+            await asyncErrorCode { try await memory.addMessage(to: "c", role: .user, content: "late") } == .notFound)
         clock.advance(50)
         #expect(try memory.memories().items.map(\.id) == [never.id])
         #expect(try memory.purgeExpired() == 4)
@@ -532,7 +545,8 @@ struct MemoryReasoningAndCascadeTests {
         try await bobCopy.store.importJSONLines(bobLines)
         #expect(try bobCopy.store.exportJSONLines(.user(tenant: "acme", user: "bob")) == bobLines)
         #expect(try bobCopy.store.context(tenant: "acme", user: "bob").conversations().total == 2)
-        #expect(await asyncErrorCode { try await bobCopy.store.importJSONLines(["{\"kind\":\"node\""]) } == .decodingFailed)
+        #expect(
+            await asyncErrorCode { try await bobCopy.store.importJSONLines(["{\"kind\":\"node\""]) } == .decodingFailed)
     }
 
     @Test func propertyValuesSurviveTheJSONForm() async throws {
@@ -719,29 +733,32 @@ struct MemoryConcurrencyTests {
         let store = fixture.store
         let users = ["u0", "u1", "u2", "u3"]
         let failures = await withTaskGroup(of: String?.self) { group in
-          for index in 0..<users.count * 2 { group.addTask { () -> String? in
-            let user = users[index % users.count]
-            let memory = store.context(tenant: "acme", user: user, agent: "a\(index)")
-            do {
-                if index < users.count {
-                    let chat = try memory.startConversation(id: "chat-\(user)")
-                    for i in 0..<10 {
-                        try await memory.addMessage(to: chat.id, role: i % 2 == 0 ? .user : .assistant, content: "m\(i)")
+            for index in 0..<users.count * 2 {
+                group.addTask { () -> String? in
+                    let user = users[index % users.count]
+                    let memory = store.context(tenant: "acme", user: user, agent: "a\(index)")
+                    do {
+                        if index < users.count {
+                            let chat = try memory.startConversation(id: "chat-\(user)")
+                            for i in 0..<10 {
+                                try await memory.addMessage(
+                                    to: chat.id, role: i % 2 == 0 ? .user : .assistant, content: "m\(i)")
+                            }
+                        } else {
+                            for i in 0..<10 {
+                                try await memory.remember(NewMemory("fact \(i)", kind: .fact))
+                                // A reader never sees a half-written batch: the count is always whole.
+                                let count = try memory.memories(MemoryFilter(kinds: [.fact])).total
+                                if count > 10 { throw EngramError(.corrupted, "saw \(count) facts") }
+                            }
+                        }
+                    } catch {
+                        return "\(error)"
                     }
-                } else {
-                    for i in 0..<10 {
-                        try await memory.remember(NewMemory("fact \(i)", kind: .fact))
-                        // A reader never sees a half-written batch: the count is always whole.
-                        let count = try memory.memories(MemoryFilter(kinds: [.fact])).total
-                        if count > 10 { throw EngramError(.corrupted, "saw \(count) facts") }
-                    }
+                    return nil
                 }
-            } catch {
-                return "\(error)"
             }
-            return nil
-          } }
-          return await group.reduce(into: [String]()) { if let failure = $1 { $0.append(failure) } }
+            return await group.reduce(into: [String]()) { if let failure = $1 { $0.append(failure) } }
         }
         #expect(failures == [])
         for user in users {
@@ -766,7 +783,8 @@ struct MemoryUpdateTests {
         #expect(try fixture.store.context(user: "bob").message(id: messages[1].id) == nil)
         let edited = try await memory.updateMessage(id: messages[1].id, content: "edited", metadata: ["edited": true])
         #expect(edited.content == "edited" && edited.metadata == ["edited": true])
-        #expect(await asyncErrorCode { try await memory.updateMessage(id: messages[1].id, content: "") } == .emptyContent)
+        #expect(
+            await asyncErrorCode { try await memory.updateMessage(id: messages[1].id, content: "") } == .emptyContent)
 
         let chain = "MATCH (:Conversation {title: 'T'})-[:FIRST_MESSAGE]->(f)-[:NEXT_MESSAGE*0..]->(m) RETURN m.content"
         try memory.updateConversation(id: chat.id, title: "T", annotations: ["k": "v"], ttl: 0)
@@ -822,7 +840,9 @@ struct MemoryAsyncTests {
         }
         #expect(Set(ids).count == 8)
         #expect(try await memory.perform { try $0.memories().total } == 8)
-        await #expect(throws: EngramError.self) { try await memory.perform { try $0.memories(options: ListOptions(limit: 0)) } }
+        await #expect(throws: EngramError.self) {
+            try await memory.perform { try $0.memories(options: ListOptions(limit: 0)) }
+        }
         await #expect(throws: EngramError.self) { try await memory.remember(NewMemory("")) }
     }
 }
