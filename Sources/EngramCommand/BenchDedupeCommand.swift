@@ -4,7 +4,7 @@ import Foundation
 
 /// `engram bench dedupe`: `findPotentialDuplicates` over a tenant of many entities, and the
 /// evaluation of entity resolution on the seeded labelled pairs.
-struct BenchDedupeCommand: ParsableCommand {
+struct BenchDedupeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dedupe",
         abstract: "Time findPotentialDuplicates over --entities entities; with --eval, print the evaluation.",
@@ -27,7 +27,7 @@ struct BenchDedupeCommand: ParsableCommand {
     @Option(help: "Write the labelled pairs as tab-separated values to this file.") var pairsOut: String?
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
 
-    func run() throws {
+    func run() async throws {
         guard entities >= 0, runs > 0 else { throw ValidationError("--entities must be 0 or more and --runs positive") }
         var figures: [String: Any] = [:]
         if eval || pairsOut != nil {
@@ -61,7 +61,7 @@ struct BenchDedupeCommand: ParsableCommand {
             var start = DispatchTime.now()
             let loaded = ResolutionEvaluation.benchmarkEntities(count: entities)
             for entity in loaded {
-                try memory.addEntity(name: entity.name, type: entity.type)
+                try await memory.addEntity(name: entity.name, type: entity.type)
             }
             let load = BenchStorageCommand.seconds(since: start)
             // Adds with resolution on: a loaded name with one letter appended, each in its own
@@ -72,7 +72,7 @@ struct BenchDedupeCommand: ParsableCommand {
             start = DispatchTime.now()
             for _ in 0..<adds {
                 let entity = loaded[Int(random.next() % UInt64(loaded.count))]
-                let decision = try resolving.resolveEntity(name: entity.name + "x", type: entity.type).decision
+                let decision = try await resolving.resolveEntity(name: entity.name + "x", type: entity.type).decision
                 decisions[decision.rawValue, default: 0] += 1
             }
             let addSeconds = BenchStorageCommand.seconds(since: start)

@@ -48,7 +48,7 @@ public enum REPLMemory {
             guard let value = Double(importance) else { throw REPLUsageError("'\(importance)' is not a number") }
             memory.importance = value
         }
-        return try context.remember(memory)
+        return try await context.remember(memory)
     }
 
     /// One line about a stored memory: `remembered <id> (fact, user scope): <text>`.

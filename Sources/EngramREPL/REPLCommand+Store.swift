@@ -47,7 +47,7 @@ extension REPLCommand {
     ) { session, argument in
         let parts = try words(argument)
         guard parts.count == 1 else { throw REPLUsageError("give one file") }
-        session.writeError(try REPLFiles.importFile(parts[0], into: session.store, tenant: session.tenant))
+        session.writeError(try await REPLFiles.importFile(parts[0], into: session.store, tenant: session.tenant))
     }
 
     /// The query after `:explain` or `:profile`, without a final `;`.
@@ -180,7 +180,7 @@ public enum REPLFiles {
     /// - Throws: ``EngramError`` `invalidArgument` for an extension it does not know; the import's errors.
     public static func importFile(
         _ path: String, into store: EngramStore, tenant: String, progress: ((Int, Int) -> Void)? = nil
-    ) throws -> String {
+    ) async throws -> String {
         guard let kind = Kind(path: path) else {
             throw EngramError(
                 .invalidArgument,
@@ -190,7 +190,7 @@ public enum REPLFiles {
         let text = try read(path)
         switch kind {
         case .jsonLines:
-            let summary = try store.importJSONLines(text.split(separator: "\n").lazy.map(String.init), tenant: tenant)
+            let summary = try await store.importJSONLines(text.split(separator: "\n").lazy.map(String.init), tenant: tenant)
             return "imported \(path) into tenant \(tenant): \(summary.nodesCreated) nodes created, \(summary.nodesReplaced) replaced, "
                 + "\(summary.relationshipsCreated) relationships created, \(summary.relationshipsReplaced) replaced"
         case .cypher:

@@ -174,8 +174,8 @@ struct REPLSessionTests {
         await session.handle(":remember x --colour red")
         #expect(transcript.err.contains("unknown option '--colour'"))
 
-        try store.context(tenant: "t").addEntity(name: "Lisbon", type: "City", id: "lisbon")
-        try store.context(tenant: "t").addEntity(name: "Ada", type: "Person", aliases: ["Countess"], id: "ada")
+        try await store.context(tenant: "t").addEntity(name: "Lisbon", type: "City", id: "lisbon")
+        try await store.context(tenant: "t").addEntity(name: "Ada", type: "Person", aliases: ["Countess"], id: "ada")
         transcript.clear()
         await session.handle(":entities City")
         #expect(

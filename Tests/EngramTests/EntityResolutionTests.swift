@@ -20,35 +20,35 @@ private func context(_ fixture: TestEngramStore, tenant: String = "default", res
 
 @Suite("Entity resolution: bands and guards")
 struct EntityResolutionBandTests {
-    @Test func honorificsSuffixesAndReorderingAreExactMatches() throws {
+    @Test func honorificsSuffixesAndReorderingAreExactMatches() async throws {
         let fixture = try TestEngramStore()
         let memory = context(fixture)
-        let jane = try memory.addEntity(name: "Jane Smith", type: "Person")
-        let again = try memory.resolveEntity(name: "Dr. Jane Smith", type: "Person")
+        let jane = try await memory.addEntity(name: "Jane Smith", type: "Person")
+        let again = try await memory.resolveEntity(name: "Dr. Jane Smith", type: "Person")
         #expect(again.decision == .exactMatch && again.entity.id == jane.id)
         #expect(again.entity.aliases == ["Dr. Jane Smith"])
-        #expect(try memory.resolveEntity(name: "Smith, Jane", type: "Person").entity.id == jane.id)
-        let acme = try memory.addEntity(name: "Acme Corp.", type: "Organization")
-        #expect(try memory.resolveEntity(name: "ACME, Inc", type: "Organization").decision == .exactMatch)
-        #expect(try memory.resolveEntity(name: "The Acme Company", type: "Organization").entity.id == acme.id)
+        await #expect(try memory.resolveEntity(name: "Smith, Jane", type: "Person").entity.id == jane.id)
+        let acme = try await memory.addEntity(name: "Acme Corp.", type: "Organization")
+        await #expect(try memory.resolveEntity(name: "ACME, Inc", type: "Organization").decision == .exactMatch)
+        await #expect(try memory.resolveEntity(name: "The Acme Company", type: "Organization").entity.id == acme.id)
         #expect(try memory.entities().total == 2)
         #expect(try fixture.store._checkGraphInvariants() == [])
     }
 
-    @Test func anAliasMatchesExactly() throws {
+    @Test func anAliasMatchesExactly() async throws {
         let fixture = try TestEngramStore()
         let memory = context(fixture)
-        let ibm = try memory.addEntity(name: "International Business Machines", type: "Organization", aliases: ["IBM"])
-        let found = try memory.resolveEntity(name: "I.B.M.", type: "Organization", attributes: ["hq": "Armonk"])
+        let ibm = try await memory.addEntity(name: "International Business Machines", type: "Organization", aliases: ["IBM"])
+        let found = try await memory.resolveEntity(name: "I.B.M.", type: "Organization", attributes: ["hq": "Armonk"])
         #expect(found.decision == .exactMatch && found.entity.id == ibm.id)
         #expect(found.entity.attributes == ["hq": "Armonk"])
     }
 
-    @Test func typosMergeAndTheDecisionIsExplained() throws {
+    @Test func typosMergeAndTheDecisionIsExplained() async throws {
         let fixture = try TestEngramStore()
         let memory = context(fixture)
-        let jonathan = try memory.addEntity(name: "Jonathan Smithers", type: "Person")
-        let typo = try memory.resolveEntity(name: "Jonathon Smithers", type: "Person")
+        let jonathan = try await memory.addEntity(name: "Jonathan Smithers", type: "Person")
+        let typo = try await memory.resolveEntity(name: "Jonathon Smithers", type: "Person")
         #expect(typo.decision == .merged && typo.entity.id == jonathan.id)
         #expect(typo.entity.aliases == ["Jonathon Smithers"])
         #expect(typo.candidates.first?.band == .merge)
@@ -56,18 +56,18 @@ struct EntityResolutionBandTests {
         #expect(try memory.entities().total == 1)
     }
 
-    @Test func acronymsGoToReviewAndMergeWhenContextConfirms() throws {
+    @Test func acronymsGoToReviewAndMergeWhenContextConfirms() async throws {
         let fixture = try TestEngramStore()
         let memory = context(fixture)
-        let ibm = try memory.addEntity(name: "International Business Machines", type: "Organization")
-        let short = try memory.resolveEntity(name: "IBM", type: "Organization")
+        let ibm = try await memory.addEntity(name: "International Business Machines", type: "Organization")
+        let short = try await memory.resolveEntity(name: "IBM", type: "Organization")
         #expect(short.decision == .review)
         #expect(short.candidates.map(\.targetID) == [ibm.id])
         #expect(try #require(short.candidates.first).reasons.contains { $0.contains("acronym 'ibm'") })
         #expect(try memory.duplicateReviews().map(\.sourceID) == [short.entity.id])
         // Without shared context the pair stays in review; with a shared neighbour it may merge.
         #expect(try memory.findPotentialDuplicates().first?.band == .review)
-        let armonk = try memory.addEntity(name: "Armonk", type: "Location")
+        let armonk = try await memory.addEntity(name: "Armonk", type: "Location")
         try memory.relate(ibm.id, "LOCATED_IN", armonk.id)
         try memory.relate(short.entity.id, "LOCATED_IN", armonk.id)
         let pair = try #require(try memory.findPotentialDuplicates().first)
@@ -76,65 +76,65 @@ struct EntityResolutionBandTests {
         #expect(pair.reasons.contains { $0.contains("confirmed by shared context") })
     }
 
-    @Test func identifiersWithOtherNumbersNeverMerge() throws {
+    @Test func identifiersWithOtherNumbersNeverMerge() async throws {
         let fixture = try TestEngramStore()
         let memory = context(fixture)
-        let first = try memory.addEntity(name: "SR-2023-052", type: "Ticket")
-        let second = try memory.resolveEntity(name: "SR-2023-053", type: "Ticket")
+        let first = try await memory.addEntity(name: "SR-2023-052", type: "Ticket")
+        let second = try await memory.resolveEntity(name: "SR-2023-053", type: "Ticket")
         #expect(second.decision == .created && second.entity.id != first.id)
-        try memory.addEntity(name: "iPhone 14", type: "Product")
-        #expect(try memory.resolveEntity(name: "iPhone 15", type: "Product").decision == .created)
+        try await memory.addEntity(name: "iPhone 14", type: "Product")
+        await #expect(try memory.resolveEntity(name: "iPhone 15", type: "Product").decision == .created)
         // The same identifier spelt differently is one.
-        #expect(try memory.resolveEntity(name: "sr 2023 052", type: "Ticket").entity.id == first.id)
+        await #expect(try memory.resolveEntity(name: "sr 2023 052", type: "Ticket").entity.id == first.id)
         #expect(try memory.findPotentialDuplicates(minScore: 0.6).isEmpty)
     }
 
-    @Test func identifierLikeShortAndLowEntropyNamesGoToReviewNotMerge() throws {
+    @Test func identifierLikeShortAndLowEntropyNamesGoToReviewNotMerge() async throws {
         let fixture = try TestEngramStore()
         let memory = context(fixture)
-        try memory.addEntity(name: "Galaxy S24", type: "Product")
-        let product = try memory.resolveEntity(name: "Galxy S24", type: "Product")
+        try await memory.addEntity(name: "Galaxy S24", type: "Product")
+        let product = try await memory.resolveEntity(name: "Galxy S24", type: "Product")
         #expect(product.decision == .review)
         #expect(try #require(product.candidates.first).reasons.contains { $0.contains("identifier-like") })
-        try memory.addEntity(name: "Ann", type: "Person")
-        let short = try memory.resolveEntity(name: "Anne", type: "Person")
+        try await memory.addEntity(name: "Ann", type: "Person")
+        let short = try await memory.resolveEntity(name: "Anne", type: "Person")
         #expect(short.decision == .review)
         #expect(try #require(short.candidates.first).reasons.contains { $0.contains("under 4 characters") })
-        try memory.addEntity(name: "Lalala", type: "Concept")
-        let low = try memory.resolveEntity(name: "Lalalaa", type: "Concept")
+        try await memory.addEntity(name: "Lalala", type: "Concept")
+        let low = try await memory.resolveEntity(name: "Lalalaa", type: "Concept")
         #expect(low.decision == .review)
         #expect(try #require(low.candidates.first).reasons.contains { $0.contains("low-entropy") })
     }
 
-    @Test func differentTypesAndHardNegativesStayApart() throws {
+    @Test func differentTypesAndHardNegativesStayApart() async throws {
         let fixture = try TestEngramStore()
         let memory = context(fixture)
-        let company = try memory.addEntity(name: "Apple", type: "Organization")
-        let fruit = try memory.resolveEntity(name: "Apple", type: "Object")
+        let company = try await memory.addEntity(name: "Apple", type: "Organization")
+        let fruit = try await memory.resolveEntity(name: "Apple", type: "Object")
         #expect(fruit.decision == .created && fruit.entity.id != company.id)
-        #expect(try memory.resolveEntity(name: "Apple Inc.", type: "Organization").entity.id == company.id)
+        await #expect(try memory.resolveEntity(name: "Apple Inc.", type: "Organization").entity.id == company.id)
         #expect(try memory.findPotentialDuplicates(minScore: 0).isEmpty)
-        try memory.addEntity(name: "John Smith", type: "Person")
-        #expect(try memory.resolveEntity(name: "Joan Smith", type: "Person").decision != .merged)
-        try memory.addEntity(name: "Austria", type: "Location")
-        #expect(try memory.resolveEntity(name: "Australia", type: "Location").decision != .merged)
+        try await memory.addEntity(name: "John Smith", type: "Person")
+        await #expect(try memory.resolveEntity(name: "Joan Smith", type: "Person").decision != .merged)
+        try await memory.addEntity(name: "Austria", type: "Location")
+        await #expect(try memory.resolveEntity(name: "Australia", type: "Location").decision != .merged)
         #expect(try memory.entities(type: "Location").total == 2)
     }
 
-    @Test func thresholdsAreConfigurable() throws {
+    @Test func thresholdsAreConfigurable() async throws {
         let fixture = try TestEngramStore()
         var options = MemoryOptions()
         options.resolution.mergeThreshold = 0.99
         options.resolution.reviewThreshold = 0.99
         let memory = fixture.store.context(options: options)
-        try memory.addEntity(name: "Jonathan Smithers", type: "Person")
-        #expect(try memory.resolveEntity(name: "Jonathon Smithers", type: "Person").decision == .created)
+        try await memory.addEntity(name: "Jonathan Smithers", type: "Person")
+        await #expect(try memory.resolveEntity(name: "Jonathon Smithers", type: "Person").decision == .created)
     }
 
-    @Test func embeddingNeighboursBlockAndScore() throws {
+    @Test func embeddingNeighboursBlockAndScore() async throws {
         let fixture = try TestEngramStore()
         let memory = context(fixture)
-        let kodak = try memory.addEntity(name: "Kodak Alaris", type: "Organization")
+        let kodak = try await memory.addEntity(name: "Kodak Alaris", type: "Organization")
         // No shared prefix: without embeddings blocking does not meet the pair.
         let vector: [Float] = [0.6, 0.8, 0]
         let plain = try memory._resolveEntity(name: "Codak Alariz", type: "Organization", embeddings: .none)
@@ -150,17 +150,17 @@ struct EntityResolutionBandTests {
 
 @Suite("Entity resolution: review, merge and unmerge")
 struct EntityMergeTests {
-    @Test func mergeMovesAndFoldsAndUnmergeRestoresTheExactGraph() throws {
+    @Test func mergeMovesAndFoldsAndUnmergeRestoresTheExactGraph() async throws {
         let fixture = try TestEngramStore()
         let memory = context(fixture, resolving: false)
-        let target = try memory.addEntity(
+        let target = try await memory.addEntity(
             name: "Jonathan Smith", type: "Person", aliases: ["Jon"], attributes: ["city": "Lisbon", "age": 40],
             confidence: 0.7)
-        let source = try memory.addEntity(
+        let source = try await memory.addEntity(
             name: "J. Smith", type: "Person", description: "the engineer", aliases: ["Jon", "Johnny S"],
             attributes: ["city": "Porto", "team": "infra"], confidence: 0.9)
-        let acme = try memory.addEntity(name: "Acme", type: "Organization")
-        let bob = try memory.addEntity(name: "Bob", type: "Person")
+        let acme = try await memory.addEntity(name: "Acme", type: "Organization")
+        let bob = try await memory.addEntity(name: "Bob", type: "Person")
         try memory.relate(target.id, "WORKS_AT", acme.id, confidence: 0.5, provenance: ["m1"])
         try memory.relate(
             source.id, "WORKS_AT", acme.id, properties: ["role": "lead"], confidence: 0.8, provenance: ["m2"])
@@ -168,12 +168,12 @@ struct EntityMergeTests {
         try memory.relate(bob.id, "MANAGES", source.id)
         try memory.relate(source.id, "SIBLING_OF", target.id)
         let chat = try memory.startConversation()
-        let both = try memory.addMessage(to: chat.id, role: .user, content: "Jon and J. Smith")
+        let both = try await memory.addMessage(to: chat.id, role: .user, content: "Jon and J. Smith")
         try memory.link(both.id, mentions: target.id)
         try memory.link(both.id, mentions: source.id)
-        let only = try memory.addMessage(to: chat.id, role: .user, content: "J. Smith again")
+        let only = try await memory.addMessage(to: chat.id, role: .user, content: "J. Smith again")
         try memory.link(only.id, mentions: source.id)
-        try memory.remember(NewMemory("J. Smith likes tea", mentions: [source.id]))
+        try await memory.remember(NewMemory("J. Smith likes tea", mentions: [source.id]))
         let before = try dump(fixture.store)
 
         let merged = try memory.merge(source.id, into: target.id)
@@ -202,12 +202,12 @@ struct EntityMergeTests {
         #expect(try fixture.store._checkGraphInvariants() == [])
     }
 
-    @Test func mergeErrorsAreTyped() throws {
+    @Test func mergeErrorsAreTyped() async throws {
         let fixture = try TestEngramStore()
         let memory = context(fixture, resolving: false)
-        let a = try memory.addEntity(name: "Alpha One", type: "Thing")
-        let b = try memory.addEntity(name: "Beta Two", type: "Thing")
-        let c = try memory.addEntity(name: "Gamma Three", type: "Thing")
+        let a = try await memory.addEntity(name: "Alpha One", type: "Thing")
+        let b = try await memory.addEntity(name: "Beta Two", type: "Thing")
+        let c = try await memory.addEntity(name: "Gamma Three", type: "Thing")
         #expect(errorCode { try memory.merge(a.id, into: a.id) } == .invalidMerge)
         #expect(errorCode { try memory.merge(a.id, into: "nobody") } == .notFound)
         #expect(errorCode { try memory.unmerge(a.id) } == .invalidMerge)
@@ -223,11 +223,11 @@ struct EntityMergeTests {
         #expect(try fixture.store._checkGraphInvariants() == [])
     }
 
-    @Test func rejectedPairsAreNeverProposedAgainAndConfirmMerges() throws {
+    @Test func rejectedPairsAreNeverProposedAgainAndConfirmMerges() async throws {
         let fixture = try TestEngramStore()
         let memory = context(fixture)
-        let ann = try memory.addEntity(name: "Ann Lee", type: "Person")
-        let anne = try memory.resolveEntity(name: "Anne Lee", type: "Person")
+        let ann = try await memory.addEntity(name: "Ann Lee", type: "Person")
+        let anne = try await memory.resolveEntity(name: "Anne Lee", type: "Person")
         #expect(anne.decision == .review)
         let pending = try #require(try memory.findPotentialDuplicates().first)
         #expect(pending.sourceID == anne.entity.id && pending.targetID == ann.id && pending.status == .pending)
@@ -237,8 +237,8 @@ struct EntityMergeTests {
         #expect(try memory.duplicateReviews().isEmpty)
         #expect(try memory.duplicateReviews(status: .rejected).map(\.sourceID) == [anne.entity.id])
 
-        let mark = try memory.addEntity(name: "Mark Tanner", type: "Person")
-        let marc = try memory.resolveEntity(name: "Marc Tanner", type: "Person")
+        let mark = try await memory.addEntity(name: "Mark Tanner", type: "Person")
+        let marc = try await memory.resolveEntity(name: "Marc Tanner", type: "Person")
         #expect(marc.decision == .review)
         let confirmed = try memory.reviewDuplicate(source: marc.entity.id, target: mark.id, decision: .confirm)
         #expect(confirmed.status == .confirmed)
@@ -247,13 +247,13 @@ struct EntityMergeTests {
         #expect(try fixture.store._checkGraphInvariants() == [])
     }
 
-    @Test func nothingCrossesTenants() throws {
+    @Test func nothingCrossesTenants() async throws {
         let fixture = try TestEngramStore()
         let acme = context(fixture, tenant: "acme")
         let zeta = context(fixture, tenant: "zeta")
-        let jane = try acme.addEntity(name: "Jane Smith", type: "Person")
-        try acme.addEntity(name: "Jane Smyth", type: "Person", id: "acme-smyth")
-        let other = try zeta.resolveEntity(name: "Dr. Jane Smith", type: "Person")
+        let jane = try await acme.addEntity(name: "Jane Smith", type: "Person")
+        try await acme.addEntity(name: "Jane Smyth", type: "Person", id: "acme-smyth")
+        let other = try await zeta.resolveEntity(name: "Dr. Jane Smith", type: "Person")
         #expect(other.decision == .created && other.entity.id != jane.id)
         #expect(try zeta.findPotentialDuplicates(minScore: 0).isEmpty)
         #expect(errorCode { try zeta.merge(other.entity.id, into: jane.id) } == .notFound)
@@ -264,13 +264,13 @@ struct EntityMergeTests {
         #expect(try acme.entities().total == 2)
     }
 
-    @Test func findPotentialDuplicatesBlocksAndValidates() throws {
+    @Test func findPotentialDuplicatesBlocksAndValidates() async throws {
         let fixture = try TestEngramStore()
         let memory = context(fixture, resolving: false)
         for (first, last) in [
             ("Margaret", "Hamilton"), ("Margret", "Hamilton"), ("Peggy", "Hamilton"), ("Alan", "Turing"),
         ] {
-            try memory.addEntity(name: "\(first) \(last)", type: "Person")
+            try await memory.addEntity(name: "\(first) \(last)", type: "Person")
         }
         let pairs = try memory.findPotentialDuplicates(type: "Person")
         #expect(
@@ -308,7 +308,7 @@ struct EntityResolutionEvaluationTests {
 
 @Suite("The engram dedupe command")
 struct DedupeCommandTests {
-    @Test func listRejectMergeAndUnmerge() throws {
+    @Test func listRejectMergeAndUnmerge() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: engramBinary()), "build the engram executable first")
         let directory = try TemporaryDirectory(prefix: "engram-dedupe")
         let db = directory.appending("store")
@@ -316,9 +316,9 @@ struct DedupeCommandTests {
         do {
             let store = try EngramStore(path: db)
             let memory = store.context(tenant: "acme")
-            jane = try memory.addEntity(name: "Jane Smith", type: "Person").id
-            smyth = try memory.resolveEntity(name: "Jane Smyth", type: "Person").entity.id
-            ada = try memory.addEntity(name: "Ada Lovelace", type: "Person").id
+            jane = try await memory.addEntity(name: "Jane Smith", type: "Person").id
+            smyth = try await memory.resolveEntity(name: "Jane Smyth", type: "Person").entity.id
+            ada = try await memory.addEntity(name: "Ada Lovelace", type: "Person").id
         }
         let list = try runEngram(["dedupe", "list", "--db", db, "--tenant", "acme", "--format", "json"])
         #expect(list.status == 0, "\(list.err)")

@@ -7,15 +7,15 @@ import Testing
 struct QueryExpiryTests {
     /// A user with an entity, two memories mentioning it (one expiring after 60 s, one never) and a
     /// conversation expiring after 60 s with one message.
-    static func agentMemory() throws -> (TestEngramStore, TestClock, MemoryContext) {
+    static func agentMemory() async throws -> (TestEngramStore, TestClock, MemoryContext) {
         let fixture = try TestEngramStore()
         let clock = TestClock()
         let memory = fixture.store.context(user: "alice", agent: "bot", options: clock.options())
-        let lisbon = try memory.addEntity(name: "Lisbon", type: "LOCATION", id: "lisbon")
-        _ = try memory.remember(NewMemory("Trip next week", ttl: 60, mentions: [lisbon.id], id: "m-short"))
-        _ = try memory.remember(NewMemory("Likes the sea", ttl: 0, mentions: [lisbon.id], id: "m-long"))
+        let lisbon = try await memory.addEntity(name: "Lisbon", type: "LOCATION", id: "lisbon")
+        _ = try await memory.remember(NewMemory("Trip next week", ttl: 60, mentions: [lisbon.id], id: "m-short"))
+        _ = try await memory.remember(NewMemory("Likes the sea", ttl: 0, mentions: [lisbon.id], id: "m-long"))
         try memory.startConversation(id: "c1", title: "Trip", ttl: 60)
-        try memory.addMessage(to: "c1", role: .user, content: "Book Lisbon", id: "msg1")
+        try await memory.addMessage(to: "c1", role: .user, content: "Book Lisbon", id: "msg1")
         return (fixture, clock, memory)
     }
 
@@ -25,8 +25,8 @@ struct QueryExpiryTests {
         return value
     }
 
-    @Test func anExpiredMemoryVanishesFromMatchCountsAndPathsBeforeAnyPurge() throws {
-        let (fixture, clock, memory) = try Self.agentMemory()
+    @Test func anExpiredMemoryVanishesFromMatchCountsAndPathsBeforeAnyPurge() async throws {
+        let (fixture, clock, memory) = try await Self.agentMemory()
         let store = fixture.store
         let before = clock.now
         let after = clock.now.addingTimeInterval(61)

@@ -493,11 +493,10 @@ extension MemorySession {
             for (node, cosine) in try blockingCandidates(names, embeddings: embeddings, limit: options.candidatesPerKey)
             {
                 guard let record = try liveEntity(node), record.string("type") == new.type else { continue }
-                let storedCosine =
-                    cosine
-                    ?? embeddings.query.flatMap { query in
-                        try embeddings.vector(record.id).map { EntityEmbeddings.cosine(query, $0) }
-                    }
+                var storedCosine = cosine
+                if storedCosine == nil, let query = embeddings.query {
+                    storedCosine = try embeddings.vector(record.id).map { EntityEmbeddings.cosine(query, $0) }
+                }
                 let quick = EntityResolver.score(names, Self.names(record), cosine: storedCosine, explain: false)
                 if quick.band(options) != .create {
                     scored.append((record, EntityResolver.score(names, Self.names(record), cosine: storedCosine)))
