@@ -7,11 +7,12 @@ struct StoreOptions: ParsableArguments {
     @Option(help: "Store directory.") var db: String
     @OptionGroup var session: SessionOptions
 
-    /// Opens the store; a missing store is created only when `create` is true (else `notFound`).
+    /// Opens the store with the embedder its vectors were made with (``StoreOpening``); a missing
+    /// store is created only when `create` is true (else `notFound`).
     func open(create: Bool = false) throws -> EngramStore {
         var configuration = EngramStore.Configuration()
         configuration.createIfMissing = create
-        return try EngramStore(path: db, configuration: configuration)
+        return try StoreOpening.open(path: db, configuration: configuration)
     }
 }
 

@@ -26,7 +26,7 @@ struct ReplCommand: AsyncParsableCommand {
     }
 
     static func runREPL(db: String, session options: SessionOptions, timing: Bool = false) async throws {
-        let store = try EngramStore(path: db)
+        let store = try StoreOpening.open(path: db, configuration: EngramStore.Configuration())
         let interactive = isatty(STDIN_FILENO) != 0
         let output = REPLOutput(
             standard: { FileHandle.standardOutput.write(Data($0.utf8)) },

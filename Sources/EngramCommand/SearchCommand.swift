@@ -42,7 +42,8 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "Only this conversation (repeatable).") var conversation: [String] = []
     @Option(help: "Number of results, 1...1000.") var limit = 10
     @Flag(help: "Print each result's score components.") var explain = false
-    @Option(help: "The store's embedder: minilm or hashing.") var model: EmbedderChoice = .minilm
+    @Option(help: "The store's embedder, minilm or hashing (default: the one its vectors were made with).")
+    var model: EmbedderChoice?
     @Option(help: "The MiniLM model directory.") var modelDir: String?
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
     @Argument(help: "The query.") var query: String
@@ -61,8 +62,10 @@ struct SearchCommand: ParsableCommand {
         var configuration = EngramStore.Configuration()
         configuration.createIfMissing = false
         configuration.readOnly = true
-        let embedder = mode == .keyword ? nil : try model.make(modelDirectory: modelDir)
-        let store = try EngramStore(path: db, configuration: configuration, embedder: embedder)
+        let store =
+            mode == .keyword
+            ? try EngramStore(path: db, configuration: configuration)
+            : try StoreOpening.open(path: db, configuration: configuration, requested: model, modelDirectory: modelDir)
         let context =
             admin
             ? store.administrativeContext(tenant: tenant, user: user, agent: agent)
@@ -83,7 +86,7 @@ struct SearchCommand: ParsableCommand {
                 "\(position + 1). [\(result.kind.rawValue)] \(result.id)  score \(String(format: "%.5f", result.score))"
             )
             print("   \(result.text)")
-            if explain { print("   " + Self.explanation(result.components)) }
+            if explain { print("   " + result.components.explanation) }
         }
         if results.isEmpty { print("no results") }
     }
@@ -108,26 +111,8 @@ struct SearchCommand: ParsableCommand {
         }
         return object
     }
-
-    static func explanation(_ c: SearchComponents) -> String {
-        var parts: [String] = []
-        if let rank = c.vectorRank {
-            parts.append("vector #\(rank) (\(String(format: "%.3f", c.vectorSimilarity ?? 0)))")
-        }
-        if let rank = c.keywordRank {
-            parts.append(
-                "bm25 #\(rank) (\(String(format: "%.3f", c.keywordScore ?? 0)), coverage \(String(format: "%.2f", c.keywordCoverage ?? 0)))"
-            )
-        }
-        if let rank = c.graphRank { parts.append("graph #\(rank) (\(c.graphScore ?? 0))") }
-        parts.append("recency \(String(format: "%.3f", c.recency))")
-        parts.append("importance \(String(format: "%.2f", c.importance))")
-        return parts.joined(separator: ", ")
-    }
 }
 
-/// `engram reindex --db PATH [--model minilm|hashing]`: re-embeds every memory, message and entity
-/// and rebuilds the memory vector indexes under the model's id.
 struct ReindexCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reindex",

@@ -37,8 +37,8 @@ public struct REPLCommand: Sendable {
 
     /// The REPL's commands, in the order `:help` lists them.
     public static let standard: [REPLCommand] = [
-        help, quit, schema, use, param, params, format, timing, width, explain, profile, remember, entities, stats,
-        export, importFile,
+        help, quit, schema, use, param, params, format, timing, width, explain, profile, remember, search, entities,
+        dups, merge, reject, stats, export, importFile,
     ]
 }
 

@@ -103,8 +103,10 @@ extension EngramStore {
                 + "EngramStore(path:).reindex(with:), or open it with the model it was built with")
     }
 
-    /// The model id of the memory vector indexes (the first found over the tenants), or `nil`.
-    func embeddingModel() throws -> String? {
+    /// The id of the model the memory layer's vectors were made with (the first memory vector
+    /// index found over the tenants), or `nil` when the store holds no such vectors yet. Open the
+    /// store with an embedder of this id to keep embedding on write.
+    public func embeddingModel() throws -> String? {
         let registry = try vectorRegistry
         return try environment.read { txn in
             for tenant in try memoryTenants(in: txn) {
