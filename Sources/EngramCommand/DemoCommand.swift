@@ -14,7 +14,8 @@ struct DemoCommand: ParsableCommand {
     func run() throws {
         print("Engram \(EngramVersion.current) demo")
         print("\n1. Open the store at \(db) (created when missing)")
-        let store = try EngramStore(path: db)
+        // With MiniLM installed (`engram model install`) memories are embedded as they are written.
+        let store = try StoreOpening.open(path: db, configuration: EngramStore.Configuration())
         let info = store.info()
         print("   format version \(info.formatVersion), map \(info.mapSize >> 20) MiB, \(info.usedBytes >> 10) KiB used, last transaction \(info.lastTransactionID)")
         if try store.dropTenant("demo") { print("   (cleared the 'demo' tenant of an earlier run)") }

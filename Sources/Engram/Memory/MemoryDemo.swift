@@ -50,10 +50,10 @@ public enum MemoryDemo {
 
         try await memory.remember(
             NewMemory("Alice prefers window seats", kind: .preference, importance: 0.8, mentions: [alice.id]))
-        let budget = try await memory.remember(NewMemory("Alice's budget is 400 euros", kind: .fact, conversationID: chat.id))
+        let budget = try await memory.remember(NewMemory("Alice's budget is 400 euros", kind: .fact, conversationID: chat.id, mentions: [alice.id]))
         let beforeChange = start.addingTimeInterval(tick.peek())
         try await memory.supersede(
-            budget.id, with: NewMemory("Alice's budget is 600 euros", kind: .fact, conversationID: chat.id))
+            budget.id, with: NewMemory("Alice's budget is 600 euros", kind: .fact, conversationID: chat.id, mentions: [alice.id]))
         lines.append("current memories:")
         for item in try memory.memories().items { lines.append("  \(item.kind): \(item.content)") }
         lines.append("memories as of before the change:")
@@ -90,6 +90,15 @@ public enum MemoryDemo {
         }
         let episode = try await memory.summarizeConversation(chat.id)
         lines.append("summary: \(episode.content)")
+
+        // Hybrid search: the union of vector, keyword and graph candidates ("Alice" and "Lisbon"
+        // name entities), each result with the components of its score.
+        let question = "How much can Alice spend on the trip to Lisbon?"
+        let mode = store.embedder == nil ? "keyword and graph; no embedder" : "hybrid, \(store.embedder!.modelID)"
+        lines.append("search '\(question)' (\(mode)):")
+        for result in try await memory.search(question, in: [.memories], limit: 3) {
+            lines.append("  \(result.text) — \(result.components.explanation)")
+        }
         return lines
     }
 }
