@@ -95,7 +95,7 @@ var package = Package(
         ),
         .target(
             name: "EngramREPL",
-            dependencies: ["Engram"],
+            dependencies: ["Engram", "EngramCypher"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -74,8 +74,9 @@ extension CypherResult {
 }
 
 /// JSON text for result values, without Foundation.
-enum JSONWriter {
-    static func quote(_ text: String) -> String {
+package enum JSONWriter {
+    /// `text` as a JSON string: in double quotes, with `"`, `\` and control characters escaped.
+    package static func quote(_ text: String) -> String {
         var output = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

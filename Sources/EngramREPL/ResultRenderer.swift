@@ -1,3 +1,4 @@
+import EngramCypher
 public import Engram
 import Foundation
 
@@ -160,26 +161,8 @@ public struct ResultRenderer: Sendable, Hashable {
         return plain ? text : "`" + text.replacingOccurrences(of: "`", with: "``") + "`"
     }
 
-    /// A string in double quotes, with `"`, `\` and control characters escaped.
-    static func quote(_ text: String) -> String {
-        var output = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    output += String(format: "\\u%04x", scalar.value)
-                } else {
-                    output.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return output + "\""
-    }
+    /// A string in double quotes, with `"`, `\` and control characters escaped (as JSON writes it).
+    static func quote(_ text: String) -> String { JSONWriter.quote(text) }
 
     /// A JSON string literal.
     static func jsonQuote(_ text: String) -> String { quote(text) }

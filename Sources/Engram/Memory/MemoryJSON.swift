@@ -1,4 +1,5 @@
 public import EngramCore
+import EngramCypher
 public import Foundation
 
 /// The JSON form of property values used by export and import (see `docs/export-format.md`):
@@ -65,22 +66,7 @@ enum MemoryJSON {
     }
 
     static func appendString(_ text: String, to out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out +=
-                    "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
-                    + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
+        out += JSONWriter.quote(text)
     }
 
     // MARK: Reading
