@@ -10,7 +10,8 @@ struct RememberCommand: AsyncParsableCommand {
         abstract: "Store a memory as a user (and agent).",
         discussion: """
             Example: engram remember --db memory.engram --user alice --kind preference "Alice prefers window seats"
-            A memory of scope user (the default) needs --user; of scope agent, --user and --agent. \
+            The store is created when missing. A memory of scope user (the default) needs --user; of scope \
+            agent, --user and --agent. \
             With --format json, prints the memory's id, kind, scope and text as one JSON object.
             """
     )
@@ -29,7 +30,7 @@ struct RememberCommand: AsyncParsableCommand {
     func run() async throws {
         let memory = try await REPLMemory.remember(
             text, options: ["kind": kind, "scope": scope, "importance": String(importance)],
-            in: store.session.context(try store.open()))
+            in: store.session.context(try store.open(create: true)))
         switch store.session.format {
         case .json:
             try printJSON(["id": memory.id, "kind": memory.kind.rawValue, "scope": memory.scope.rawValue, "content": memory.content])

@@ -118,6 +118,8 @@ struct CLITests {
             (["import", "jsonl"], "Import a JSON Lines export"),
             (["import", "graph"], "Bulk-load nodes and relationships from CSV"),
             (["export"], "Export a store, a tenant or a user"),
+            (["search"], "Search memories, messages and entities"),
+            (["reindex"], "Re-embed every memory, message and entity"),
             (["dedupe"], "List likely duplicate entities"),
             (["demo"], "show what Engram does"),
             (["embed"], "Print the embedding vectors"),
