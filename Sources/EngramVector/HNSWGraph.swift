@@ -29,6 +29,8 @@ final class HNSWGraph {
     let maxM: Int
     let maxM0: Int
     let levelMultiplier: Double
+    /// The distance kernel (the widest instruction set this CPU runs).
+    let distanceFunction: DistanceFunction
 
     /// Bytes per slot in the level-0 arena.
     let nodeStride: Int
@@ -80,6 +82,7 @@ final class HNSWGraph {
         maxM = parameters.m
         maxM0 = parameters.maxLinksLevel0
         levelMultiplier = parameters.levelMultiplier
+        distanceFunction = DistanceFunction(metric: metric)
         linksOffset = paddedDimension * 4
         nodeStride = (linksOffset + (1 + maxM0) * 4 + 63) & ~63
         upperListWords = 1 + maxM
@@ -136,7 +139,7 @@ final class HNSWGraph {
 
     @inline(__always)
     func distance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>) -> Float {
-        DistanceKernels.distance(a, b, count: paddedDimension, metric: metric)
+        distanceFunction(a, b, count: paddedDimension)
     }
 
     @inline(__always)

@@ -113,8 +113,6 @@ final class SearchScratch {
     var selected: [Candidate] = []
     /// The unvisited neighbours of the node being expanded (at most 2·M, up to 255·2).
     let pending: UnsafeMutablePointer<UInt32> = .allocate(capacity: 512)
-    /// Where the search's touch loads go, so that the compiler keeps them.
-    var sink: UInt32 = 0
 
     init(paddedDimension: Int) {
         visitedCapacity = 0
