@@ -94,6 +94,39 @@ __attribute__((target("avx512f"))) static float engram_l2sq_avx512(const float *
     return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
 
+// MARK: Batches: the distances from one query to the vectors of several slots of an arena.
+
+#define ENGRAM_BATCH(name, kernel, features)                                                        \
+    __attribute__((target(features))) static void name(                                              \
+        const float *query, const void *arena, size_t stride, const uint32_t *slots, size_t n,        \
+        size_t count, float *out) {                                                                  \
+        const char *base = (const char *)arena;                                                      \
+        for (size_t i = 0; i < n; i++) {                                                             \
+            out[i] = kernel(query, (const float *)(base + (size_t)slots[i] * stride), count);       \
+        }                                                                                            \
+    }
+
+ENGRAM_BATCH(engram_dot_batch_avx2, engram_dot_avx2, "avx2,fma")
+ENGRAM_BATCH(engram_l2sq_batch_avx2, engram_l2sq_avx2, "avx2,fma")
+ENGRAM_BATCH(engram_dot_batch_avx512, engram_dot_avx512, "avx512f")
+ENGRAM_BATCH(engram_l2sq_batch_avx512, engram_l2sq_avx512, "avx512f")
+
+engram_batch_fn engram_dot_batch(engram_isa isa) {
+    switch (isa) {
+    case ENGRAM_ISA_AVX2_FMA: return engram_dot_batch_avx2;
+    case ENGRAM_ISA_AVX512F: return engram_dot_batch_avx512;
+    default: return NULL;
+    }
+}
+
+engram_batch_fn engram_l2sq_batch(engram_isa isa) {
+    switch (isa) {
+    case ENGRAM_ISA_AVX2_FMA: return engram_l2sq_batch_avx2;
+    case ENGRAM_ISA_AVX512F: return engram_l2sq_batch_avx512;
+    default: return NULL;
+    }
+}
+
 int engram_isa_supported(engram_isa isa) {
     __builtin_cpu_init();
     switch (isa) {
@@ -124,6 +157,8 @@ engram_kernel_fn engram_l2sq_kernel(engram_isa isa) {
 int engram_isa_supported(engram_isa isa) { return 0; }
 engram_kernel_fn engram_dot_kernel(engram_isa isa) { return NULL; }
 engram_kernel_fn engram_l2sq_kernel(engram_isa isa) { return NULL; }
+engram_batch_fn engram_dot_batch(engram_isa isa) { return NULL; }
+engram_batch_fn engram_l2sq_batch(engram_isa isa) { return NULL; }
 
 #endif
 

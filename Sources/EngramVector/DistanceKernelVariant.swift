@@ -46,9 +46,16 @@ package struct DistanceFunction: Sendable {
     /// The C signature of a kernel: two padded vectors and their padded length.
     package typealias Kernel = @convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, Int) -> Float
 
+    /// The C signature of a batch kernel: the query, an arena, its stride in bytes, the slots,
+    /// their number, the padded length, and where the `n` results go.
+    package typealias BatchKernel = @convention(c) (
+        UnsafePointer<Float>?, UnsafeRawPointer?, Int, UnsafePointer<UInt32>?, Int, Int, UnsafeMutablePointer<Float>?
+    ) -> Void
+
     package let variant: DistanceKernelVariant
     package let metric: VectorMetric
     private let kernel: Kernel
+    private let batchKernel: BatchKernel
 
     /// The kernel of `variant` for `metric`; the variant must be supported by this CPU.
     package init(variant: DistanceKernelVariant = .best, metric: VectorMetric) {
@@ -59,10 +66,12 @@ package struct DistanceFunction: Sendable {
         switch variant {
         case .portable:
             kernel = l2 ? portableL2Squared : portableDot
+            batchKernel = l2 ? portableL2SquaredBatch : portableDotBatch
         case .avx2, .avx512:
             // Safe: both variants are compiled in on x86-64, where isSupported can be true.
             let isa: engram_isa = variant == .avx2 ? ENGRAM_ISA_AVX2_FMA : ENGRAM_ISA_AVX512F
             kernel = (l2 ? engram_l2sq_kernel(isa) : engram_dot_kernel(isa))!
+            batchKernel = (l2 ? engram_l2sq_batch(isa) : engram_dot_batch(isa))!
         }
     }
 
@@ -75,6 +84,22 @@ package struct DistanceFunction: Sendable {
         case .cosine: return 1 - x
         case .dotProduct: return -x
         case .l2: return x
+        }
+    }
+
+    /// The distances from `query` to the vectors of `slots` in `arena` (one vector every `stride`
+    /// bytes, each `count` floats padded to a multiple of 16), into `out`: one call for a whole
+    /// neighbour list.
+    @inline(__always)
+    package func batch(
+        _ query: UnsafePointer<Float>, arena: UnsafeRawPointer, stride: Int, slots: UnsafePointer<UInt32>, n: Int,
+        count: Int, into out: UnsafeMutablePointer<Float>
+    ) {
+        batchKernel(query, arena, stride, slots, n, count, out)
+        switch metric {
+        case .cosine: for i in 0..<n { out[i] = 1 - out[i] }
+        case .dotProduct: for i in 0..<n { out[i] = -out[i] }
+        case .l2: break
         }
     }
 
@@ -97,4 +122,25 @@ private func portableDot(_ a: UnsafePointer<Float>?, _ b: UnsafePointer<Float>?,
 
 private func portableL2Squared(_ a: UnsafePointer<Float>?, _ b: UnsafePointer<Float>?, _ count: Int) -> Float {
     DistanceKernels.l2Squared(a.unsafelyUnwrapped, b.unsafelyUnwrapped, count: count)
+}
+
+private func portableDotBatch(
+    _ query: UnsafePointer<Float>?, _ arena: UnsafeRawPointer?, _ stride: Int, _ slots: UnsafePointer<UInt32>?,
+    _ n: Int, _ count: Int, _ out: UnsafeMutablePointer<Float>?
+) {
+    // Safe: DistanceFunction.batch passes non-nil buffers of n slots and n results.
+    let (q, a, s, o) = (query.unsafelyUnwrapped, arena.unsafelyUnwrapped, slots.unsafelyUnwrapped, out.unsafelyUnwrapped)
+    for i in 0..<n {
+        o[i] = DistanceKernels.dot(q, (a + Int(s[i]) &* stride).assumingMemoryBound(to: Float.self), count: count)
+    }
+}
+
+private func portableL2SquaredBatch(
+    _ query: UnsafePointer<Float>?, _ arena: UnsafeRawPointer?, _ stride: Int, _ slots: UnsafePointer<UInt32>?,
+    _ n: Int, _ count: Int, _ out: UnsafeMutablePointer<Float>?
+) {
+    let (q, a, s, o) = (query.unsafelyUnwrapped, arena.unsafelyUnwrapped, slots.unsafelyUnwrapped, out.unsafelyUnwrapped)
+    for i in 0..<n {
+        o[i] = DistanceKernels.l2Squared(q, (a + Int(s[i]) &* stride).assumingMemoryBound(to: Float.self), count: count)
+    }
 }

@@ -70,6 +70,7 @@ extension HNSWGraph {
         let visited = scratch.visited
         let stamp = scratch.stamp
         let pending = scratch.pending
+        let pendingDistances = scratch.pendingDistances
         let vectorLines = (paddedDimension &* 4 &+ 63) >> 6
         visited[Int(entry.slot)] = stamp
         var lowerBound: Float
@@ -87,6 +88,11 @@ extension HNSWGraph {
             let current = candidates.top
             if current.distance > lowerBound && results.count >= ef { break }
             candidates.pop()
+            if level == 0, !candidates.isEmpty {
+                // The list of the next node to expand, as hnswlib does: by the time this node's
+                // neighbours are measured it is in cache.
+                prefetch(arena + (Int(candidates.top.slot) &* stride &+ linksOffset), lines: 1)
+            }
             let list: UnsafeMutablePointer<UInt32>
             if level == 0 {
                 // Safe: current.slot < slotCount; the level-0 list sits inside its block.
@@ -107,11 +113,13 @@ extension HNSWGraph {
                 pendingCount &+= 1
                 prefetch(arena + Int(next) &* stride, lines: vectorLines)
             }
+            // Safe: links always point at occupied slots (checked on restore).
+            distanceFunction.batch(
+                query, arena: arena, stride: stride, slots: pending, n: pendingCount, count: paddedDimension,
+                into: pendingDistances)
             for j in 0..<pendingCount {
                 let next = pending[j]
-                // Safe: links always point at occupied slots (checked on restore).
-                let v = (arena + Int(next) &* stride).assumingMemoryBound(to: Float.self)
-                let d = distance(query, v)
+                let d = pendingDistances[j]
                 if results.count < ef || d < lowerBound {
                     candidates.push(Candidate(distance: d, slot: next))
                     if admission.admits(next) {

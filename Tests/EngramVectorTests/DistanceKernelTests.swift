@@ -61,6 +61,41 @@ struct DistanceKernelTests {
         }
     }
 
+    @Test("Batch kernels give the single kernels' distances", arguments: DistanceKernelVariant.allCases)
+    func batchesMatchSingleCalls(variant: DistanceKernelVariant) throws {
+        guard variant.isSupported else { return }
+        let padded = 384
+        let stride = padded * 4 + 64  // vectors with a gap between them, as in the graph's arena
+        let count = 40
+        var generator = SeededGenerator(seed: 99)
+        let arena = UnsafeMutableRawPointer.allocate(byteCount: count * stride, alignment: 64)
+        defer { arena.deallocate() }
+        var query = [Float](repeating: 0, count: padded)
+        for i in 0..<padded { query[i] = Float(Int(generator.next() % 2001) - 1000) / 1000 }
+        for slot in 0..<count {
+            let v = (arena + slot * stride).bindMemory(to: Float.self, capacity: padded)
+            for i in 0..<padded { v[i] = Float(Int(generator.next() % 2001) - 1000) / 1000 }
+        }
+        let slots: [UInt32] = [7, 0, 39, 3, 3, 12, 25]
+        var out = [Float](repeating: .nan, count: slots.count)
+        for metric in [VectorMetric.cosine, .dotProduct, .l2] {
+            let function = DistanceFunction(variant: variant, metric: metric)
+            query.withUnsafeBufferPointer { q in
+                slots.withUnsafeBufferPointer { s in
+                    out.withUnsafeMutableBufferPointer { o in
+                        function.batch(
+                            q.baseAddress!, arena: arena, stride: stride, slots: s.baseAddress!, n: s.count,
+                            count: padded, into: o.baseAddress!)
+                    }
+                }
+                for (i, slot) in slots.enumerated() {
+                    let v = (arena + Int(slot) * stride).assumingMemoryBound(to: Float.self)
+                    #expect(out[i] == function(q.baseAddress!, v, count: padded), "\(variant) \(metric) slot \(slot)")
+                }
+            }
+        }
+    }
+
     @Test("The chosen variant runs on this CPU; the portable one runs everywhere")
     func bestIsSupported() {
         #expect(DistanceKernelVariant.portable.isSupported)

@@ -9,6 +9,7 @@
 #define CENGRAM_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -38,6 +39,25 @@ engram_kernel_fn engram_dot_kernel(engram_isa isa);
 
 /// The squared Euclidean distance kernel of variant `isa`, or NULL (as `engram_dot_kernel`).
 engram_kernel_fn engram_l2sq_kernel(engram_isa isa);
+
+/// A batch kernel: `out[i]` = the kernel of `query` and the vector at `arena + slots[i] * stride`,
+/// for `i` in 0..<n; every vector holds `count` floats, a multiple of 16.
+typedef void (*engram_batch_fn)(const float *query, const void *arena, size_t stride, const uint32_t *slots,
+                                size_t n, size_t count, float *out);
+
+/// The batch inner product kernel of variant `isa`, or NULL (as `engram_dot_kernel`).
+engram_batch_fn engram_dot_batch(engram_isa isa);
+
+/// The batch squared Euclidean distance kernel of variant `isa`, or NULL (as `engram_dot_kernel`).
+engram_batch_fn engram_l2sq_batch(engram_isa isa);
+
+/// `bytes` of memory aligned to at least 64 bytes, or NULL when out of memory. Large arenas
+/// (8 MiB and more) are 2 MiB aligned and advised for transparent huge pages on Linux. Free with
+/// `engram_arena_free`.
+void *engram_arena_allocate(size_t bytes);
+
+/// Frees memory of `engram_arena_allocate`.
+void engram_arena_free(void *p);
 
 /// Asks the CPU to start loading the `lines` cache lines (64 bytes each) from `p` into all cache
 /// levels, without waiting for them; a no-op where the compiler has no prefetch builtin.

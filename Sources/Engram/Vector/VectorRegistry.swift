@@ -129,17 +129,19 @@ final class VectorIndexState: @unchecked Sendable {
         -> VectorIndexState
     {
         let (index, meta) = try restore(tenant: tenant, definition: definition, keyspaces: keyspaces, in: txn)
-        let nodeOfKey = try readNodeMap(tenant: tenant, index: definition.id, keyspaces: keyspaces, in: txn)
+        let nodeOfKey = try readNodeMap(
+            tenant: tenant, index: definition.id, keyspaces: keyspaces, expectedCount: index.count, in: txn)
         return VectorIndexState(
             tenant: tenant, definition: definition, keyspaces: keyspaces, index: index, meta: meta,
             nodeOfKey: nodeOfKey)
     }
 
     /// Every `t i 00 k → n` of the snapshot (one forward scan).
-    static func readNodeMap(tenant: UInt32, index: UInt32, keyspaces: VectorKeyspaces, in txn: Transaction) throws
-        -> [UInt64: UInt64]
-    {
+    static func readNodeMap(
+        tenant: UInt32, index: UInt32, keyspaces: VectorKeyspaces, expectedCount: Int, in txn: Transaction
+    ) throws -> [UInt64: UInt64] {
         var map: [UInt64: UInt64] = [:]
+        map.reserveCapacity(expectedCount)
         let prefix = VectorKey.index(tenant, index).bytes + [0]
         try txn.scan(in: keyspaces.ids, prefix: prefix) { key, value in
             guard key.count == prefix.count + 8, value.count >= 8 else {
@@ -153,7 +155,8 @@ final class VectorIndexState: @unchecked Sendable {
 
     /// Replaces the graph (and the node map) with a restore from `txn`'s snapshot.
     private func replace(with restored: HNSWIndex, meta: VectorIndexMeta, in txn: Transaction) throws {
-        let nodeOfKey = try Self.readNodeMap(tenant: tenant, index: definition.id, keyspaces: keyspaces, in: txn)
+        let nodeOfKey = try Self.readNodeMap(
+            tenant: tenant, index: definition.id, keyspaces: keyspaces, expectedCount: restored.count, in: txn)
         current.withLock { $0 = restored }
         nodeMap.withLock { $0 = NodeMap(nodeOfKey: nodeOfKey, settled: (restored, restored.version, meta.sequence)) }
         generation = meta.generation
