@@ -141,9 +141,10 @@ var package = Package(
 
 // MARK: Native CPU (opt-in)
 
-// Swift on Linux x86-64 compiles for the baseline CPU (SSE2). ENGRAM_NATIVE=1 builds the numeric
-// kernels (distances, MiniLM) for this machine's CPU, as the peers' wheels are (-march=native):
-// docs/hnsw.md measures the difference. Such a binary may not run on an older CPU.
+// Swift on Linux x86-64 compiles for the baseline CPU (SSE2). ENGRAM_NATIVE=1 builds the Swift
+// numeric code (the HNSW walk, MiniLM) for this machine's CPU, as the peers' wheels are
+// (-march=native). The distance kernels do not need it: CEngramKernels picks AVX2 or AVX-512 at
+// run time (docs/hnsw.md). Such a binary may not run on an older CPU.
 if ProcessInfo.processInfo.environment["ENGRAM_NATIVE"] == "1" {
     for target in package.targets where ["EngramVector", "EngramEmbedding"].contains(target.name) {
         target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-target-cpu", "native"])]

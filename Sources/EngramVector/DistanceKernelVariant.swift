@@ -128,19 +128,23 @@ private func portableDotBatch(
     _ query: UnsafePointer<Float>?, _ arena: UnsafeRawPointer?, _ stride: Int, _ slots: UnsafePointer<UInt32>?,
     _ n: Int, _ count: Int, _ out: UnsafeMutablePointer<Float>?
 ) {
-    // Safe: DistanceFunction.batch passes non-nil buffers of n slots and n results.
-    let (q, a, s, o) = (query.unsafelyUnwrapped, arena.unsafelyUnwrapped, slots.unsafelyUnwrapped, out.unsafelyUnwrapped)
-    for i in 0..<n {
-        o[i] = DistanceKernels.dot(q, (a + Int(s[i]) &* stride).assumingMemoryBound(to: Float.self), count: count)
-    }
+    portableBatch(DistanceKernels.dot, query, arena, stride, slots, n, count, out)
 }
 
 private func portableL2SquaredBatch(
     _ query: UnsafePointer<Float>?, _ arena: UnsafeRawPointer?, _ stride: Int, _ slots: UnsafePointer<UInt32>?,
     _ n: Int, _ count: Int, _ out: UnsafeMutablePointer<Float>?
 ) {
+    portableBatch(DistanceKernels.l2Squared, query, arena, stride, slots, n, count, out)
+}
+
+@inline(__always)
+private func portableBatch(
+    _ kernel: (UnsafePointer<Float>, UnsafePointer<Float>, Int) -> Float,
+    _ query: UnsafePointer<Float>?, _ arena: UnsafeRawPointer?, _ stride: Int, _ slots: UnsafePointer<UInt32>?,
+    _ n: Int, _ count: Int, _ out: UnsafeMutablePointer<Float>?
+) {
+    // Safe: DistanceFunction.batch passes non-nil buffers of n slots and n results.
     let (q, a, s, o) = (query.unsafelyUnwrapped, arena.unsafelyUnwrapped, slots.unsafelyUnwrapped, out.unsafelyUnwrapped)
-    for i in 0..<n {
-        o[i] = DistanceKernels.l2Squared(q, (a + Int(s[i]) &* stride).assumingMemoryBound(to: Float.self), count: count)
-    }
+    for i in 0..<n { o[i] = kernel(q, (a + Int(s[i]) &* stride).assumingMemoryBound(to: Float.self), count) }
 }
