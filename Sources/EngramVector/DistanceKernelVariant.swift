@@ -41,7 +41,8 @@ package enum DistanceKernelVariant: String, CaseIterable, Sendable {
 /// A distance kernel of one variant for one metric: what an index calls for every distance.
 ///
 /// One indirect call per distance (a few nanoseconds against the 20–60 ns of a 384-dimensional
-/// kernel); the metric's sign and offset are applied after the call.
+/// kernel), or one per neighbour list with ``batch(_:arena:stride:slots:n:count:into:)``; the
+/// metric's sign and offset are applied after the call.
 package struct DistanceFunction: Sendable {
     /// The C signature of a kernel: two padded vectors and their padded length.
     package typealias Kernel = @convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, Int) -> Float
