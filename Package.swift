@@ -6,7 +6,8 @@
 //   CEngramLMDB      system library shim for liblmdb (pkg-config `lmdb`, Debian `liblmdb-dev`)
 //   EngramCore       value types shared by every layer (PropertyValue); no dependencies
 //   EngramStorage    the LMDB storage engine; the only importer of CEngramLMDB
-//   EngramVector     HNSW and exact vector search; pure Swift
+//   CEngramKernels   distance kernels for AVX2/AVX-512, chosen at run time (C, no dependencies)
+//   EngramVector     HNSW and exact vector search; Swift, with CEngramKernels' kernels
 //   EngramEmbedding  the Embedder protocol, MiniLM, hashing and HTTP embedders; no storage dependency
 //   EngramCypher     the read-only Cypher front end and executor over a graph protocol; pure Swift
 //   Engram           the public facade
@@ -55,9 +56,12 @@ var package = Package(
         ),
 
         // MARK: Vector
+        // The package is built for the baseline CPU; CEngramKernels compiles its kernels per
+        // function for AVX2+FMA and AVX-512 and EngramVector picks one at run time (docs/hnsw.md).
+        .target(name: "CEngramKernels"),
         .target(
             name: "EngramVector",
-            dependencies: [.product(name: "HeapModule", package: "swift-collections")],
+            dependencies: ["CEngramKernels", .product(name: "HeapModule", package: "swift-collections")],
             swiftSettings: swiftSettings
         ),
 
@@ -159,9 +163,10 @@ var package = Package(
 
 // MARK: Native CPU (opt-in)
 
-// Swift on Linux x86-64 compiles for the baseline CPU (SSE2). ENGRAM_NATIVE=1 builds the numeric
-// kernels (distances, MiniLM) for this machine's CPU, as the peers' wheels are (-march=native):
-// docs/hnsw.md measures the difference. Such a binary may not run on an older CPU.
+// Swift on Linux x86-64 compiles for the baseline CPU (SSE2). ENGRAM_NATIVE=1 builds the Swift
+// numeric code (the HNSW walk, MiniLM) for this machine's CPU, as the peers' wheels are
+// (-march=native). The distance kernels do not need it: CEngramKernels picks AVX2 or AVX-512 at
+// run time (docs/hnsw.md). Such a binary may not run on an older CPU.
 if ProcessInfo.processInfo.environment["ENGRAM_NATIVE"] == "1" {
     for target in package.targets where ["EngramVector", "EngramEmbedding"].contains(target.name) {
         target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-target-cpu", "native"])]

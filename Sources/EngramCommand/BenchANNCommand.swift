@@ -62,6 +62,9 @@ struct BenchANNCommand: ParsableCommand {
     @Option(help: "With --persist: vectors per write transaction.")
     var batch = 1_000
 
+    @Flag(help: "With --persist and --db: search the index an earlier --persist run left there instead of building.")
+    var reuse = false
+
     func run() throws {
         guard let metric = VectorMetric(rawValue: metric) else {
             throw ValidationError("unknown metric \(metric); use cosine, dotProduct or l2")
@@ -77,7 +80,7 @@ struct BenchANNCommand: ParsableCommand {
             let parameters = HNSWParameters(m: m, efConstruction: efConstruction, seed: seed)
             return try PersistedANNBench(
                 base: base, queries: queries, groundtruth: groundtruth, efs: efs, metric: metric, parameters: parameters,
-                k: k, db: db, batch: batch, json: format == "json"
+                k: k, db: db, batch: batch, reuse: reuse, repeats: repeats, json: format == "json"
             ).run()
         }
         let progress = isatty(STDERR_FILENO) != 0

@@ -1,3 +1,4 @@
+import CEngramKernels
 import Foundation
 import HeapModule
 
@@ -29,6 +30,8 @@ final class HNSWGraph {
     let maxM: Int
     let maxM0: Int
     let levelMultiplier: Double
+    /// The distance kernel (the widest instruction set this CPU runs).
+    let distanceFunction: DistanceFunction
 
     /// Bytes per slot in the level-0 arena.
     let nodeStride: Int
@@ -80,11 +83,12 @@ final class HNSWGraph {
         maxM = parameters.m
         maxM0 = parameters.maxLinksLevel0
         levelMultiplier = parameters.levelMultiplier
+        distanceFunction = DistanceFunction(metric: metric)
         linksOffset = paddedDimension * 4
         nodeStride = (linksOffset + (1 + maxM0) * 4 + 63) & ~63
         upperListWords = 1 + maxM
         self.capacity = Swift.max(capacity, 16)
-        arena = .allocate(byteCount: self.capacity * nodeStride, alignment: 64)
+        arena = Self.allocateArena(byteCount: self.capacity * nodeStride)
         ids = .allocate(capacity: self.capacity)
         levels = .allocate(capacity: self.capacity)
         states = .allocate(capacity: self.capacity)
@@ -99,7 +103,7 @@ final class HNSWGraph {
     }
 
     deinit {
-        arena.deallocate()
+        engram_arena_free(arena)
         ids.deallocate()
         levels.deallocate()
         states.deallocate()
@@ -107,6 +111,16 @@ final class HNSWGraph {
         upperAllocated.deallocate()
         upper.deallocate()
         inDegree.deallocate()
+    }
+
+    /// The level-0 arena's memory: 64-byte aligned; from 8 MiB on, 2 MiB aligned and advised for
+    /// transparent huge pages (a search reads ~1,000 random blocks of a 100 MB+ arena, and with
+    /// 4 KB pages nearly every one of them is a TLB miss). See docs/hnsw.md, "Memory layout".
+    private static func allocateArena(byteCount: Int) -> UnsafeMutableRawPointer {
+        guard let memory = engram_arena_allocate(byteCount) else {
+            fatalError("out of memory: the vector index needs \(byteCount) bytes")  // as Swift's allocator
+        }
+        return memory
     }
 
     // MARK: Access
@@ -136,7 +150,7 @@ final class HNSWGraph {
 
     @inline(__always)
     func distance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>) -> Float {
-        DistanceKernels.distance(a, b, count: paddedDimension, metric: metric)
+        distanceFunction(a, b, count: paddedDimension)
     }
 
     @inline(__always)
@@ -181,9 +195,9 @@ final class HNSWGraph {
     }
 
     private func reallocate(to newCapacity: Int) {
-        let newArena = UnsafeMutableRawPointer.allocate(byteCount: newCapacity * nodeStride, alignment: 64)
+        let newArena = Self.allocateArena(byteCount: newCapacity * nodeStride)
         newArena.copyMemory(from: arena, byteCount: slotCount * nodeStride)
-        arena.deallocate()
+        engram_arena_free(arena)
         arena = newArena
         func grow<T>(_ p: inout UnsafeMutablePointer<T>, fill: T?) {
             let q = UnsafeMutablePointer<T>.allocate(capacity: newCapacity)

@@ -53,6 +53,15 @@ package final class HNSWIndex: VectorIndex, @unchecked Sendable {
     }
     private var _consolidationThreshold = 0.2
 
+    /// Counts the mutations (under the exclusive lock): two searches that observed the same
+    /// version saw the same graph. A store uses it to know that a search ran on a graph that
+    /// equals a committed state (``search(_:limit:ef:filter:observedVersion:)``).
+    private var _version: UInt64 = 0
+
+    /// The number of mutations so far (inserts, updates, removals, consolidations, applied
+    /// records); see ``search(_:limit:ef:filter:observedVersion:)``.
+    package var version: UInt64 { lock.withReadLock { _version } }
+
     /// A filtered search computes the exact answer when `allowed² ≤ n · ef · 2M` (`allowed` the
     /// number of ids the filter lets through, estimated by sampling for a predicate, `n` the live
     /// count); see ``search(_:limit:ef:filter:)``.
@@ -156,9 +165,27 @@ package final class HNSWIndex: VectorIndex, @unchecked Sendable {
         }
     }
 
+    /// ``search(_:limit:ef:filter:)`` that also reports the ``version`` of the graph it searched
+    /// (read under the same lock as the walk).
+    package func search(
+        _ query: [Float], limit: Int, ef: Int? = nil, filter: VectorFilter? = nil, observedVersion: inout UInt64
+    ) throws(VectorIndexError) -> [VectorSearchResult] {
+        try query.withUnsafeBufferPointer { (buffer) throws(VectorIndexError) in
+            try search(buffer, limit: limit, ef: ef, filter: filter, observedVersion: &observedVersion)
+        }
+    }
+
     /// ``search(_:limit:ef:filter:)`` for a query in a buffer.
     package func search(
         _ query: UnsafeBufferPointer<Float>, limit: Int, ef: Int? = nil, filter: VectorFilter? = nil
+    ) throws(VectorIndexError) -> [VectorSearchResult] {
+        var version: UInt64 = 0
+        return try search(query, limit: limit, ef: ef, filter: filter, observedVersion: &version)
+    }
+
+    private func search(
+        _ query: UnsafeBufferPointer<Float>, limit: Int, ef: Int?, filter: VectorFilter?,
+        observedVersion: inout UInt64
     ) throws(VectorIndexError) -> [VectorSearchResult] {
         guard (1...65_536).contains(limit) else { throw .invalidParameter("limit must be in 1...65536, got \(limit)") }
         let ef = ef ?? parameters.efSearch
@@ -167,6 +194,7 @@ package final class HNSWIndex: VectorIndex, @unchecked Sendable {
         defer { returnScratch(scratch) }
         try DistanceKernels.prepare(query, dimension: dimension, metric: metric, into: scratch.query)
         return lock.withReadLock {
+            observedVersion = _version
             let graph = self.graph
             guard graph.liveCount > 0 else { return [] }
             let efLimit = Swift.max(ef, limit)
@@ -297,7 +325,10 @@ package final class HNSWIndex: VectorIndex, @unchecked Sendable {
     ///
     /// - Throws: ``VectorIndexError`` `corruptRecord`.
     package func apply(_ records: some Sequence<HNSWRecord>) throws(VectorIndexError) {
-        try lock.withWriteLock { () throws(VectorIndexError) in try graph.apply(records) }
+        try lock.withWriteLock { () throws(VectorIndexError) in
+            _version &+= 1
+            try graph.apply(records)
+        }
     }
 
     /// Every record of the index, enough to restore it: what a store writes when it persists an
@@ -362,6 +393,7 @@ package final class HNSWIndex: VectorIndex, @unchecked Sendable {
         _ body: (HNSWGraph, SearchScratch) throws(VectorIndexError) -> T
     ) throws(VectorIndexError) -> T {
         try lock.withWriteLock { () throws(VectorIndexError) -> T in
+            _version &+= 1
             if changes != nil { graph.recorder = ChangeRecorder() }
             defer {
                 if let changes, let recorder = graph.recorder {
@@ -377,6 +409,7 @@ package final class HNSWIndex: VectorIndex, @unchecked Sendable {
         recording changes: UnsafeMutablePointer<HNSWChangeSet>?, _ body: (HNSWGraph, SearchScratch) -> T
     ) -> T {
         lock.withWriteLock {
+            _version &+= 1
             if changes != nil { graph.recorder = ChangeRecorder() }
             defer {
                 if let changes, let recorder = graph.recorder {

@@ -113,8 +113,8 @@ final class SearchScratch {
     var selected: [Candidate] = []
     /// The unvisited neighbours of the node being expanded (at most 2·M, up to 255·2).
     let pending: UnsafeMutablePointer<UInt32> = .allocate(capacity: 512)
-    /// Where the search's touch loads go, so that the compiler keeps them.
-    var sink: UInt32 = 0
+    /// Their distances to the query.
+    let pendingDistances: UnsafeMutablePointer<Float> = .allocate(capacity: 512)
 
     init(paddedDimension: Int) {
         visitedCapacity = 0
@@ -131,6 +131,7 @@ final class SearchScratch {
         candidates.deallocate()
         results.deallocate()
         pending.deallocate()
+        pendingDistances.deallocate()
     }
 
     /// Starts a new visited generation covering `slotCount` slots.

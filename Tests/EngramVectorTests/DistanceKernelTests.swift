@@ -27,6 +27,82 @@ struct DistanceKernelTests {
         #expect(abs(Double(DistanceKernels.distance(a, b, count: padded, metric: .dotProduct)) + dot) < tolerance)
     }
 
+    @Test(
+        "Every kernel variant this CPU runs matches the portable Swift kernels",
+        arguments: DistanceKernelVariant.allCases, [16, 32, 48, 384, 400, 1536])
+    func variantsMatchPortable(variant: DistanceKernelVariant, padded: Int) throws {
+        try #require(padded % 16 == 0)
+        guard variant.isSupported else { return }  // nothing to run on this CPU
+        var generator = SeededGenerator(seed: UInt64(padded) &* 31 &+ UInt64(variant.rawValue.utf8.count))
+        // Unaligned starts (one float in) as well as aligned ones: the kernels load unaligned.
+        var a = [Float](repeating: 0, count: padded + 1)
+        var b = [Float](repeating: 0, count: padded + 1)
+        for i in 0..<(padded + 1) {
+            a[i] = Float(Int(generator.next() % 2001) - 1000) / 1000
+            b[i] = Float(Int(generator.next() % 2001) - 1000) / 1000
+        }
+        let tolerance: Float = 1e-4 * Float(padded)
+        for offset in [0, 1] {
+            a.withUnsafeBufferPointer { ap in
+                b.withUnsafeBufferPointer { bp in
+                    let x = ap.baseAddress! + offset
+                    let y = bp.baseAddress! + offset
+                    for metric in [VectorMetric.cosine, .dotProduct, .l2] {
+                        let function = DistanceFunction(variant: variant, metric: metric)
+                        let reference = DistanceKernels.distance(x, y, count: padded, metric: metric)
+                        #expect(abs(function(x, y, count: padded) - reference) < tolerance, "\(variant) \(metric)")
+                    }
+                    let dot = DistanceFunction(variant: variant, metric: .dotProduct).raw(x, y, count: padded)
+                    #expect(abs(dot - DistanceKernels.dot(x, y, count: padded)) < tolerance)
+                    // Identical vectors: squared distance exactly 0.
+                    #expect(DistanceFunction(variant: variant, metric: .l2)(x, x, count: padded) == 0)
+                }
+            }
+        }
+    }
+
+    @Test("Batch kernels give the single kernels' distances", arguments: DistanceKernelVariant.allCases)
+    func batchesMatchSingleCalls(variant: DistanceKernelVariant) throws {
+        guard variant.isSupported else { return }
+        let padded = 384
+        let stride = padded * 4 + 64  // vectors with a gap between them, as in the graph's arena
+        let count = 40
+        var generator = SeededGenerator(seed: 99)
+        let arena = UnsafeMutableRawPointer.allocate(byteCount: count * stride, alignment: 64)
+        defer { arena.deallocate() }
+        var query = [Float](repeating: 0, count: padded)
+        for i in 0..<padded { query[i] = Float(Int(generator.next() % 2001) - 1000) / 1000 }
+        for slot in 0..<count {
+            let v = (arena + slot * stride).bindMemory(to: Float.self, capacity: padded)
+            for i in 0..<padded { v[i] = Float(Int(generator.next() % 2001) - 1000) / 1000 }
+        }
+        let slots: [UInt32] = [7, 0, 39, 3, 3, 12, 25]
+        var out = [Float](repeating: .nan, count: slots.count)
+        for metric in [VectorMetric.cosine, .dotProduct, .l2] {
+            let function = DistanceFunction(variant: variant, metric: metric)
+            query.withUnsafeBufferPointer { q in
+                slots.withUnsafeBufferPointer { s in
+                    out.withUnsafeMutableBufferPointer { o in
+                        function.batch(
+                            q.baseAddress!, arena: arena, stride: stride, slots: s.baseAddress!, n: s.count,
+                            count: padded, into: o.baseAddress!)
+                    }
+                }
+                for (i, slot) in slots.enumerated() {
+                    let v = (arena + Int(slot) * stride).assumingMemoryBound(to: Float.self)
+                    #expect(out[i] == function(q.baseAddress!, v, count: padded), "\(variant) \(metric) slot \(slot)")
+                }
+            }
+        }
+    }
+
+    @Test("The chosen variant runs on this CPU; the portable one runs everywhere")
+    func bestIsSupported() {
+        #expect(DistanceKernelVariant.portable.isSupported)
+        #expect(DistanceKernelVariant.best.isSupported)
+        #expect(DistanceFunction(metric: .cosine).variant == DistanceKernelVariant.best)
+    }
+
     @Test("Cosine vectors are normalised and padded when prepared")
     func prepareNormalises() throws {
         let v: [Float] = [3, 4, 0]

@@ -214,9 +214,10 @@ extension EngramStore {
         try readVectors(tenant: tenant) { graph, vectors in
             let definition = try vectors.requireDefinition(index)
             try VectorSession.checkModel(model, definition: definition, name: index)
-            return try vectors.search(index, query: query, k: k, ef: ef).compactMap { hit in
-                guard let stored = try graph.storedNode(hit.node) else { return nil }
-                return VectorMatch(node: try graph.publicNode(stored), score: hit.score)
+            // One read per hit: the node record both proves the node is in the snapshot and
+            // gives its public form.
+            return try vectors.search(index, query: query, k: k, ef: ef) { node, score in
+                try graph.storedNode(node).map { VectorMatch(node: try graph.publicNode($0), score: score) }
             }
         }
     }
@@ -226,6 +227,19 @@ extension EngramStore {
             name: name, tenant: tenant, dimension: record.dimension, metric: record.metric,
             parameters: record.parameters,
             model: record.model)
+    }
+
+    /// The in-memory graph of tenant's index `index` as it is loaded now (restored from the store
+    /// when it is not): for benchmarks that compare a search through the store with a search of
+    /// the same graph alone.
+    package func _loadedVectorIndex(index: String, tenant: String = "default") throws -> HNSWIndex {
+        try readVectors(tenant: tenant) { graph, vectors in
+            guard let tenantID = graph.tenant else {
+                throw EngramError(.notFound, "there is no tenant '\(tenant)'")
+            }
+            let definition = try vectors.requireDefinition(index)
+            return try vectors.registry.state(tenant: tenantID, definition: definition, in: graph.txn).index
+        }
     }
 
     /// Checks tenant's index `index`: the in-memory graph's invariants, the invariants of a graph

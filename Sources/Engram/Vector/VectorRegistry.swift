@@ -77,6 +77,20 @@ final class VectorIndexState: @unchecked Sendable {
     /// by searches, to notice a snapshot newer than the graph (another process wrote).
     let sequence: Atomic<UInt64>
     var pending: Pending?
+    /// The node of every vector key the graph holds (and of some it no longer does), and the
+    /// graph version that last equalled a committed state: what lets a search skip the
+    /// per-hit lookup of `t i 00 k` (see ``nodes(ofKeys:index:version:sequence:)``).
+    private let nodeMap: Mutex<NodeMap>
+
+    struct NodeMap {
+        /// Vector key → internal node id: every committed key, plus the keys of the pending
+        /// writer's inserts (a key is reused only after its transaction aborted, and then
+        /// overwritten here). Removed keys go once their removal committed.
+        var nodeOfKey: [UInt64: UInt64] = [:]
+        /// The graph and its ``HNSWIndex/version`` when they last equalled the committed state of
+        /// meta sequence `sequence`; `nil` while unknown.
+        var settled: (index: HNSWIndex, version: UInt64, sequence: UInt64)?
+    }
 
     /// What an unresolved write transaction did to the graph.
     struct Pending {
@@ -90,6 +104,8 @@ final class VectorIndexState: @unchecked Sendable {
         var touched: Set<UInt32> = []
         /// The slots the transaction deleted, applied to the graph once it committed.
         var tombstones: [UInt32] = []
+        /// The vector keys of those slots, dropped from the node map once it committed.
+        var removedKeys: [UInt64] = []
     }
 
     /// The graph searches use.
@@ -97,7 +113,7 @@ final class VectorIndexState: @unchecked Sendable {
 
     private init(
         tenant: UInt32, definition: VectorIndexRecord, keyspaces: VectorKeyspaces, index: HNSWIndex,
-        meta: VectorIndexMeta
+        meta: VectorIndexMeta, nodeOfKey: [UInt64: UInt64]
     ) {
         self.tenant = tenant
         self.definition = definition
@@ -105,6 +121,7 @@ final class VectorIndexState: @unchecked Sendable {
         self.current = Mutex(index)
         self.generation = meta.generation
         self.sequence = Atomic(meta.sequence)
+        self.nodeMap = Mutex(NodeMap(nodeOfKey: nodeOfKey, settled: (index, index.version, meta.sequence)))
     }
 
     static func load(tenant: UInt32, definition: VectorIndexRecord, keyspaces: VectorKeyspaces, in txn: Transaction)
@@ -112,8 +129,71 @@ final class VectorIndexState: @unchecked Sendable {
         -> VectorIndexState
     {
         let (index, meta) = try restore(tenant: tenant, definition: definition, keyspaces: keyspaces, in: txn)
+        let nodeOfKey = try readNodeMap(
+            tenant: tenant, index: definition.id, keyspaces: keyspaces, expectedCount: index.count, in: txn)
         return VectorIndexState(
-            tenant: tenant, definition: definition, keyspaces: keyspaces, index: index, meta: meta)
+            tenant: tenant, definition: definition, keyspaces: keyspaces, index: index, meta: meta,
+            nodeOfKey: nodeOfKey)
+    }
+
+    /// Every `t i 00 k → n` of the snapshot (one forward scan).
+    static func readNodeMap(
+        tenant: UInt32, index: UInt32, keyspaces: VectorKeyspaces, expectedCount: Int, in txn: Transaction
+    ) throws -> [UInt64: UInt64] {
+        var map: [UInt64: UInt64] = [:]
+        map.reserveCapacity(expectedCount)
+        let prefix = VectorKey.index(tenant, index).bytes + [0]
+        try txn.scan(in: keyspaces.ids, prefix: prefix) { key, value in
+            guard key.count == prefix.count + 8, value.count >= 8 else {
+                throw EngramError(.corrupted, "a vector id map entry of index \(index) has \(key.count)/\(value.count) bytes")
+            }
+            map[VectorKey.uint64(key, at: prefix.count)] = VectorKey.uint64(value, at: 0)
+            return true
+        }
+        return map
+    }
+
+    /// Replaces the graph (and the node map) with a restore from `txn`'s snapshot.
+    private func replace(with restored: HNSWIndex, meta: VectorIndexMeta, in txn: Transaction) throws {
+        let nodeOfKey = try Self.readNodeMap(
+            tenant: tenant, index: definition.id, keyspaces: keyspaces, expectedCount: restored.count, in: txn)
+        current.withLock { $0 = restored }
+        nodeMap.withLock { $0 = NodeMap(nodeOfKey: nodeOfKey, settled: (restored, restored.version, meta.sequence)) }
+        generation = meta.generation
+        sequence.store(meta.sequence, ordering: .releasing)
+    }
+
+    /// Marks the graph as it is now as equal to the committed state of meta sequence `sequence`.
+    private func markSettled(sequence: UInt64, removing removedKeys: [UInt64] = []) {
+        let index = self.index
+        let version = index.version
+        nodeMap.withLock { map in
+            for key in removedKeys { map.nodeOfKey[key] = nil }
+            map.settled = (index, version, sequence)
+        }
+    }
+
+    /// Notes the node of a vector key the pending writer inserted.
+    func noteInserted(key: UInt64, node: UInt64) {
+        nodeMap.withLock { $0.nodeOfKey[key] = node }
+    }
+
+    /// The nodes of `keys`, when a search that observed `version` of `index` ran on a graph equal
+    /// to the committed state of meta sequence `sequence` (the snapshot's): then every key it
+    /// returned is committed in that snapshot and the node map holds its node, so the search
+    /// needs no lookup per hit. `nil` otherwise (a writer's inserts or an unapplied removal in
+    /// the graph, or a snapshot older or newer than the graph): the search checks each hit in
+    /// its snapshot. An entry is `nil` for a key the map lacks (never expected; checked in the
+    /// snapshot as well).
+    func nodes(ofKeys keys: some Sequence<UInt64>, index: HNSWIndex, version: UInt64, sequence: UInt64)
+        -> [UInt64?]?
+    {
+        nodeMap.withLock { map in
+            guard let settled = map.settled, settled.index === index, settled.version == version,
+                settled.sequence == sequence
+            else { return nil }
+            return keys.map { map.nodeOfKey[$0] }
+        }
     }
 
     /// Rebuilds the graph from the records in `txn`'s snapshot, without computing a distance.
@@ -246,6 +326,7 @@ final class VectorIndexState: @unchecked Sendable {
                     }
                     generation = pending.generation
                     sequence.store(pending.sequence, ordering: .releasing)
+                    nodeMap.withLock { map in for key in pending.removedKeys { map.nodeOfKey[key] = nil } }
                 } else {
                     try index.apply(try committedRecords(of: pending.touched, in: txn) + [stored.entryPointRecord])
                 }
@@ -256,9 +337,11 @@ final class VectorIndexState: @unchecked Sendable {
         if stored.generation != generation {
             let (restored, meta) = try Self.restore(
                 tenant: tenant, definition: definition, keyspaces: keyspaces, in: txn)
-            current.withLock { $0 = restored }
-            generation = meta.generation
-            sequence.store(meta.sequence, ordering: .releasing)
+            try replace(with: restored, meta: meta, in: txn)
+        } else {
+            // The graph now equals the state committed in `txn` (nothing of this transaction is
+            // written yet when a writer calls this).
+            markSettled(sequence: stored.sequence)
         }
         return stored
     }
@@ -275,6 +358,7 @@ final class VectorIndexState: @unchecked Sendable {
             }
             generation = pending.generation
             sequence.store(pending.sequence, ordering: .releasing)
+            markSettled(sequence: pending.sequence, removing: pending.removedKeys)
         } catch {
             generation = 0 &- 1  // the next writer reloads
         }
@@ -288,9 +372,7 @@ final class VectorIndexState: @unchecked Sendable {
         defer { writerLock.unlock() }
         guard pending == nil, stored.sequence > sequence.load(ordering: .acquiring) else { return }
         let (restored, meta) = try Self.restore(tenant: tenant, definition: definition, keyspaces: keyspaces, in: txn)
-        current.withLock { $0 = restored }
-        generation = meta.generation
-        sequence.store(meta.sequence, ordering: .releasing)
+        try replace(with: restored, meta: meta, in: txn)
     }
 
     /// After the transaction of the session `token` aborted: undoes what it did to the graph, from

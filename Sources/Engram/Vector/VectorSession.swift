@@ -21,6 +21,9 @@ final class VectorSession {
     /// leaves it.
     private(set) var prepared: [UInt32: Prepared] = [:]
     private var token: ObjectIdentifier { ObjectIdentifier(self) }
+    /// The definitions this session has read or created, by name (a definition changes only by
+    /// dropping its tenant, which no session outlives), so that a search reads it once.
+    private var definitionCache: [String: VectorIndexRecord] = [:]
 
     struct Prepared {
         let state: VectorIndexState
@@ -36,10 +39,13 @@ final class VectorSession {
 
     /// The definition of index `name`, or `nil`.
     func definition(_ name: String) throws -> VectorIndexRecord? {
+        if let cached = definitionCache[name] { return cached }
         guard let tenant = graph.tenant else { return nil }
-        return try txn.withValue(forKey: VectorKey.definition(tenant, name), in: keyspaces.indexes) { value in
+        let definition = try txn.withValue(forKey: VectorKey.definition(tenant, name), in: keyspaces.indexes) { value in
             try value.map { try VectorIndexRecord(decoding: $0) }
         }
+        if let definition { definitionCache[name] = definition }
+        return definition
     }
 
     func requireDefinition(_ name: String) throws -> VectorIndexRecord {
@@ -84,6 +90,7 @@ final class VectorSession {
         let record = VectorIndexRecord(
             id: id, dimension: dimension, metric: metric, parameters: parameters, model: model)
         try txn.put(record.encoded, forKey: VectorKey.definition(tenant, name), in: keyspaces.indexes)
+        definitionCache[name] = record
         return record
     }
 
@@ -240,6 +247,7 @@ final class VectorSession {
             throw Self.engramError(error, name: name)
         }
         note(changes, in: entry.state)
+        entry.state.noteInserted(key: key, node: node)
         entry.state.writerLock.unlock()
         try write(changes, tenant: tenant, index: index, meta: &entry.meta)
         guard
@@ -291,6 +299,7 @@ final class VectorSession {
     {
         state.writerLock.lock()
         state.pending?.tombstones.append(old.slot)
+        state.pending?.removedKeys.append(old.key)
         state.writerLock.unlock()
         try txn.put([], forKey: VectorKey.slot(tenant, index, old.slot, VectorKey.tombstoneSub), in: keyspaces.graph)
         try txn.delete(VectorKey.keyToNode(tenant, index, old.key), in: keyspaces.ids)
@@ -320,6 +329,25 @@ final class VectorSession {
     func search(_ name: String, query: [Float], k: Int, ef: Int? = nil, filter: NodeFilter? = nil) throws
         -> [(node: UInt64, score: Float)]
     {
+        guard let tenant = graph.tenant else {
+            _ = try requireDefinition(name)
+            return []
+        }
+        let nodes = graph.keyspaces.nodes
+        let txn = self.txn
+        return try search(name, query: query, k: k, ef: ef, filter: filter) { node, score in
+            try txn.contains(GraphKey.node(tenant, node), in: nodes) ? (node, score) : nil
+        }
+    }
+
+    /// ``search(_:query:k:ef:filter:)`` that turns each hit into a result with `resolve`, which
+    /// reads the node in this transaction and returns `nil` when the snapshot does not hold it
+    /// (a node deleted without removing its vectors): the public search reads each node once
+    /// instead of checking it and then reading it.
+    func search<Result>(
+        _ name: String, query: [Float], k: Int, ef: Int? = nil, filter: NodeFilter? = nil,
+        resolve: (_ node: UInt64, _ score: Float) throws -> Result?
+    ) throws -> [Result] {
         let definition = try requireDefinition(name)
         try Self.check(query, definition: definition, name: name)
         guard (1...65_536).contains(k) else { throw EngramError(.invalidArgument, "k must be in 1...65536, got \(k)") }
@@ -332,13 +360,22 @@ final class VectorSession {
         let ids = keyspaces.ids
         let indexID = definition.id
         let nodes = graph.keyspaces.nodes
-        // The node of a vector key in this transaction's snapshot; nil for a key it cannot see, or
-        // whose node was deleted without removing its vectors.
-        func node(of key: UInt64) throws -> UInt64? {
-            let node = try txn.withValue(forKey: VectorKey.keyToNode(tenant, indexID, key), in: ids) {
-                $0.map { VectorKey.uint64($0, at: 0) }
+        // The node of a vector key in this transaction's snapshot; nil for a key it cannot see.
+        // One key buffer for every lookup of the search (`t i 00` then the key): no allocation
+        // per hit.
+        var keyBuffer = VectorKey.keyToNode(tenant, indexID, 0)
+        let keyOffset = keyBuffer.count - 8
+        func visibleNode(of key: UInt64) throws -> UInt64? {
+            keyBuffer.withUnsafeMutableBytes { $0.storeBytes(of: key.bigEndian, toByteOffset: keyOffset, as: UInt64.self) }
+            return try keyBuffer.withUnsafeBytes { bytes in
+                try txn.withValue(forKey: bytes, in: ids) { $0.map { VectorKey.uint64($0, at: 0) } }
             }
-            guard let node, try txn.contains(GraphKey.node(tenant, node), in: nodes) else { return nil }
+        }
+        // Also nil when the node was deleted without removing its vectors.
+        func node(of key: UInt64) throws -> UInt64? {
+            guard let node = try visibleNode(of: key), try txn.contains(GraphKey.node(tenant, node), in: nodes) else {
+                return nil
+            }
             return node
         }
         var vectorFilter: VectorFilter?
@@ -363,15 +400,25 @@ final class VectorSession {
         var limit = k
         while true {
             let hits: [VectorSearchResult]
+            var version: UInt64 = 0
             do {
-                hits = try index.search(query, limit: limit, ef: ef.map { max($0, limit) }, filter: vectorFilter)
+                hits = try index.search(
+                    query, limit: limit, ef: ef.map { max($0, limit) }, filter: vectorFilter, observedVersion: &version)
             } catch {
                 throw Self.engramError(error, name: name)
             }
-            var result: [(node: UInt64, score: Float)] = []
-            for hit in hits {
-                guard let node = try node(of: hit.id) else { continue }
-                result.append((node, hit.score))
+            // When the graph searched equals this snapshot's committed state, every hit is visible
+            // and the node map names its node: no lookup per hit.
+            let known = state.nodes(
+                ofKeys: hits.lazy.map(\.id), index: index, version: version, sequence: stored.sequence)
+            var result: [Result] = []
+            result.reserveCapacity(k)
+            for (i, hit) in hits.enumerated() {
+                guard let node = try known?[i] ?? visibleNode(of: hit.id), let resolved = try resolve(node, hit.score)
+                else {
+                    continue
+                }
+                result.append(resolved)
                 if result.count == k { break }
             }
             if result.count == k || hits.count < limit || limit >= 65_536 { return result }
