@@ -2,7 +2,7 @@ import EngramTestSupport
 import Foundation
 import Testing
 
-@testable import Engram
+import Engram
 
 @Suite("Retrieval evaluation")
 struct RetrievalEvaluationTests {
