@@ -81,7 +81,26 @@ struct QueryExpiryTests {
         #expect(try Self.count(store, "MATCH ()-[r]->() RETURN count(r)", at: after) == allRelationships - touching)
     }
 
-    @Test func onlyMemoriesConversationsAndMessagesExpire() throws {
+    @Test func theTracesOfAnExpiredConversationVanishWithIt() async throws {
+        let (fixture, clock, memory) = try await Self.agentMemory()
+        let store = fixture.store
+        let trace = try memory.startTrace(task: "Book Lisbon", conversation: "c1")
+        try memory.addStep(to: trace.id, thought: "search", action: "search_flights")
+        try memory.recordToolCall(trace: trace.id, tool: "search_flights", arguments: "{}", result: "3 flights")
+        let other = try memory.startTrace(task: "Unrelated")  // no conversation: never expires
+        let count = "MATCH (n) WHERE n:ReasoningTrace OR n:ReasoningStep OR n:ToolCall RETURN count(n)"
+        #expect(try Self.count(store, count, at: clock.now) == 4)
+        #expect(try memory.traces().total == 2 && memory.toolStatistics().count == 1)
+
+        clock.advance(61)
+        #expect(try Self.count(store, count, at: clock.now) == 1)
+        #expect(try memory.trace(id: trace.id) == nil)
+        #expect(try memory.trace(id: other.id)?.task == "Unrelated")
+        #expect(try memory.traces().items.map(\.id) == [other.id])
+        #expect(try memory.toolStatistics().isEmpty)
+    }
+
+    @Test func entitiesNeverExpire() throws {
         let fixture = try TestEngramStore()
         let graph = fixture.store.graph()
         try graph.createNode(id: "a", labels: ["Memory"], properties: ["expires_at": 1])

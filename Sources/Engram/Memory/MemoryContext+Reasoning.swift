@@ -246,7 +246,7 @@ extension MemoryContext {
     /// A trace with its steps and their tool calls, in order; `nil` when unknown or another user's.
     public func trace(id: String) throws -> ReasoningTrace? {
         try read { session in
-            guard let record = try session.graph.memoryNode(id: id, label: "ReasoningTrace"), session.owns(record)
+            guard let record = try session.graph.memoryNode(id: id, label: "ReasoningTrace"), try session.sees(trace: record)
             else { return nil }
             var steps: [ReasoningStep] = []
             for step in try session.graph.related(record.node, "HAS_STEP", .outgoing) {
@@ -277,7 +277,8 @@ extension MemoryContext {
                 try session.graph.memoryNode($0)
             }.filter { record in
                 let started = record.int("started_at") ?? 0
-                return session.owns(record) && (conversation == nil || record.string("conversation") == conversation)
+                return try session.sees(trace: record)
+                    && (conversation == nil || record.string("conversation") == conversation)
                     && (success == nil || record["success"]?.boolValue == success)
                     && (startedAfter.map { started >= MemoryTime.millis($0) } ?? true)
                     && (startedBefore.map { started < MemoryTime.millis($0) } ?? true)
@@ -291,7 +292,7 @@ extension MemoryContext {
         try read { session in
             var table: [String: (calls: Int, successes: Int, duration: Double)] = [:]
             for node in try session.graph.nodes(label: "ReasoningTrace") {
-                guard let trace = try session.graph.memoryNode(node), session.owns(trace) else { continue }
+                guard let trace = try session.graph.memoryNode(node), try session.sees(trace: trace) else { continue }
                 for step in try session.graph.related(node, "HAS_STEP", .outgoing) {
                     for call in try session.graph.related(step, "USED_TOOL", .outgoing) {
                         guard let record = try session.graph.memoryNode(call) else { continue }
@@ -356,5 +357,17 @@ extension MemoryContext {
     /// - Throws: `notFound` for an unknown trace or another user's.
     public func deleteTrace(id: String) throws {
         try write { session in try session.deleteTrace(try session.requireTrace(id).node) }
+    }
+}
+
+extension MemorySession {
+    /// Whether this context sees `trace`: its user's (or any, for an administrative context), and
+    /// not of a conversation that has expired — an expired conversation's traces vanish with it.
+    func sees(trace: MemoryNode) throws -> Bool {
+        guard owns(trace) else { return false }
+        guard let conversation = trace.string("conversation"),
+            let record = try graph.memoryNode(id: conversation, label: "Conversation")
+        else { return true }
+        return !isExpired(record)
     }
 }
