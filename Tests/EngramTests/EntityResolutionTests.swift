@@ -374,3 +374,29 @@ struct StringSimilarityTests {
         #expect(StringSimilarity.ratioBound(a, b) >= StringSimilarity.ratio(a, b))
     }
 }
+
+@Suite("Entity resolution with the store's embedder")
+struct EntityResolutionEmbeddingTests {
+    @Test func newEntitiesAreEmbeddedAndTheirVectorsTakePartInResolution() async throws {
+        let directory = try TemporaryDirectory(prefix: "resolution-embedding")
+        let store = try EngramStore(path: directory.appending("store"), embedder: HashingEmbedder(dimension: 128))
+        let memory = store.context(tenant: "t")
+        let first = try await memory.resolveEntity(name: "Jonathan Smith", type: "Person")
+        #expect(first.decision == .created)
+        // The new entity has a vector in the tenant's entity index…
+        let definition = try #require(try store.vectorIndex("memory:entities", tenant: "t"))
+        #expect(definition.model == HashingEmbedder(dimension: 128).modelID)
+        // …so the next near name is scored with the embedding cosine among its reasons.
+        let second = try await memory.resolveEntity(name: "Jonathon Smith", type: "Person")
+        let candidate = try #require(second.candidates.first)
+        #expect(candidate.targetID == first.entity.id)
+        #expect(candidate.reasons.contains { $0.hasPrefix("embedding cosine") })
+        // The duplicate finder reads the stored vectors as well.
+        var options = MemoryOptions()
+        options.resolution.isEnabled = false
+        let plain = store.context(tenant: "t", options: options)
+        try await plain.addEntity(name: "Jonathan Smyth", type: "Person")
+        let pairs = try plain.findPotentialDuplicates(type: "Person", minScore: 0.5)
+        #expect(!pairs.isEmpty && pairs.allSatisfy { $0.reasons.contains { $0.hasPrefix("embedding cosine") } })
+    }
+}
