@@ -5,6 +5,7 @@ import Foundation
 /// embed). Never call it from inside a task.
 /// - Returns: what `body` returns.
 /// - Throws: what `body` throws.
+@discardableResult
 func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
     let outcome = BlockingOutcome<T>()
     let done = DispatchSemaphore(value: 0)

@@ -131,7 +131,7 @@ struct DedupeCommand: ParsableCommand {
         if format == .json {
             try? printJSON([
                 "id": entity.id, "name": entity.name, "type": entity.type, "aliases": entity.aliases,
-                "description": entity.description ?? NSNull(),
+                "description": entity.description as Any? ?? NSNull(),
             ])
             return
         }

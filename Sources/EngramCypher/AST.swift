@@ -1,4 +1,4 @@
-public import EngramCore
+package import EngramCore
 
 /// An expression of the query, with the source range it was parsed from.
 package struct Expression: Sendable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-public import EngramCore
+package import EngramCore
 
 /// The result of a query: column names and rows of typed values.
 ///

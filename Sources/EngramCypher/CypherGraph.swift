@@ -1,4 +1,4 @@
-public import EngramCore
+package import EngramCore
 
 /// The compact internal id of a node in a ``CypherGraph``.
 package typealias NodeID = UInt64

@@ -1,4 +1,4 @@
-public import EngramCore
+import EngramCore
 
 extension CypherResult {
     /// The result as one JSON document, as the command line prints it (SPEC §6):

@@ -1,4 +1,4 @@
-public import EngramCore
+package import EngramCore
 
 /// A ``CypherGraph`` held in memory: the reference implementation, used by the tests and the TCK
 /// runner. Build it with ``addNode(labels:properties:publicID:)`` and

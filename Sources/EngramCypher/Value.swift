@@ -1,4 +1,4 @@
-public import EngramCore
+package import EngramCore
 
 /// A path value at run time: `nodes.count == relationships.count + 1`.
 package struct PathValue: Sendable, Hashable {

@@ -177,7 +177,7 @@ struct ErrorTests {
         // An LMDB environment without Engram's marker.
         let store = try TestStore()
         let meta = try store.environment.keyspace("meta")
-        try store.environment.write { txn in try txn.delete(Array("magic".utf8), in: meta) }
+        _ = try store.environment.write { txn in try txn.delete(Array("magic".utf8), in: meta) }
         store.environment = nil
         #expect(Self.code { _ = try StorageEnvironment.open(at: store.path) } == .notAnEngramStore)
 

@@ -1,5 +1,5 @@
-public import EngramCore
-public import Foundation
+import EngramCore
+import Foundation
 
 /// Turns a conversation's messages into a short summary. Implement it to summarise with an LLM;
 /// ``ExtractiveSummarizer`` needs none.

@@ -1,6 +1,6 @@
-public import EngramCore
+import EngramCore
 import EngramStorage
-public import Foundation
+import Foundation
 
 /// What ``EngramStore/exportJSONLines(tenant:user:_:)`` writes.
 public enum ExportSelection: Sendable, Hashable {

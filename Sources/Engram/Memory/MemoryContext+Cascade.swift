@@ -1,5 +1,5 @@
-public import EngramCore
-public import Foundation
+import EngramCore
+import Foundation
 
 extension MemoryContext {
     /// Deletes a user and everything of theirs, in one transaction: the `User` node, their

@@ -1,4 +1,4 @@
-public import EngramCore
+import EngramCore
 import EngramStorage
 public import Foundation
 

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import Synchronization
 
 /// A short agent session, end to end, for `engram demo`: a conversation, entities with a

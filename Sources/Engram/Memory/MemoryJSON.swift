@@ -1,6 +1,6 @@
-public import EngramCore
+import EngramCore
 import EngramCypher
-public import Foundation
+import Foundation
 
 /// The JSON form of property values used by export and import (see `docs/export-format.md`):
 /// exact for every ``PropertyValue`` case. Integers are JSON integers, floats always carry a `.`

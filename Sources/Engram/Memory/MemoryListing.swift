@@ -1,5 +1,5 @@
-public import EngramCore
-public import Foundation
+import EngramCore
+import Foundation
 import HeapModule
 
 /// How a list is cut and ordered: a limit (1…1000), an offset or a cursor, and an order.

@@ -1,5 +1,5 @@
 public import EngramCore
-public import Foundation
+import Foundation
 
 /// What happened when an entity was added: ``MemoryContext/resolveEntity(name:type:description:aliases:attributes:confidence:id:)``.
 public struct EntityResolution: Sendable, Hashable {

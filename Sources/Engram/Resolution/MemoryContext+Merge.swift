@@ -1,4 +1,4 @@
-public import EngramCore
+import EngramCore
 import Foundation
 
 extension MemoryContext {
@@ -78,7 +78,7 @@ extension MemoryContext {
             try session.recordSameAs(
                 from: from.node, to: to.node, score: score.score, reasons: score.reasons, status: .pending)
             switch decision {
-            case .confirm: try session.merge(source, into: target)
+            case .confirm: _ = try session.merge(source, into: target)
             case .reject:
                 try session.recordSameAs(
                     from: from.node, to: to.node, score: score.score, reasons: score.reasons, status: .rejected)

@@ -1,5 +1,5 @@
 import EngramCore
-public import Foundation
+import Foundation
 
 /// What an agent should know before answering a question, trimmed to a token budget: the
 /// relevant memories, entities with their main relationships, relevant messages and similar past

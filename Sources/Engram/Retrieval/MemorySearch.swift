@@ -2,7 +2,7 @@ import EngramCore
 import EngramEmbedding
 import EngramStorage
 import EngramVector
-public import Foundation
+import Foundation
 
 extension MemoryContext {
     /// The records this context sees that best answer `query`: memories, messages and entities,

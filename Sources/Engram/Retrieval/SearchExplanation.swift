@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 extension SearchComponents {
     /// The components in one line, as `engram search --explain` and the REPL's `:search` print them:
