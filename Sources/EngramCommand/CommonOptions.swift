@@ -7,12 +7,15 @@ struct StoreOptions: ParsableArguments {
     @Option(help: "Store directory.") var db: String
     @OptionGroup var session: SessionOptions
 
-    /// Opens the store with the embedder its vectors were made with (``StoreOpening``); a missing
-    /// store is created only when `create` is true (else `notFound`).
-    func open(create: Bool = false) throws -> EngramStore {
+    /// Opens the store — with the embedder its vectors were made with (``StoreOpening``) when the
+    /// command writes text (`embedding`), plainly otherwise; a missing store is created only when
+    /// `create` is true (else `notFound`).
+    func open(create: Bool = false, embedding: Bool = false) throws -> EngramStore {
         var configuration = EngramStore.Configuration()
         configuration.createIfMissing = create
-        return try StoreOpening.open(path: db, configuration: configuration)
+        return embedding
+            ? try StoreOpening.open(path: db, configuration: configuration)
+            : try EngramStore(path: db, configuration: configuration)
     }
 }
 

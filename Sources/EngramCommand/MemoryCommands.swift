@@ -30,7 +30,7 @@ struct RememberCommand: AsyncParsableCommand {
     func run() async throws {
         let memory = try await REPLMemory.remember(
             text, options: ["kind": kind, "scope": scope, "importance": String(importance)],
-            in: store.session.context(try store.open(create: true)))
+            in: store.session.context(try store.open(create: true, embedding: true)))
         switch store.session.format {
         case .json:
             try printJSON(["id": memory.id, "kind": memory.kind.rawValue, "scope": memory.scope.rawValue, "content": memory.content])
