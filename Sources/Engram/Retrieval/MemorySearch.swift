@@ -233,12 +233,24 @@ final class SearchRun {
             guard let definition = try vectors.definition(source.index.name), definition.dimension == embedding.count,
                 definition.model == session.context.store.embedder?.modelID
             else { continue }
+            // The index's predicate cannot throw: the first error of the filter ends the search
+            // and is thrown once the index returns.
+            var failure: (any Error)?
             let filter = VectorSession.NodeFilter(
                 allowedNodes: nil,
-                predicate: { node in (try? self.allow(source.kind, global: source.global, node: node)) ?? false })
-            for hit in try vectors.search(
+                predicate: { node in
+                    guard failure == nil else { return false }
+                    do {
+                        return try self.allow(source.kind, global: source.global, node: node)
+                    } catch {
+                        failure = error
+                        return false
+                    }
+                })
+            let found = try vectors.search(
                 source.index.name, query: embedding, k: ranking.candidates, ef: ranking.ef, filter: filter)
-            {
+            if let failure { throw failure }
+            for hit in found {
                 hits.append(Hit(global: source.global, node: hit.node, kind: source.kind, score: Double(hit.score)))
             }
         }
