@@ -15,11 +15,8 @@ struct BenchCypherCommand: ParsableCommand {
         abstract: "Time kuzu_graph.py's queries through Engram's Cypher on graph-100k-1m."
     )
 
-    @Option(help: "Data directory holding graph-100k-1m/.") var data = "/tmp/benchdata"
+    @OptionGroup var graphData: GraphBenchOptions
     @Option(help: "Scratch directory for the store (wiped).") var dir = "/tmp/engram-bench-cypher"
-    @Option(help: "Typical nodes to sample (out-degree ≥ 1).") var sample = 20
-    @Option(help: "Repeats per node.") var repeats = 10
-    @Option(help: "Seed of the node sample.") var seed: UInt64 = 42
     @Option(help: "Per-query time limit in seconds (Kùzu's script uses 60).") var timeout = 60.0
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
     @Option(help: "Run only the queries with these names (repeatable); all when absent.") var only: [String] = []
@@ -49,7 +46,8 @@ struct BenchCypherCommand: ParsableCommand {
     ]
 
     func run() throws {
-        var bench = try GraphBenchData(data: data, sample: sample, seed: seed)
+        var bench = try graphData.load()
+        let repeats = graphData.repeats
         if let nodesFrom { try bench.useNodes(fromKuzuAnswers: nodesFrom) }
         let reuse = keep && FileManager.default.fileExists(atPath: dir + "/data.mdb")
         if !reuse { try? FileManager.default.removeItem(atPath: dir) }
@@ -119,6 +117,18 @@ struct BenchCypherCommand: ParsableCommand {
         if !keep { try? FileManager.default.removeItem(atPath: dir) }
         if format == .json { try printJSON(["queries": results, "hub_id": bench.hub]) }
     }
+}
+
+/// The options both graph benchmarks take: where graph-100k-1m is, which typical nodes to time
+/// (a seeded sample), and how often.
+struct GraphBenchOptions: ParsableArguments {
+    @Option(help: "Data directory holding graph-100k-1m/ (../shared/bench/make_data.py).") var data = "/tmp/benchdata"
+    @Option(help: "Typical nodes to sample (out-degree ≥ 1).") var sample = 20
+    @Option(help: "Repeats of each query per node.") var repeats = 10
+    @Option(help: "Seed of the node sample.") var seed: UInt64 = 42
+
+    /// Reads the graph and draws the node sample.
+    func load() throws -> GraphBenchData { try GraphBenchData(data: data, sample: sample, seed: seed) }
 }
 
 /// graph-100k-1m read from its CSV files, with a seeded sample of typical nodes, the hub and 200

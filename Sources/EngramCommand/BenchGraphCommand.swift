@@ -10,16 +10,14 @@ struct BenchGraphCommand: ParsableCommand {
         abstract: "Load graph-100k-1m and time point lookups, 1-hop and 2-hop queries (beside kuzu_graph.py)."
     )
 
-    @Option(help: "Data directory holding graph-100k-1m/ (../shared/bench/make_data.py).") var data = "/tmp/benchdata"
+    @OptionGroup var graphData: GraphBenchOptions
     @Option(help: "Scratch directory for the store (wiped).") var dir = "/tmp/engram-bench-graph"
-    @Option(help: "Typical nodes to sample (out-degree ≥ 1).") var sample = 20
-    @Option(help: "Repeats of each query per node.") var repeats = 10
-    @Option(help: "Seed of the node sample.") var seed: UInt64 = 42
     @Option(help: "Records per load transaction.") var batchSize = 1_000_000
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
 
     func run() throws {
-        let bench = try GraphBenchData(data: data, sample: sample, seed: seed)
+        let bench = try graphData.load()
+        let repeats = graphData.repeats
         let nodes = bench.nodes
         let relationships = bench.relationships
         try? FileManager.default.removeItem(atPath: dir)
