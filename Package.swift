@@ -4,7 +4,7 @@
 //
 // Module layers (see docs/architecture.md):
 //   CEngramLMDB      system library shim for liblmdb (pkg-config `lmdb`, Debian `liblmdb-dev`)
-//   EngramCore       value types shared by every layer (PropertyValue); no dependencies
+//   EngramCore       value types and the readers-writer lock shared by every layer; no dependencies
 //   EngramStorage    the LMDB storage engine; the only importer of CEngramLMDB
 //   CEngramKernels   distance kernels for AVX2/AVX-512, chosen at run time (C, no dependencies)
 //   EngramVector     HNSW and exact vector search; Swift, with CEngramKernels' kernels
@@ -61,7 +61,7 @@ var package = Package(
         .target(name: "CEngramKernels"),
         .target(
             name: "EngramVector",
-            dependencies: ["CEngramKernels", .product(name: "HeapModule", package: "swift-collections")],
+            dependencies: ["EngramCore", "CEngramKernels", .product(name: "HeapModule", package: "swift-collections")],
             swiftSettings: swiftSettings
         ),
 

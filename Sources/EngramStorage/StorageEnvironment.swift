@@ -33,7 +33,11 @@ package final class StorageEnvironment: @unchecked Sendable {
 
     private let env: LMDB.Environment
     private let identity: FileIdentity
-    private let resizeLock = ReadWriteLock()
+    /// Held shared by every transaction; growing the map takes it exclusively, because LMDB may
+    /// only change the map size while no transaction of the process is active. It prefers writers,
+    /// so that a steady stream of readers cannot starve a growth; in exchange it must never be
+    /// taken twice by one thread, which ``TransactionDepth`` prevents.
+    private let resizeLock = ReadWriteLock(preferWriters: true)
     private let depth = TransactionDepth()
     private let mapSize: Atomic<Int>
     /// The thread that holds the write transaction, or 0.

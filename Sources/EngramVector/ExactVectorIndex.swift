@@ -1,3 +1,4 @@
+import EngramCore
 import HeapModule
 
 /// A brute-force index: every search computes the distance to every live vector.

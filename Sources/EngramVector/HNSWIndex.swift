@@ -1,3 +1,4 @@
+import EngramCore
 /// An approximate nearest-neighbour index: a hierarchical navigable small-world graph (HNSW)
 /// after hnswlib, with deletes, updates, filtered search and persistence hooks.
 ///
