@@ -320,16 +320,4 @@ enum SnapshotFile {
     }
 }
 
-/// The CPU time of the calling thread: robust to being descheduled on a shared machine.
-func threadCPUSeconds() -> Double {
-    var t = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
-}
 
-extension Duration {
-    fileprivate var seconds: Double {
-        let (s, attoseconds) = components
-        return Double(s) + Double(attoseconds) * 1e-18
-    }
-}

@@ -48,7 +48,7 @@ struct PersistedANNBench {
             let store = try EngramStore(path: path, configuration: configuration)
             try store.createVectorIndex("bench", dimension: d, metric: metric, parameters: parameters)
             let start = clock.now
-            let cpuStart = Self.threadCPUSeconds()
+            let cpuStart = threadCPUSeconds()
             for first in stride(from: 0, to: baseVectors.rows, by: batch) {
                 try store.writeVectorBatch { writer in
                     for row in first..<min(first + batch, baseVectors.rows) {
@@ -62,18 +62,18 @@ struct PersistedANNBench {
                 }
             }
             try store.sync()
-            buildSeconds = (clock.now - start).persistedSeconds
-            buildCPUSeconds = Self.threadCPUSeconds() - cpuStart
+            buildSeconds = (clock.now - start).seconds
+            buildCPUSeconds = threadCPUSeconds() - cpuStart
             storeBytes = store.info().usedBytes
         }
         // Reopen: open the store, then the first search restores the index from its records.
         let openStart = clock.now
         let store = try EngramStore(path: path, configuration: configuration)
-        let openSeconds = (clock.now - openStart).persistedSeconds
+        let openSeconds = (clock.now - openStart).seconds
         let query0 = Array(queryVectors.values[0..<d])
         let restoreStart = clock.now
         _ = try store.searchVectors(index: "bench", query: query0, k: k)
-        let reopenSeconds = openSeconds + (clock.now - restoreStart).persistedSeconds
+        let reopenSeconds = openSeconds + (clock.now - restoreStart).seconds
 
         var rows: [(ef: Int, recall: Double, qps: Double, qpsCPU: Double, directCPU: Double)] = []
         for ef in efs {
@@ -83,12 +83,12 @@ struct PersistedANNBench {
             let queries = (0..<queryVectors.rows).map { Array(queryVectors.values[$0 * d..<($0 + 1) * d]) }
             for pass in 0..<max(1, repeats) {
                 let start = clock.now
-                let cpuStart = Self.threadCPUSeconds()
+                let cpuStart = threadCPUSeconds()
                 var found: [[VectorMatch]] = []
                 found.reserveCapacity(queries.count)
                 for query in queries { found.append(try store.searchVectors(index: "bench", query: query, k: k, ef: ef)) }
-                let cpu = Self.threadCPUSeconds() - cpuStart
-                rates.append(Double(queries.count) / (clock.now - start).persistedSeconds)
+                let cpu = threadCPUSeconds() - cpuStart
+                rates.append(Double(queries.count) / (clock.now - start).seconds)
                 cpuRates.append(Double(queries.count) / max(cpu, 1e-9))
                 if pass == 0 {
                     for (i, matches) in found.enumerated() {
@@ -102,9 +102,9 @@ struct PersistedANNBench {
             let graph = try store._loadedVectorIndex(index: "bench")
             var directRates: [Double] = []
             for _ in 0..<max(1, repeats) {
-                let cpuStart = Self.threadCPUSeconds()
+                let cpuStart = threadCPUSeconds()
                 for query in queries { _ = try graph.search(query, limit: k, ef: ef) }
-                directRates.append(Double(queries.count) / max(Self.threadCPUSeconds() - cpuStart, 1e-9))
+                directRates.append(Double(queries.count) / max(threadCPUSeconds() - cpuStart, 1e-9))
             }
             directRates.sort()
             rates.sort()
@@ -142,21 +142,5 @@ struct PersistedANNBench {
                 print("\(row.ef)\t\(fmt(row.recall))\t\(Int(row.qps))\t\(Int(row.qpsCPU))\t\(Int(row.directCPU))")
             }
         }
-    }
-}
-
-extension PersistedANNBench {
-    /// The CPU time of the calling thread: robust to being descheduled on a shared machine.
-    static func threadCPUSeconds() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
-    }
-}
-
-extension Duration {
-    fileprivate var persistedSeconds: Double {
-        let (s, attoseconds) = components
-        return Double(s) + Double(attoseconds) * 1e-18
     }
 }

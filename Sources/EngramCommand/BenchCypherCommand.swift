@@ -78,9 +78,9 @@ struct BenchCypherCommand: ParsableCommand {
                         if firstResult.isEmpty { firstResult = String(warm.rows.prefix(3).description.prefix(80)) }
                         for _ in 0..<reps {
                             let start = DispatchTime.now()
-                            let cpuStart = PersistedANNBench.threadCPUSeconds()
+                            let cpuStart = threadCPUSeconds()
                             _ = try store.query(query.text, parameters: parameters, limits: limits)
-                            cpuTimes.append((PersistedANNBench.threadCPUSeconds() - cpuStart) * 1000)
+                            cpuTimes.append((threadCPUSeconds() - cpuStart) * 1000)
                             times.append(BenchStorageCommand.seconds(since: start) * 1000)
                         }
                     } catch {

@@ -102,12 +102,6 @@ struct BenchEmbedCommand: ParsableCommand {
         return (times[times.count / 2], times[0], cpuTimes[cpuTimes.count / 2])
     }
 
-    private func threadCPUSeconds() -> Double {
-        var now = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
-        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-    }
-
     /// The process's resident set size (Linux `/proc/self/statm`), or 0 where it cannot be read.
     private func residentBytes() -> Int {
         guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }

@@ -109,17 +109,13 @@ struct VectorStressCommand: ParsableCommand {
                     return Float(z >> 40) / Float(1 << 24) - 0.5
                 }
             }
-            var t = timespec()
-            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-            let cpuStart = Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+            let cpuStart = threadCPUSeconds()
             let wallStart = clock.now
             for query in queries {
                 _ = try store.searchVectors(index: index, tenant: tenant, query: query, k: 10, ef: ef)
             }
-            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-            let cpu = Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9 - cpuStart
-            let wall = clock.now - wallStart
-            let wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18
+            let cpu = threadCPUSeconds() - cpuStart
+            let wallSeconds = (clock.now - wallStart).seconds
             print(
                 "searches \(searches) ef \(ef) qps_wall \(Int(Double(searches) / wallSeconds)) qps_cpu \(Int(Double(searches) / cpu))"
             )
