@@ -121,12 +121,15 @@ package protocol CypherGraph {
         -> any IteratorProtocol<NodeID>
 }
 
-/// Visits the relationships of a node as `(other end, relationship id)` pairs; made by
-/// ``CypherGraph/neighbourWalker(direction:types:)``.
+/// Visits the relationships of a node as `(other end, relationship id)` pairs, or as records; made
+/// by ``CypherGraph/neighbourWalker(direction:types:)``.
 package protocol NeighbourWalker {
     /// Calls `body` once per relationship of `node`, in the order of
     /// ``CypherGraph/relationships(of:direction:types:)``.
     func forEach(of node: NodeID, _ body: (NodeID, RelationshipID) throws -> Void) throws
+    /// Calls `body` with the record of each relationship of `node`, in the same order: what an
+    /// expansion binds, without an iterator per node or a call through it per relationship.
+    func forEachRelationship(of node: NodeID, _ body: (RelationshipRecord) throws -> Void) throws
 }
 
 /// The walker of graphs without a faster one: it iterates ``CypherGraph/relationships(of:direction:types:)``.
@@ -138,6 +141,11 @@ package struct IteratingNeighbourWalker: NeighbourWalker {
     package func forEach(of node: NodeID, _ body: (NodeID, RelationshipID) throws -> Void) throws {
         var edges = try graph.relationships(of: node, direction: direction, types: types)
         while let edge = edges.next() { try body(edge.otherEnd(from: node), edge.id) }
+    }
+
+    package func forEachRelationship(of node: NodeID, _ body: (RelationshipRecord) throws -> Void) throws {
+        var edges = try graph.relationships(of: node, direction: direction, types: types)
+        while let edge = edges.next() { try body(edge) }
     }
 }
 

@@ -324,10 +324,18 @@ final class Executor {
             }
             let keys = unresolvedKeys.map { (slot($0.0), resolve($0.1)) }
             let aggregates = unresolvedAggregates.map { (slot(AggregateSlot.name(for: $0)), resolve($0)) }
-            let source = try input()
-            return BufferOperator(source) {
-                try Aggregation(keys: keys, aggregates: aggregates, context: context).run(source)
+            let aggregation = Aggregation(keys: keys, aggregates: aggregates, context: context)
+            let last = AggregationStage()
+            if let (source, first) = try pushPipeline(node.children[0], argument: argument, into: last) {
+                return BufferOperator(source) {
+                    let sink = AggregationSink(aggregation)
+                    last.sink = sink
+                    try self.drive(source, first)
+                    return sink.rows()
+                }
             }
+            let source = try input()
+            return BufferOperator(source) { try aggregation.run(source) }
         case .nodeCount(let label, let aggregate):
             let target = slot(AggregateSlot.name(for: aggregate))
             var row = layout.emptyRow()
@@ -513,7 +521,7 @@ final class Executor {
         return paths
     }
 
-    private func usedRelationships(_ row: Row, _ excluded: [(Int, Bool)]) -> Set<RelationshipID> {
+    func usedRelationships(_ row: Row, _ excluded: [(Int, Bool)]) -> Set<RelationshipID> {
         var used: Set<RelationshipID> = []
         for (slot, _) in excluded {
             switch row[slot] {
@@ -803,66 +811,91 @@ struct Aggregation {
     }
 
     func run(_ source: Operator) throws -> [Row] {
-        let empty = context.layout.emptyRow()
-        if keys.isEmpty {
-            // One group: no key to evaluate, hash or look up per row.
-            let accumulators = aggregates.map { Accumulator($0.1) }
-            while let row = try source.next() {
-                try context.tick()
-                for accumulator in accumulators { try accumulator.add(row, context) }
-            }
-            var row = empty
-            for (index, accumulator) in accumulators.enumerated() { row[aggregates[index].0] = accumulator.result }
-            return [row]
+        let sink = AggregationSink(self)
+        while let row = try source.next() { try sink.add(row) }
+        return sink.rows()
+    }
+}
+
+/// The groups and accumulators of one aggregation, fed one row at a time: by ``Aggregation/run(_:)``
+/// pulling its input, or by the last stage of a push pipeline (``PushPipeline``).
+///
+/// Groups keep first-seen order; the dictionaries map a key to its index in `groups`, so that a row
+/// of an existing group copies no tuple or array.
+final class AggregationSink {
+    private let aggregation: Aggregation
+    private var context: ExecutionContext { aggregation.context }
+    private let compiledKeys: [CompiledExpression]
+    /// No keys: one group, with no key to evaluate, hash or look up per row.
+    private var ungrouped: [Aggregation.Accumulator]?
+    /// One key: groups are found by the value itself, with no array to build and hash.
+    private var byValue: [Value: Int] = [:]
+    private var byValues: [[Value]: Int] = [:]
+    private var groups: [(row: Row, accumulators: [Aggregation.Accumulator])] = []
+    /// Reused buffers: a row of an existing group allocates nothing.
+    private var values: [Value] = []
+    private var keyValues: [Value] = []
+    private let empty: Row
+
+    init(_ aggregation: Aggregation) {
+        self.aggregation = aggregation
+        compiledKeys = aggregation.keys.map { CompiledExpression($0.1, aggregation.context) }
+        if aggregation.keys.isEmpty { ungrouped = aggregation.aggregates.map { Aggregation.Accumulator($0.1) } }
+        empty = aggregation.context.layout.emptyRow()
+        values.reserveCapacity(compiledKeys.count)
+        keyValues.reserveCapacity(compiledKeys.count)
+    }
+
+    func add(_ row: Row) throws {
+        try context.tick()
+        if let ungrouped {
+            for accumulator in ungrouped { try accumulator.add(row, context) }
+            return
         }
-        let compiledKeys = keys.map { CompiledExpression($0.1, context) }
+        values.removeAll(keepingCapacity: true)
+        let index: Int
         if compiledKeys.count == 1 {
-            // One key: the groups are found by the value itself, with no array to build and hash.
-            let key = compiledKeys[0]
-            return try grouped(source, empty) { row, values in
-                let value = try key.evaluate(row)
-                values.append(value)
-                return value.groupingKey
+            let value = try compiledKeys[0].evaluate(row)
+            values.append(value)
+            let key = value.groupingKey
+            if let found = byValue[key] {
+                index = found
+            } else {
+                index = groups.count
+                byValue[key] = index
+                newGroup()
             }
-        }
-        var keyValues: [Value] = []
-        keyValues.reserveCapacity(keys.count)
-        return try grouped(source, empty) { row, values in
-            // A reused buffer: a row of an existing group allocates nothing here.
+        } else {
             keyValues.removeAll(keepingCapacity: true)
             for key in compiledKeys {
                 let value = try key.evaluate(row)
                 keyValues.append(value.groupingKey)
                 values.append(value)
             }
-            return keyValues
+            if let found = byValues[keyValues] {
+                index = found
+            } else {
+                index = groups.count
+                byValues[keyValues] = index
+                newGroup()
+            }
         }
+        for accumulator in groups[index].accumulators { try accumulator.add(row, context) }
     }
 
-    /// Groups the rows of `source` by `groupKey` (which also appends the key values, in key order,
-    /// to its second argument), in first-seen order; the dictionary maps a key to its index in
-    /// `groups`, so that a row of an existing group copies no tuple or array.
-    private func grouped<Key: Hashable>(
-        _ source: Operator, _ empty: Row, _ groupKey: (Row, inout [Value]) throws -> Key
-    ) throws -> [Row] {
-        var groupIndex: [Key: Int] = [:]
-        var groups: [(row: Row, accumulators: [Accumulator])] = []
-        var values: [Value] = []
-        values.reserveCapacity(keys.count)
-        while let row = try source.next() {
-            try context.tick()
-            values.removeAll(keepingCapacity: true)
-            let key = try groupKey(row, &values)
-            if let index = groupIndex[key] {
-                for accumulator in groups[index].accumulators { try accumulator.add(row, context) }
-            } else {
-                var keyRow = empty
-                for (index, (slot, _)) in keys.enumerated() { keyRow[slot] = values[index] }
-                let accumulators = aggregates.map { Accumulator($0.1) }
-                groupIndex[key] = groups.count
-                groups.append((keyRow, accumulators))
-                for accumulator in accumulators { try accumulator.add(row, context) }
-            }
+    private func newGroup() {
+        var keyRow = empty
+        for (index, (slot, _)) in aggregation.keys.enumerated() { keyRow[slot] = values[index] }
+        groups.append((keyRow, aggregation.aggregates.map { Aggregation.Accumulator($0.1) }))
+    }
+
+    /// One row per group, with the keys and the aggregates' results in their slots.
+    func rows() -> [Row] {
+        let aggregates = aggregation.aggregates
+        if let ungrouped {
+            var row = empty
+            for (index, accumulator) in ungrouped.enumerated() { row[aggregates[index].0] = accumulator.result }
+            return [row]
         }
         return groups.map { group in
             var row = group.row

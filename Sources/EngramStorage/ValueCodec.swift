@@ -125,55 +125,66 @@ package enum ValueCodec {
 }
 
 /// A bounds-checked reader of ``ValueCodec`` bytes, also used by record layouts built from them.
+///
+/// The small reads are `@inlinable`: record decoding in other modules (a node's properties read
+/// per row of a query) calls them in its inner loops.
 package struct ValueReader {
-    private let bytes: UnsafeRawBufferPointer
-    private var offset = 0
+    @usableFromInline let bytes: UnsafeRawBufferPointer
+    @usableFromInline var offset = 0
 
     /// Reads `bytes` from the start; the buffer must outlive the reader.
-    package init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    @inlinable package init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
     /// Whether every byte has been read.
-    package var isAtEnd: Bool { offset == bytes.count }
+    @inlinable package var isAtEnd: Bool { offset == bytes.count }
     /// How many bytes are left.
-    package var remaining: Int { bytes.count - offset }
+    @inlinable package var remaining: Int { bytes.count - offset }
 
-    private func truncated(_ what: String) -> EngramError {
+    @usableFromInline func truncated(_ what: String) -> EngramError {
         EngramError(.decodingFailed, "a stored value is truncated: it ends inside \(what)")
     }
 
+    @usableFromInline func tooLong() -> EngramError {
+        EngramError(.decodingFailed, "a stored value holds a number longer than 64 bits")
+    }
+
     /// Reads one byte.
-    package mutating func byte() throws -> UInt8 {
+    @inlinable @inline(__always) package mutating func byte() throws -> UInt8 {
         guard offset < bytes.count else { throw truncated("a tag") }
         defer { offset += 1 }
         return bytes[offset]
     }
 
     /// Reads an unsigned LEB128 varint.
-    package mutating func varint() throws -> UInt64 {
+    @inlinable @inline(__always) package mutating func varint() throws -> UInt64 {
+        // One byte, the usual case for symbol ids, counts and lengths.
+        if offset < bytes.count, bytes[offset] < 0x80 {
+            defer { offset += 1 }
+            return UInt64(bytes[offset])
+        }
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while true {
             guard offset < bytes.count else { throw truncated("a number") }
             let byte = bytes[offset]
             offset += 1
-            if shift == 63 && byte > 1 {
-                throw EngramError(.decodingFailed, "a stored value holds a number longer than 64 bits")
-            }
+            if shift == 63 && byte > 1 { throw tooLong() }
             result |= UInt64(byte & 0x7F) << shift
             if byte & 0x80 == 0 { return result }
             shift += 7
-            if shift > 63 { throw EngramError(.decodingFailed, "a stored value holds a number longer than 64 bits") }
+            if shift > 63 { throw tooLong() }
         }
     }
 
     /// A count of items of at least `minimumSize` bytes each, checked against the bytes left.
-    package mutating func count(of what: String, minimumSize: Int) throws -> Int {
+    @inlinable @inline(__always) package mutating func count(of what: StaticString, minimumSize: Int) throws -> Int {
         let count = try varint()
-        guard count <= UInt64(remaining / max(minimumSize, 1)) else {
-            throw EngramError(
-                .decodingFailed, "a stored value claims \(count) \(what) but only \(remaining) bytes follow")
-        }
+        guard count <= UInt64(remaining / max(minimumSize, 1)) else { throw overclaimed(count, what) }
         return Int(count)
+    }
+
+    @usableFromInline func overclaimed(_ count: UInt64, _ what: StaticString) -> EngramError {
+        EngramError(.decodingFailed, "a stored value claims \(count) \(what) but only \(remaining) bytes follow")
     }
 
     /// Skips one tagged value without building it.
@@ -201,7 +212,7 @@ package struct ValueReader {
     }
 
     /// Reads `count` raw bytes, checked against the bytes left.
-    package mutating func raw(checked count: Int) throws -> UnsafeRawBufferPointer {
+    @inlinable @inline(__always) package mutating func raw(checked count: Int) throws -> UnsafeRawBufferPointer {
         guard count <= remaining else { throw truncated("\(count) bytes") }
         return raw(count)
     }
@@ -209,24 +220,36 @@ package struct ValueReader {
     mutating func littleEndian<T: FixedWidthInteger>(_: T.Type) throws -> T {
         let size = MemoryLayout<T>.size
         guard remaining >= size else { throw truncated("a \(size)-byte number") }
-        var value: T = 0
-        for i in 0..<size { value |= T(bytes[offset + i]) << (8 * i) }
-        offset += size
-        return value
+        defer { offset += size }
+        return T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
     }
 
-    mutating func raw(_ count: Int) -> UnsafeRawBufferPointer {
+    @inlinable @inline(__always) mutating func raw(_ count: Int) -> UnsafeRawBufferPointer {
         defer { offset += count }
         return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + count])
     }
 
     /// Reads a varint-length UTF-8 string.
-    package mutating func string() throws -> String {
+    @inlinable @inline(__always) package mutating func string() throws -> String {
         let count = try self.count(of: "bytes of text", minimumSize: 1)
-        guard let text = String(validating: raw(count), as: UTF8.self) else {
+        guard let text = Self.validUTF8(raw(count)) else {
             throw EngramError(.decodingFailed, "a stored value holds a string that is not valid UTF-8")
         }
         return text
+    }
+
+    /// The bytes as a string, or `nil` when they are not valid UTF-8.
+    ///
+    /// `String(validating:as:)` looks up generic metadata at run time on every call, which costs
+    /// more than the decoding when a query reads a short string property per row. Decoding with
+    /// repair is fast, and a valid input is exactly one that comes back unchanged: repair writes
+    /// U+FFFD where the input held something else.
+    @inlinable static func validUTF8(_ bytes: UnsafeRawBufferPointer) -> String? {
+        var high: UInt8 = 0
+        for byte in bytes { high |= byte }
+        let text = String(decoding: bytes, as: UTF8.self)
+        // ASCII is valid as it is; otherwise compare with what decoding made of it.
+        return high < 0x80 || text.utf8.elementsEqual(bytes) ? text : nil
     }
 
     /// Reads one tagged value (no version byte).

@@ -86,23 +86,40 @@ final class StoreCypherGraph: CypherGraph {
     /// (a bulk load numbers them in adjacency order), so an expansion that reads their properties
     /// mostly stays on one page.
     private var relationshipCursor: Cursor?
+    /// The relationship the cursor stands on, so that the next id is one step away.
+    private var cursorRelationship: RelationshipID?
 
-    /// Lends the record of relationship `id` to `body` (`nil` when there is none).
-    private func withRelationshipRecord<R>(_ id: RelationshipID, _ body: (UnsafeRawBufferPointer?) throws -> R) throws -> R {
-        guard let tenant = session.tenant else { return try body(nil) }
+    /// The record of relationship `id`, `nil` when there is none. Valid for the query's read
+    /// transaction; in a fixture graph (which writes) only until the next write.
+    private func relationshipRecord(_ id: RelationshipID) throws -> UnsafeRawBufferPointer? {
+        guard let tenant = session.tenant else { return nil }
         guard cachesRecords else {
             return try withRecordKey(tenant, id) { key in
-                try session.txn.withValue(forKey: key, in: session.keyspaces.relationships, body)
+                try session.txn.withValue(forKey: key, in: session.keyspaces.relationships) { $0 }
             }
         }
-        let cursor = try relationshipCursor ?? session.txn.makeCursor(in: session.keyspaces.relationships)
-        relationshipCursor = cursor
-        return try withRecordKey(tenant, id) { key in
-            guard let (found, value) = try cursor.seek(atOrAfter: key), found.count == key.count,
-                memcmp(found.baseAddress!, key.baseAddress!, key.count) == 0
-            else { return try body(nil) }
-            return try body(value)
+        let cursor: Cursor
+        if let relationshipCursor {
+            cursor = relationshipCursor
+        } else {
+            cursor = try session.txn.makeCursor(in: session.keyspaces.relationships)
+            relationshipCursor = cursor
         }
+        var entry: Cursor.Entry?
+        if let current = cursorRelationship, current &+ 1 == id {
+            entry = try cursor.next()
+        } else {
+            entry = try withRecordKey(tenant, id) { try cursor.seek(atOrAfter: $0) }
+        }
+        guard let (key, value) = entry, key.count == 12,
+            UInt32(bigEndian: key.loadUnaligned(as: UInt32.self)) == tenant
+        else {
+            cursorRelationship = nil
+            return nil
+        }
+        let found = UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 4, as: UInt64.self))
+        cursorRelationship = found
+        return found == id ? value : nil
     }
 
     /// Whether the query must not see `node` (it has expired).
@@ -124,7 +141,9 @@ final class StoreCypherGraph: CypherGraph {
 
     /// Symbol ids resolved during this query (`nil` entries: the name does not exist).
     private var labelIDs: [String: UInt32?] = [:]
-    private var keyIDs: [String: UInt32?] = [:]
+    /// Property keys resolved during this query, found by equality: a query names few keys, and
+    /// comparing a short string costs less than hashing it on every property read.
+    private var keyIDs: [(name: String, id: UInt32?)] = []
     /// Labels that every node of the tenant carries, so that checking them costs nothing.
     private var universalLabels: [String: Bool] = [:]
 
@@ -136,9 +155,9 @@ final class StoreCypherGraph: CypherGraph {
     }
 
     private func keyID(_ key: String) throws -> UInt32? {
-        if let known = keyIDs[key] { return known }
+        for index in keyIDs.indices where keyIDs[index].name == key { return keyIDs[index].id }
         let id = try session.symbol(.propertyKey, key, create: false)
-        keyIDs[key] = id
+        keyIDs.append((key, id))
         return id
     }
 
@@ -288,7 +307,7 @@ final class StoreCypherGraph: CypherGraph {
         try StoreNeighbourWalker(graph: self, direction: direction, types: types) ?? EmptyNeighbourWalker()
     }
 
-    private func typeName(_ type: UInt32) throws -> String {
+    func typeName(_ type: UInt32) throws -> String {
         if let known = typeNames[type] { return known }
         let name = try session.name(.relationshipType, type)
         typeNames[type] = name
@@ -296,7 +315,7 @@ final class StoreCypherGraph: CypherGraph {
     }
 
     func relationship(_ id: RelationshipID) throws -> RelationshipRecord? {
-        guard let header = try withRelationshipRecord(id, { try $0.map(StoredRelationship.header) }),
+        guard let header = try relationshipRecord(id).map(StoredRelationship.header),
             try !isHidden(header.start), try !isHidden(header.end)
         else { return nil }
         return RelationshipRecord(
@@ -304,7 +323,7 @@ final class StoreCypherGraph: CypherGraph {
     }
 
     func publicID(ofRelationship id: RelationshipID) throws -> String {
-        guard let header = try withRelationshipRecord(id, { try $0.map(StoredRelationship.header) }) else {
+        guard let header = try relationshipRecord(id).map(StoredRelationship.header) else {
             throw missing("relationship", id)
         }
         return header.publicID
@@ -312,7 +331,7 @@ final class StoreCypherGraph: CypherGraph {
 
     func property(_ key: String, ofRelationship id: RelationshipID) throws -> PropertyValue? {
         guard let keyID = try keyID(key) else { return nil }
-        return try withRelationshipRecord(id) { try $0.flatMap { try StoredRelationship.property(keyID, in: $0) } }
+        return try relationshipRecord(id).flatMap { try StoredRelationship.property(keyID, in: $0) }
     }
 
     func properties(ofRelationship id: RelationshipID) throws -> [String: PropertyValue] {
@@ -355,6 +374,7 @@ final class StoreCypherGraph: CypherGraph {
 /// A walker that finds nothing (unknown types, empty tenant).
 struct EmptyNeighbourWalker: NeighbourWalker {
     func forEach(of node: NodeID, _ body: (NodeID, RelationshipID) throws -> Void) throws {}
+    func forEachRelationship(of node: NodeID, _ body: (RelationshipRecord) throws -> Void) throws {}
 }
 
 /// An iterator with nothing in it.

@@ -3,7 +3,8 @@ import EngramStorage
 import Foundation
 
 /// Walks adjacency keys (`t n d T m r`) node after node with one cursor, yielding `(m, r)` without
-/// building relationship records or type names: what counting over expansions needs.
+/// building relationship records or type names (what counting over expansions needs), or the
+/// records (what a fused expansion binds).
 final class StoreNeighbourWalker: NeighbourWalker {
     private let graph: StoreCypherGraph
     private let cursor: Cursor
@@ -39,11 +40,37 @@ final class StoreNeighbourWalker: NeighbourWalker {
     }
 
     func forEach(of node: NodeID, _ body: (NodeID, RelationshipID) throws -> Void) throws {
-        if direction != .incoming { try walk(node, GraphKey.outgoing, body) }
-        if direction != .outgoing { try walk(node, GraphKey.incoming, body) }
+        if direction != .incoming { try walk(node, GraphKey.outgoing) { other, relationship, _ in try body(other, relationship) } }
+        if direction != .outgoing { try walk(node, GraphKey.incoming) { other, relationship, _ in try body(other, relationship) } }
     }
 
-    private func walk(_ node: NodeID, _ side: UInt8, _ body: (NodeID, RelationshipID) throws -> Void) throws {
+    /// The type id and name met last: a node's relationships come grouped by type.
+    private var lastType = UInt32.max
+    private var lastTypeName = ""
+
+    func forEachRelationship(of node: NodeID, _ body: (RelationshipRecord) throws -> Void) throws {
+        func record(_ other: NodeID, _ relationship: RelationshipID, _ type: UInt32, outgoing: Bool) throws -> RelationshipRecord {
+            if type != lastType {
+                lastTypeName = try graph.typeName(type)
+                lastType = type
+            }
+            return outgoing
+                ? RelationshipRecord(id: relationship, type: lastTypeName, start: node, end: other)
+                : RelationshipRecord(id: relationship, type: lastTypeName, start: other, end: node)
+        }
+        if direction != .incoming {
+            try walk(node, GraphKey.outgoing) { other, relationship, type in
+                try body(record(other, relationship, type, outgoing: true))
+            }
+        }
+        if direction != .outgoing {
+            try walk(node, GraphKey.incoming) { other, relationship, type in
+                try body(record(other, relationship, type, outgoing: false))
+            }
+        }
+    }
+
+    private func walk(_ node: NodeID, _ side: UInt8, _ body: (NodeID, RelationshipID, UInt32) throws -> Void) throws {
         for type in typeIDs.map({ $0.map(Optional.some) }) ?? [nil] {
             // `t n d` (+ `T`) written over the reused buffer: no allocation per node.
             prefix.removeAll(keepingCapacity: true)
@@ -57,7 +84,9 @@ final class StoreNeighbourWalker: NeighbourWalker {
                     let other = UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 17, as: UInt64.self))
                     // A self-loop is reported once, when walking both ways: on its outgoing side.
                     if !(side == GraphKey.incoming && direction == .both && other == node), try !graph.isHidden(other) {
-                        try body(other, UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 25, as: UInt64.self)))
+                        try body(
+                            other, UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 25, as: UInt64.self)),
+                            UInt32(bigEndian: key.loadUnaligned(fromByteOffset: 13, as: UInt32.self)))
                     }
                     entry = try cursor.next()
                 }
