@@ -56,8 +56,10 @@ package struct PropertyBound: Sendable {
 /// transaction. Every method sees only the tenant the graph was opened for.
 ///
 /// The protocol is deliberately small: access paths (scan, id, index), counts for planning,
-/// expansion over adjacency, and lazy reads of labels and properties.
-package protocol CypherGraph {
+/// expansion over adjacency, and lazy reads of labels and properties. It is class-bound: a graph
+/// holds a transaction and caches, and a call through a class existential (per property read, per
+/// row) needs no boxed copy.
+package protocol CypherGraph: AnyObject {
     /// The number of nodes with `label`, or of all nodes when `label` is `nil`. Used for planning,
     /// and exact within the snapshot: when a label's count equals the total, the planner skips
     /// checking that label. Nodes a graph hides from queries (expired records) are counted too.

@@ -253,11 +253,15 @@ extension ExecutionContext {
     func graphCall<T>(_ body: () throws -> T) throws(CypherError) -> T {
         do {
             return try body()
-        } catch let error as CypherError {
-            throw error
         } catch {
-            throw CypherError(.graphReadFailed, "reading the graph failed: \(error)")
+            throw Self.graphError(error)
         }
+    }
+
+    /// A graph's error as a `CypherError`: as it is, or as `graphReadFailed`.
+    static func graphError(_ error: any Error) -> CypherError {
+        if let error = error as? CypherError { return error }
+        return CypherError(.graphReadFailed, "reading the graph failed: \(error)")
     }
 
     func isTrue(_ expression: Expression, _ row: Row) throws(CypherError) -> Bool {

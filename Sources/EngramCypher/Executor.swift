@@ -325,11 +325,10 @@ final class Executor {
             let keys = unresolvedKeys.map { (slot($0.0), resolve($0.1)) }
             let aggregates = unresolvedAggregates.map { (slot(AggregateSlot.name(for: $0)), resolve($0)) }
             let aggregation = Aggregation(keys: keys, aggregates: aggregates, context: context)
-            let last = AggregationStage()
-            if let (source, first) = try pushPipeline(node.children[0], argument: argument, into: last) {
+            let sink = AggregationSink(aggregation)
+            if let (source, first) = try pushPipeline(node.children[0], argument: argument, into: AggregationStage(sink)) {
                 return BufferOperator(source) {
-                    let sink = AggregationSink(aggregation)
-                    last.sink = sink
+                    sink.reset()
                     try self.drive(source, first)
                     return sink.rows()
                 }
@@ -696,7 +695,7 @@ struct Aggregation {
     let aggregates: [(Int, Expression)]
     let context: ExecutionContext
 
-    final class Accumulator {
+    struct Accumulator {
         /// The aggregate function, decided once so that a row costs no string comparison.
         enum Kind { case countStar, count, collect, sum, avg, stdev, stdevp, min, max, other }
         let kind: Kind
@@ -750,7 +749,7 @@ struct Aggregation {
             }
         }
 
-        func add(_ row: Row, _ context: ExecutionContext) throws {
+        mutating func add(_ row: Row, _ context: ExecutionContext) throws {
             guard let argument else {
                 if kind == .countStar { count += 1 }
                 return
@@ -826,46 +825,58 @@ final class AggregationSink {
     private let aggregation: Aggregation
     private var context: ExecutionContext { aggregation.context }
     private let compiledKeys: [CompiledExpression]
-    /// No keys: one group, with no key to evaluate, hash or look up per row.
-    private var ungrouped: [Aggregation.Accumulator]?
     /// One key: groups are found by the value itself, with no array to build and hash.
     private var byValue: [Value: Int] = [:]
     private var byValues: [[Value]: Int] = [:]
-    private var groups: [(row: Row, accumulators: [Aggregation.Accumulator])] = []
+    /// The key values of each group, in first-seen order.
+    private var groupKeys: [[Value]] = []
+    /// The accumulators of every group, side by side: group `g`'s are at `g * width ..< (g + 1) *
+    /// width`. Kept flat, and as values, so that adding a row retains nothing.
+    private var accumulators: [Aggregation.Accumulator] = []
+    private let width: Int
     /// Reused buffers: a row of an existing group allocates nothing.
     private var values: [Value] = []
     private var keyValues: [Value] = []
-    private let empty: Row
 
     init(_ aggregation: Aggregation) {
         self.aggregation = aggregation
         compiledKeys = aggregation.keys.map { CompiledExpression($0.1, aggregation.context) }
-        if aggregation.keys.isEmpty { ungrouped = aggregation.aggregates.map { Aggregation.Accumulator($0.1) } }
-        empty = aggregation.context.layout.emptyRow()
+        width = aggregation.aggregates.count
         values.reserveCapacity(compiledKeys.count)
         keyValues.reserveCapacity(compiledKeys.count)
+        reset()
+    }
+
+    /// Drops every group, to aggregate a new run of rows.
+    func reset() {
+        byValue.removeAll()
+        byValues.removeAll()
+        groupKeys.removeAll()
+        accumulators.removeAll()
+        values.removeAll()
+        // No keys: one group, with no key to evaluate, hash or look up per row.
+        if aggregation.keys.isEmpty { newGroup() }
     }
 
     func add(_ row: Row) throws {
         try context.tick()
-        if let ungrouped {
-            for accumulator in ungrouped { try accumulator.add(row, context) }
-            return
-        }
-        values.removeAll(keepingCapacity: true)
-        let index: Int
-        if compiledKeys.count == 1 {
+        let group: Int
+        switch compiledKeys.count {
+        case 0:
+            group = 0
+        case 1:
             let value = try compiledKeys[0].evaluate(row)
-            values.append(value)
             let key = value.groupingKey
             if let found = byValue[key] {
-                index = found
+                group = found
             } else {
-                index = groups.count
-                byValue[key] = index
+                group = groupKeys.count
+                byValue[key] = group
+                values = [value]
                 newGroup()
             }
-        } else {
+        default:
+            values.removeAll(keepingCapacity: true)
             keyValues.removeAll(keepingCapacity: true)
             for key in compiledKeys {
                 let value = try key.evaluate(row)
@@ -873,34 +884,31 @@ final class AggregationSink {
                 values.append(value)
             }
             if let found = byValues[keyValues] {
-                index = found
+                group = found
             } else {
-                index = groups.count
-                byValues[keyValues] = index
+                group = groupKeys.count
+                byValues[keyValues] = group
                 newGroup()
             }
         }
-        for accumulator in groups[index].accumulators { try accumulator.add(row, context) }
+        let context = self.context
+        for index in group * width..<(group + 1) * width { try accumulators[index].add(row, context) }
     }
 
+    /// Starts a group whose key values are in `values`.
     private func newGroup() {
-        var keyRow = empty
-        for (index, (slot, _)) in aggregation.keys.enumerated() { keyRow[slot] = values[index] }
-        groups.append((keyRow, aggregation.aggregates.map { Aggregation.Accumulator($0.1) }))
+        groupKeys.append(values)
+        for aggregate in aggregation.aggregates { accumulators.append(Aggregation.Accumulator(aggregate.1)) }
     }
 
     /// One row per group, with the keys and the aggregates' results in their slots.
     func rows() -> [Row] {
-        let aggregates = aggregation.aggregates
-        if let ungrouped {
+        let empty = context.layout.emptyRow()
+        return groupKeys.indices.map { group in
             var row = empty
-            for (index, accumulator) in ungrouped.enumerated() { row[aggregates[index].0] = accumulator.result }
-            return [row]
-        }
-        return groups.map { group in
-            var row = group.row
-            for (index, accumulator) in group.accumulators.enumerated() {
-                row[aggregates[index].0] = accumulator.result
+            for (index, (slot, _)) in aggregation.keys.enumerated() { row[slot] = groupKeys[group][index] }
+            for (index, (slot, _)) in aggregation.aggregates.enumerated() {
+                row[slot] = accumulators[group * width + index].result
             }
             return row
         }

@@ -181,10 +181,11 @@ final class ExpandStage: PushStage {
     }
 }
 
-/// The last stage under an aggregation: adds each row to the current run's groups.
+/// The last stage under an aggregation: adds each row to the groups.
 final class AggregationStage: PushStage {
-    /// The groups of the current run, replaced when the operator is rewound.
-    var sink: AggregationSink?
+    let sink: AggregationSink
 
-    override func push(_ row: inout Row) throws { try sink!.add(row) }
+    init(_ sink: AggregationSink) { self.sink = sink }
+
+    override func push(_ row: inout Row) throws { try sink.add(row) }
 }

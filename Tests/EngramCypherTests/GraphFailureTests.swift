@@ -3,9 +3,11 @@ import EngramCypher
 import Testing
 
 /// A graph whose property reads fail, as a storage error would.
-private struct FailingGraph: CypherGraph {
+private final class FailingGraph: CypherGraph {
     struct StorageFailure: Error {}
     let base: InMemoryGraph
+
+    init(base: InMemoryGraph) { self.base = base }
 
     func nodeCount(label: String?) throws -> Int { base.nodeCount(label: label) }
     func relationshipCount(type: String?) throws -> Int { base.relationshipCount(type: type) }
