@@ -152,7 +152,7 @@ var package = Package(
         ),
         .testTarget(
             name: "EngramTests",
-            dependencies: ["Engram", "EngramTestSupport"],
+            dependencies: ["Engram", "EngramStorage", "EngramTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -124,11 +124,12 @@ public final class EngramStore: Sendable {
 
     /// Opens the store in directory `path`, creating it when the directory is missing or empty.
     /// A writable open of a store written before the full-text index existed builds it (see
-    /// ``rebuildFullTextIndex(tenant:options:)``).
+    /// ``rebuildFullTextIndex(tenant:options:)``); one of an older format version is upgraded to
+    /// the current one in a single write transaction (`docs/storage-format.md`).
     ///
     /// - Throws: ``EngramError`` with code `notAnEngramStore` when the directory holds something
-    ///   else (it is left untouched), `formatVersionMismatch` for a store of another format
-    ///   version, `permissionDenied`, `noSpace`, `corrupted`, or `alreadyOpen` when the store is
+    ///   else (it is left untouched), `formatVersionMismatch` for a store of a newer format
+    ///   version (or an older one opened read-only), `permissionDenied`, `noSpace`, `corrupted`, or `alreadyOpen` when the store is
     ///   open in this process with another configuration; `embeddingModelMismatch` when
     ///   `embedder` is given and the store's memory vector indexes were built with another model
     ///   (``reindex(with:batchSize:progress:)`` or `engram reindex` fixes it).
@@ -136,7 +137,8 @@ public final class EngramStore: Sendable {
     ///   the queries of ``MemoryContext/search(_:in:filter:limit:mode:)``; `nil` for no vectors.
     public init(path: String, configuration: Configuration = Configuration(), embedder: (any Embedder)? = nil) throws {
         let environment = try StorageEnvironment.open(
-            at: path, options: configuration.storageOptions, keyspaces: EngramStore.keyspaces)
+            at: path, options: configuration.storageOptions, keyspaces: EngramStore.keyspaces,
+            upgrades: GraphUpgrades.all)
         self.environment = environment
         self.embedder = embedder
         catalog = try EngramStore.catalogs.withLock { table in

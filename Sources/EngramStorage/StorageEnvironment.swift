@@ -303,8 +303,12 @@ extension StorageEnvironment {
     /// - Throws: `notAnEngramStore` when the directory holds something else (nothing is touched);
     ///   `formatVersionMismatch` when the store was written by another format version;
     ///   `permissionDenied`, `noSpace`, `corrupted`, `alreadyOpen`.
+    ///
+    /// A writable open of a store of an older format version runs `upgrades` (one per version
+    /// step, see ``StoreUpgrade``) in one write transaction before anything else reads it.
     package static func open(
-        at path: String, options: StorageOptions = StorageOptions(), keyspaces descriptors: [KeyspaceDescriptor] = []
+        at path: String, options: StorageOptions = StorageOptions(), keyspaces descriptors: [KeyspaceDescriptor] = [],
+        upgrades: [StoreUpgrade] = []
     ) throws -> StorageEnvironment {
         let layout = try StoreDirectory.prepare(path: path, options: options)
         return try registry.withLock { table in
@@ -317,14 +321,16 @@ extension StorageEnvironment {
                 for descriptor in descriptors { _ = try existing.openKeyspace(descriptor) }
                 return existing
             }
-            let environment = try openNew(path: path, layout: layout, options: options, descriptors: descriptors)
+            let environment = try openNew(
+                path: path, layout: layout, options: options, descriptors: descriptors, upgrades: upgrades)
             table[layout.identity] = WeakEnvironment(environment: environment)
             return environment
         }
     }
 
     private static func openNew(
-        path: String, layout: StoreDirectory, options: StorageOptions, descriptors: [KeyspaceDescriptor]
+        path: String, layout: StoreDirectory, options: StorageOptions, descriptors: [KeyspaceDescriptor],
+        upgrades: [StoreUpgrade]
     ) throws -> StorageEnvironment {
         let env = try LMDB.createEnvironment()
         do {
@@ -332,7 +338,8 @@ extension StorageEnvironment {
                 env, mapSize: options.initialMapSize, maxReaders: options.maxReaders, maxKeyspaces: options.maxKeyspaces)
             try LMDB.open(env, path: path, readOnly: options.readOnly, noSync: options.durability == .noSync)
             let (version, keyspaces) = try StoreFormat.initialize(
-                env: env, path: path, isNew: layout.isNew, readOnly: options.readOnly, descriptors: descriptors)
+                env: env, path: path, isNew: layout.isNew, readOnly: options.readOnly, descriptors: descriptors,
+                upgrades: upgrades, maximumMapSize: options.maximumMapSize)
             return StorageEnvironment(
                 path: path, options: options, env: env, identity: layout.identity, formatVersion: version,
                 keyspaces: keyspaces)

@@ -2,14 +2,31 @@ import CEngramLMDB
 import EngramCore
 import Foundation
 
+/// A step that rewrites a store of format `version - 1` into format `version`, inside the write
+/// transaction that also records the new version (so a failed upgrade leaves the store as it was).
+/// The body gets the transaction and every keyspace of the store by name.
+package struct StoreUpgrade: Sendable {
+    /// The format version the step produces.
+    package let version: UInt32
+    package let body: @Sendable (Transaction, [String: Keyspace]) throws -> Void
+
+    package init(to version: UInt32, _ body: @escaping @Sendable (Transaction, [String: Keyspace]) throws -> Void) {
+        self.version = version
+        self.body = body
+    }
+}
+
 /// The on-disk format of an Engram store: its marker, its version, and how a directory is checked
 /// before LMDB is allowed near it. `docs/storage-format.md` describes the layout.
 package enum StoreFormat {
     /// The format version this build writes and reads.
     ///
-    /// Bump it whenever a key or value layout changes; a store of another version is refused at
-    /// open with `formatVersionMismatch` rather than misread.
-    package static let currentVersion: UInt32 = 1
+    /// Bump it whenever a key or value layout changes, with a ``StoreUpgrade`` from the version
+    /// before; a store of a newer version, or of an older one that cannot be upgraded (a read-only
+    /// open), is refused at open with `formatVersionMismatch` rather than misread.
+    ///
+    /// Version 2: the adjacency entries carry their relationship's properties.
+    package static let currentVersion: UInt32 = 2
 
     /// The keyspace that holds the marker and the version.
     static let metaKeyspace = KeyspaceDescriptor("meta")
@@ -21,7 +38,8 @@ package enum StoreFormat {
     /// Writes the marker of a new store or checks the marker of an existing one, then opens the
     /// keyspaces. Returns the format version and the opened keyspaces (the meta keyspace included).
     static func initialize(
-        env: LMDB.Environment, path: String, isNew: Bool, readOnly: Bool, descriptors: [KeyspaceDescriptor]
+        env: LMDB.Environment, path: String, isNew: Bool, readOnly: Bool, descriptors: [KeyspaceDescriptor],
+        upgrades: [StoreUpgrade], maximumMapSize: Int
     ) throws -> (UInt32, [String: Keyspace]) {
         let all = [metaKeyspace] + descriptors
         let fresh = try isNew || isEmpty(env: env)
@@ -60,14 +78,42 @@ package enum StoreFormat {
             }
             return bytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         }
-        guard version == currentVersion else {
+        let steps = (version < currentVersion ? Array(version + 1...currentVersion) : []).map { target in
+            upgrades.first { $0.version == target }
+        }
+        guard version == currentVersion || (version < currentVersion && !readOnly && !steps.contains { $0 == nil })
+        else {
             let advice =
                 version > currentVersion
                 ? "it was written by a newer Engram; open it with that version or newer"
-                : "it was written by an older Engram; export it with that version and import it here"
+                : readOnly && !steps.contains { $0 == nil }
+                    ? "it was written by an older Engram; open it once writable to upgrade it"
+                    : "it was written by an older Engram; export it with that version and import it here"
             throw EngramError(
                 .formatVersionMismatch,
                 "the store at \(path) has format version \(version) but this build reads version \(currentVersion): \(advice). The store was not changed")
+        }
+        if version < currentVersion {
+            // Every step in one write transaction: the store is upgraded whole, or not at all. A
+            // full map is grown (doubling, up to the maximum) and the upgrade run again.
+            while true {
+                do {
+                    let keyspaces = try StorageEnvironment.withBootstrapTransaction(env: env, readOnly: false) { txn in
+                        let keyspaces = try openAll(all, in: txn, create: true, path: path)
+                        for step in steps { try step!.body(txn, keyspaces) }
+                        try txn.put(KeyWriter.bigEndian(currentVersion), forKey: versionKey, in: keyspaces[metaKeyspace.name]!)
+                        return keyspaces
+                    }
+                    return (currentVersion, keyspaces)
+                } catch EngramError.Code.mapFull {
+                    let current = LMDB.info(env).mapSize
+                    guard current < maximumMapSize else { throw EngramError(
+                        .mapFull,
+                        "upgrading the store at \(path) to format version \(currentVersion) needs more than its maximum map size of \(current) bytes; open it with a larger maximumMapSize. The store was not changed")
+                    }
+                    try LMDB.setMapSize(env, current > maximumMapSize / 2 ? maximumMapSize : current * 2)
+                }
+            }
         }
         let keyspaces = try StorageEnvironment.withBootstrapTransaction(env: env, readOnly: readOnly) { txn in
             try openAll(all, in: txn, create: !readOnly, path: path)

@@ -210,10 +210,13 @@ extension GraphSession {
         var typeIDs: [String: UInt32] = [:]
         var typeCounts: [UInt32: Int] = [:]
         var records: [(key: [UInt8], value: [UInt8])] = []
+        /// The adjacency values, by rank (relationship id - `first`).
+        var adjacencyValues: [[UInt8]] = []
         var idEntries: [(key: [UInt8], value: [UInt8])] = []
         var adjacency: [AdjacencyKey] = []
         var pairs: [AdjacencyKey] = []
         records.reserveCapacity(relationships.count)
+        adjacencyValues.reserveCapacity(relationships.count)
         idEntries.reserveCapacity(relationships.count)
         adjacency.reserveCapacity(relationships.count * 2)
         pairs.reserveCapacity(relationships.count)
@@ -248,6 +251,7 @@ extension GraphSession {
             let stored = StoredRelationship(
                 publicID: publicID, type: type, start: start, end: end, properties: try storedProperties(relationship.properties))
             records.append((GraphKey.node(tenant, serial), stored.encoded()))
+            adjacencyValues.append(AdjacencyValue.encode(stored.properties))
             idEntries.append((GraphKey.publicID(tenant, publicID), KeyWriter.bigEndian(serial)))
             adjacency.append(AdjacencyKey(node: start, directionAndType: UInt64(type), other: end, relationship: serial))
             adjacency.append(AdjacencyKey(node: end, directionAndType: 1 << 32 | UInt64(type), other: start, relationship: serial))
@@ -262,7 +266,14 @@ extension GraphSession {
         try insertSorted(records, into: keyspaces.relationships, unique: false, what: "a relationship")
         try insertSorted(idEntries, into: keyspaces.relationshipIDs, unique: true, what: "a relationship id of this batch")
         try insertSorted(
-            adjacency.map { (GraphKey.adjacency(tenant, $0.node, UInt8($0.directionAndType >> 32), UInt32(truncatingIfNeeded: $0.directionAndType), $0.other, $0.relationship), []) },
+            adjacency.map {
+                (
+                    GraphKey.adjacency(
+                        tenant, $0.node, UInt8($0.directionAndType >> 32), UInt32(truncatingIfNeeded: $0.directionAndType),
+                        $0.other, $0.relationship),
+                    adjacencyValues[Int($0.relationship - first)]
+                )
+            },
             into: keyspaces.adjacency, unique: false, what: "an adjacency entry")
         try insertSorted(
             pairs.map { (GraphKey.pair(tenant, $0.node, $0.directionAndType, UInt32(truncatingIfNeeded: $0.other), $0.relationship), []) },

@@ -80,8 +80,12 @@ extension EngramStore {
                     }
                     let out = GraphKey.adjacency(tenant, stored.start, GraphKey.outgoing, stored.type, stored.end, relationship)
                     let into = GraphKey.adjacency(tenant, stored.end, GraphKey.incoming, stored.type, stored.start, relationship)
-                    if try !txn.contains(out, in: k.adjacency) || !txn.contains(into, in: k.adjacency) {
+                    let expectedValue = AdjacencyValue.encode(stored.properties)
+                    let (outValue, intoValue) = (try txn.value(forKey: out, in: k.adjacency), try txn.value(forKey: into, in: k.adjacency))
+                    if outValue == nil || intoValue == nil {
                         problems.append("relationship \(relationship): an adjacency twin is missing")
+                    } else if outValue != expectedValue || intoValue != expectedValue {
+                        problems.append("relationship \(relationship): an adjacency entry's properties differ from the record's")
                     }
                     if try !txn.contains(GraphKey.pair(tenant, stored.start, stored.end, stored.type, relationship), in: k.adjacencyPairs) {
                         problems.append("relationship \(relationship): pair index entry missing")

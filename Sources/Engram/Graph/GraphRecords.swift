@@ -116,6 +116,34 @@ struct StoredRelationship: Sendable {
     }
 }
 
+/// The properties of a relationship as its two adjacency entries carry them (format 2), so that an
+/// expansion filtering or returning them reads no record: empty when it has none, otherwise `0x01`
+/// then the properties as in its record. Every write of the record rewrites both entries.
+enum AdjacencyValue {
+    static func encode(_ properties: [(key: UInt32, value: PropertyValue)]) -> [UInt8] {
+        guard !properties.isEmpty else { return [] }
+        var bytes: [UInt8] = [1]
+        GraphRecordCodec.appendProperties(properties, to: &bytes)
+        return bytes
+    }
+
+    /// One property; `nil` when absent.
+    static func property(_ key: UInt32, in bytes: UnsafeRawBufferPointer) throws -> PropertyValue? {
+        guard !bytes.isEmpty else { return nil }
+        var reader = ValueReader(bytes)
+        try GraphRecordCodec.checkVersion(&reader)
+        return try GraphRecordCodec.property(key, &reader)
+    }
+
+    /// Every property.
+    static func properties(_ bytes: UnsafeRawBufferPointer) throws -> [(key: UInt32, value: PropertyValue)] {
+        guard !bytes.isEmpty else { return [] }
+        var reader = ValueReader(bytes)
+        try GraphRecordCodec.checkVersion(&reader)
+        return try GraphRecordCodec.properties(&reader)
+    }
+}
+
 enum GraphRecordCodec {
     static func checkVersion(_ reader: inout ValueReader) throws {
         let version = try reader.byte()

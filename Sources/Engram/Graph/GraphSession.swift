@@ -344,8 +344,7 @@ final class GraphSession {
         let stored = StoredRelationship(
             publicID: id, type: typeID, start: start, end: end, properties: try storedProperties(properties))
         try txn.put(stored.encoded(), forKey: GraphKey.node(tenant, relationship), in: keyspaces.relationships)
-        try txn.put([], forKey: GraphKey.adjacency(tenant, start, GraphKey.outgoing, typeID, end, relationship), in: keyspaces.adjacency)
-        try txn.put([], forKey: GraphKey.adjacency(tenant, end, GraphKey.incoming, typeID, start, relationship), in: keyspaces.adjacency)
+        try putAdjacency(tenant, relationship, stored)
         try txn.put([], forKey: GraphKey.pair(tenant, start, end, typeID, relationship), in: keyspaces.adjacencyPairs)
         try adjustCount(.relationshipType, typeID, by: 1)
         try adjustCount(.allRelationships, 0, by: 1)
@@ -359,6 +358,18 @@ final class GraphSession {
         }
         stored.properties = properties
         try txn.put(stored.encoded(), forKey: GraphKey.node(tenant, relationship), in: keyspaces.relationships)
+        try putAdjacency(tenant, relationship, stored)
+    }
+
+    /// Writes both adjacency entries of a relationship, carrying its properties.
+    func putAdjacency(_ tenant: UInt32, _ relationship: UInt64, _ stored: StoredRelationship) throws {
+        let value = AdjacencyValue.encode(stored.properties)
+        try txn.put(
+            value, forKey: GraphKey.adjacency(tenant, stored.start, GraphKey.outgoing, stored.type, stored.end, relationship),
+            in: keyspaces.adjacency)
+        try txn.put(
+            value, forKey: GraphKey.adjacency(tenant, stored.end, GraphKey.incoming, stored.type, stored.start, relationship),
+            in: keyspaces.adjacency)
     }
 
     func deleteRelationship(_ relationship: UInt64) throws {

@@ -33,6 +33,7 @@ final class StoreCypherGraph: CypherGraph {
         self.session = session
         expired = try ExpiredRecords.make(session: session, now: now)
         cachesRecords = true
+        relationshipCursor = try session.txn.makeCursor(in: session.keyspaces.relationships)
     }
 
     /// A graph that hides nothing and keeps no record buffer: for fixtures, which write while they
@@ -41,6 +42,7 @@ final class StoreCypherGraph: CypherGraph {
         self.session = session
         expired = nil
         cachesRecords = false
+        relationshipCursor = nil
     }
 
     // MARK: Records
@@ -85,7 +87,8 @@ final class StoreCypherGraph: CypherGraph {
     /// before descending the tree, and the relationships of one node usually have neighbouring ids
     /// (a bulk load numbers them in adjacency order), so an expansion that reads their properties
     /// mostly stays on one page.
-    private var relationshipCursor: Cursor?
+    /// `nil` in a fixture graph, which writes between reads and so looks records up afresh.
+    private let relationshipCursor: Cursor?
     /// The relationship the cursor stands on, so that the next id is one step away.
     private var cursorRelationship: RelationshipID?
 
@@ -93,23 +96,21 @@ final class StoreCypherGraph: CypherGraph {
     /// transaction; in a fixture graph (which writes) only until the next write.
     private func relationshipRecord(_ id: RelationshipID) throws -> UnsafeRawBufferPointer? {
         guard let tenant = session.tenant else { return nil }
-        guard cachesRecords else {
+        guard let cursor = relationshipCursor else {
             return try withRecordKey(tenant, id) { key in
                 try session.txn.withValue(forKey: key, in: session.keyspaces.relationships) { $0 }
             }
         }
-        let cursor: Cursor
-        if let relationshipCursor {
-            cursor = relationshipCursor
-        } else {
-            cursor = try session.txn.makeCursor(in: session.keyspaces.relationships)
-            relationshipCursor = cursor
-        }
-        var entry: Cursor.Entry?
+        let entry: Cursor.Entry?
         if let current = cursorRelationship, current &+ 1 == id {
             entry = try cursor.next()
         } else {
-            entry = try withRecordKey(tenant, id) { try cursor.seek(atOrAfter: $0) }
+            var key: (UInt64, UInt64) = (0, 0)
+            entry = try withUnsafeMutableBytes(of: &key) { raw in
+                raw.storeBytes(of: tenant.bigEndian, toByteOffset: 0, as: UInt32.self)
+                raw.storeBytes(of: id.bigEndian, toByteOffset: 4, as: UInt64.self)
+                return try cursor.seek(atOrAfter: UnsafeRawBufferPointer(rebasing: raw[0..<12]))
+            }
         }
         guard let (key, value) = entry, key.count == 12,
             UInt32(bigEndian: key.loadUnaligned(as: UInt32.self)) == tenant
@@ -120,6 +121,30 @@ final class StoreCypherGraph: CypherGraph {
         let found = UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 4, as: UInt64.self))
         cursorRelationship = found
         return found == id ? value : nil
+    }
+
+    /// The adjacency entries expansions stood on last (four, by relationship id): each holds its
+    /// relationship's properties, so that a filter or a projection right after an expansion
+    /// (`WHERE r.weight > 0.5`) reads them without the record. Like node records, the values stay
+    /// valid for the whole read transaction; a fixture graph, which writes, keeps none.
+    private var adjacencyIDs: (RelationshipID, RelationshipID, RelationshipID, RelationshipID) = (.max, .max, .max, .max)
+    private var adjacencyValues = [UnsafeRawBufferPointer](repeating: UnsafeRawBufferPointer(start: nil, count: 0), count: 4)
+
+    /// Notes that the adjacency entry of `relationship` holds `value`.
+    @inline(__always)
+    func noteAdjacency(_ relationship: RelationshipID, _ value: UnsafeRawBufferPointer) {
+        guard cachesRecords else { return }
+        let slot = Int(truncatingIfNeeded: relationship & 3)
+        withUnsafeMutableBytes(of: &adjacencyIDs) { $0.storeBytes(of: relationship, toByteOffset: slot * 8, as: UInt64.self) }
+        adjacencyValues[slot] = value
+    }
+
+    /// The properties of `relationship` from an adjacency entry met during this query, if any.
+    @inline(__always)
+    private func adjacencyProperties(_ relationship: RelationshipID) -> UnsafeRawBufferPointer? {
+        let slot = Int(truncatingIfNeeded: relationship & 3)
+        let noted = withUnsafeBytes(of: adjacencyIDs) { $0.load(fromByteOffset: slot * 8, as: UInt64.self) }
+        return noted == relationship ? adjacencyValues[slot] : nil
     }
 
     /// Whether the query must not see `node` (it has expired).
@@ -285,7 +310,7 @@ final class StoreCypherGraph: CypherGraph {
         var lastType = UInt32.max
         var lastName = ""
         return try KeyIterator(session: session, keyspace: session.keyspaces.adjacency, prefixes: prefixes, onError: record) {
-            [self] key, _ in
+            [self] key, value in
             let dir = key[12]
             let type = UInt32(bigEndian: key.loadUnaligned(fromByteOffset: 13, as: UInt32.self))
             let other = UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 17, as: UInt64.self))
@@ -297,6 +322,7 @@ final class StoreCypherGraph: CypherGraph {
             }
             let name = lastName
             let id = UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 25, as: UInt64.self))
+            noteAdjacency(id, value)
             return dir == GraphKey.outgoing
                 ? RelationshipRecord(id: id, type: name, start: node, end: other)
                 : RelationshipRecord(id: id, type: name, start: other, end: node)
@@ -331,10 +357,12 @@ final class StoreCypherGraph: CypherGraph {
 
     func property(_ key: String, ofRelationship id: RelationshipID) throws -> PropertyValue? {
         guard let keyID = try keyID(key) else { return nil }
+        if let properties = adjacencyProperties(id) { return try AdjacencyValue.property(keyID, in: properties) }
         return try relationshipRecord(id).flatMap { try StoredRelationship.property(keyID, in: $0) }
     }
 
     func properties(ofRelationship id: RelationshipID) throws -> [String: PropertyValue] {
+        if let properties = adjacencyProperties(id) { return try session.properties(AdjacencyValue.properties(properties)) }
         guard let stored = try session.storedRelationship(id) else { throw missing("relationship", id) }
         return try session.properties(stored.properties)
     }

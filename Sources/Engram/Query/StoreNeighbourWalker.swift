@@ -40,8 +40,8 @@ final class StoreNeighbourWalker: NeighbourWalker {
     }
 
     func forEach(of node: NodeID, _ body: (NodeID, RelationshipID) throws -> Void) throws {
-        if direction != .incoming { try walk(node, GraphKey.outgoing) { other, relationship, _ in try body(other, relationship) } }
-        if direction != .outgoing { try walk(node, GraphKey.incoming) { other, relationship, _ in try body(other, relationship) } }
+        if direction != .incoming { try walk(node, GraphKey.outgoing) { other, relationship, _, _ in try body(other, relationship) } }
+        if direction != .outgoing { try walk(node, GraphKey.incoming) { other, relationship, _, _ in try body(other, relationship) } }
     }
 
     /// The type id and name met last: a node's relationships come grouped by type.
@@ -59,18 +59,23 @@ final class StoreNeighbourWalker: NeighbourWalker {
                 : RelationshipRecord(id: relationship, type: lastTypeName, start: other, end: node)
         }
         if direction != .incoming {
-            try walk(node, GraphKey.outgoing) { other, relationship, type in
+            try walk(node, GraphKey.outgoing) { other, relationship, type, properties in
+                graph.noteAdjacency(relationship, properties)
                 try body(record(other, relationship, type, outgoing: true))
             }
         }
         if direction != .outgoing {
-            try walk(node, GraphKey.incoming) { other, relationship, type in
+            try walk(node, GraphKey.incoming) { other, relationship, type, properties in
+                graph.noteAdjacency(relationship, properties)
                 try body(record(other, relationship, type, outgoing: false))
             }
         }
     }
 
-    private func walk(_ node: NodeID, _ side: UInt8, _ body: (NodeID, RelationshipID, UInt32) throws -> Void) throws {
+    /// Calls `body(other end, relationship, type, adjacency value)` per entry of `node` on `side`.
+    private func walk(
+        _ node: NodeID, _ side: UInt8, _ body: (NodeID, RelationshipID, UInt32, UnsafeRawBufferPointer) throws -> Void
+    ) throws {
         for type in typeIDs.map({ $0.map(Optional.some) }) ?? [nil] {
             // `t n d` (+ `T`) written over the reused buffer: no allocation per node.
             prefix.removeAll(keepingCapacity: true)
@@ -80,13 +85,13 @@ final class StoreNeighbourWalker: NeighbourWalker {
             if let type { Self.append(UInt64(type), bytes: 4, to: &prefix) }
             var entry = try cursor.seek(atOrAfter: prefix)
             try prefix.withUnsafeBytes { prefix in
-                while let key = entry?.key, key.count == 33, memcmp(key.baseAddress!, prefix.baseAddress!, prefix.count) == 0 {
+                while let (key, value) = entry, key.count == 33, memcmp(key.baseAddress!, prefix.baseAddress!, prefix.count) == 0 {
                     let other = UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 17, as: UInt64.self))
                     // A self-loop is reported once, when walking both ways: on its outgoing side.
                     if !(side == GraphKey.incoming && direction == .both && other == node), try !graph.isHidden(other) {
                         try body(
                             other, UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 25, as: UInt64.self)),
-                            UInt32(bigEndian: key.loadUnaligned(fromByteOffset: 13, as: UInt32.self)))
+                            UInt32(bigEndian: key.loadUnaligned(fromByteOffset: 13, as: UInt32.self)), value)
                     }
                     entry = try cursor.next()
                 }
