@@ -50,8 +50,7 @@ final class StoreCypherGraph: CypherGraph {
     /// Whether record buffers are kept (only under a read-only transaction).
     private let cachesRecords: Bool
     /// Node records already found in this transaction; cleared when it reaches the limit.
-    private var nodeRecords: [NodeID: UnsafeRawBufferPointer] = [:]
-    private static let recordCacheLimit = 1 << 18
+    private var nodeRecords = RecordTable(limit: 1 << 18)
 
     /// Calls `body` with the record key `t id`, built on the stack.
     @inline(__always)
@@ -68,13 +67,12 @@ final class StoreCypherGraph: CypherGraph {
 
     private func remember(_ node: NodeID, _ record: UnsafeRawBufferPointer) {
         guard cachesRecords else { return }
-        if nodeRecords.count >= Self.recordCacheLimit { nodeRecords.removeAll(keepingCapacity: true) }
-        nodeRecords[node] = record
+        nodeRecords.insert(node, record)
     }
 
     /// The record of `node`, `nil` when there is none.
     private func nodeRecord(_ node: NodeID) throws -> UnsafeRawBufferPointer? {
-        if let known = nodeRecords[node] { return known }
+        if let known = nodeRecords.find(node) { return known }
         guard let tenant = session.tenant else { return nil }
         let found = try withRecordKey(tenant, node) { key in
             try session.txn.withValue(forKey: key, in: session.keyspaces.nodes) { $0 }
