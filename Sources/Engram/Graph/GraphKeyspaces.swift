@@ -17,7 +17,7 @@ import EngramStorage
 /// | `node_ids` | `t` ‖ public id (escaped) | `n` |
 /// | `relationships` | `t r` | relationship record |
 /// | `relationship_ids` | `t` ‖ public id (escaped) | `r` |
-/// | `adjacency` | `t n d T m r` (d: 0 out, 1 in; m: the other node) | — |
+/// | `adjacency` | `t n d T m r` (d: 0 out, 1 in; m: the other node) | the relationship's properties (``AdjacencyValue``) |
 /// | `adjacency_pairs` | `t a b T r` (for every a→b) | — |
 /// | `labels` | `t L n` | — |
 /// | `counts` | `t k S` (k: 0 all nodes, 1 label, 2 type, 3 all relationships) | count, 8 bytes |
