@@ -819,8 +819,8 @@ struct Aggregation {
 /// The groups and accumulators of one aggregation, fed one row at a time: by ``Aggregation/run(_:)``
 /// pulling its input, or by the last stage of a push pipeline (``PushPipeline``).
 ///
-/// Groups keep first-seen order; the dictionaries map a key to its index in `groups`, so that a row
-/// of an existing group copies no tuple or array.
+/// Groups keep first-seen order; the dictionaries map a key to the group's index, so that a row of
+/// an existing group copies no tuple or array.
 final class AggregationSink {
     private let aggregation: Aggregation
     private var context: ExecutionContext { aggregation.context }

@@ -6,8 +6,8 @@
 /// stages that *push* one row buffer down, in place: a scan writes its node into the buffer and
 /// calls the next stage, an expansion loops over the adjacency and calls the next stage per
 /// relationship, a filter calls it when the predicate holds, and the last stage adds the row to the
-/// aggregation. Nothing is copied or retained per row, and an expansion walks the adjacency with a
-/// reused ``NeighbourWalker`` rather than an iterator per node (the way HyPer and Neo4j's pipelined
+/// aggregation. No row is copied and no operator's `next()` runs per row, and an expansion walks the
+/// adjacency with a reused ``NeighbourWalker`` rather than an iterator per node (the way HyPer and Neo4j's pipelined
 /// runtime fuse operators between pipeline breakers).
 ///
 /// The chain is the operators from the aggregation's input down to the first one that is not a
