@@ -59,9 +59,8 @@ private final class SlotNode: CompiledNode {
     override func evaluate(_ row: Row) throws(CypherError) -> Value { slot < row.count ? row[slot] : .null }
 }
 
-/// `n.key` for a variable `n`: a property read straight from the graph. The graph and the context
-/// outlive the query's evaluators, so they are held without reference counting, which would
-/// otherwise cost two atomic operations per read.
+/// `n.key` for a variable `n`: a property read straight from the graph, which the evaluator holds
+/// itself, so that the call retains nothing (reaching it through the context would).
 private final class SlotPropertyNode: CompiledNode {
     let slot: Int
     let key: String

@@ -78,15 +78,15 @@ package enum StoreFormat {
             }
             return bytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         }
-        let steps = (version < currentVersion ? Array(version + 1...currentVersion) : []).map { target in
-            upgrades.first { $0.version == target }
-        }
-        guard version == currentVersion || (version < currentVersion && !readOnly && !steps.contains { $0 == nil })
-        else {
+        // The steps from `version` up, one per version; complete when none is missing.
+        let steps = version < currentVersion
+            ? (version + 1...currentVersion).compactMap { target in upgrades.first { $0.version == target } } : []
+        let upgradable = version < currentVersion && steps.count == Int(currentVersion - version)
+        guard version == currentVersion || (upgradable && !readOnly) else {
             let advice =
                 version > currentVersion
                 ? "it was written by a newer Engram; open it with that version or newer"
-                : readOnly && !steps.contains { $0 == nil }
+                : upgradable
                     ? "it was written by an older Engram; open it once writable to upgrade it"
                     : "it was written by an older Engram; export it with that version and import it here"
             throw EngramError(
@@ -100,7 +100,7 @@ package enum StoreFormat {
                 do {
                     let keyspaces = try StorageEnvironment.withBootstrapTransaction(env: env, readOnly: false) { txn in
                         let keyspaces = try openAll(all, in: txn, create: true, path: path)
-                        for step in steps { try step!.body(txn, keyspaces) }
+                        for step in steps { try step.body(txn, keyspaces) }
                         try txn.put(KeyWriter.bigEndian(currentVersion), forKey: versionKey, in: keyspaces[metaKeyspace.name]!)
                         return keyspaces
                     }

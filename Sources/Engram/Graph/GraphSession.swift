@@ -363,13 +363,22 @@ final class GraphSession {
 
     /// Writes both adjacency entries of a relationship, carrying its properties.
     func putAdjacency(_ tenant: UInt32, _ relationship: UInt64, _ stored: StoredRelationship) throws {
-        let value = AdjacencyValue.encode(stored.properties)
+        try Self.putAdjacency(
+            AdjacencyValue.encode(stored.properties), tenant, relationship, stored, in: keyspaces.adjacency, txn)
+    }
+
+    /// Writes `value` into both adjacency entries of a relationship (also used by the format
+    /// upgrade, which has no session).
+    static func putAdjacency(
+        _ value: [UInt8], _ tenant: UInt32, _ relationship: UInt64, _ stored: StoredRelationship,
+        in adjacency: Keyspace, _ txn: Transaction
+    ) throws {
         try txn.put(
             value, forKey: GraphKey.adjacency(tenant, stored.start, GraphKey.outgoing, stored.type, stored.end, relationship),
-            in: keyspaces.adjacency)
+            in: adjacency)
         try txn.put(
             value, forKey: GraphKey.adjacency(tenant, stored.end, GraphKey.incoming, stored.type, stored.start, relationship),
-            in: keyspaces.adjacency)
+            in: adjacency)
     }
 
     func deleteRelationship(_ relationship: UInt64) throws {

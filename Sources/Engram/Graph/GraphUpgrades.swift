@@ -21,15 +21,10 @@ enum GraphUpgrades {
             let relationship = GraphKey.uint64(key, at: 4)
             let stored = try StoredRelationship.decode(value)
             let properties = AdjacencyValue.encode(stored.properties)
-            guard !properties.isEmpty else { return true }
-            try txn.put(
-                properties,
-                forKey: GraphKey.adjacency(tenant, stored.start, GraphKey.outgoing, stored.type, stored.end, relationship),
-                in: adjacency)
-            try txn.put(
-                properties,
-                forKey: GraphKey.adjacency(tenant, stored.end, GraphKey.incoming, stored.type, stored.start, relationship),
-                in: adjacency)
+            // Entries without properties are already right: empty.
+            if !properties.isEmpty {
+                try GraphSession.putAdjacency(properties, tenant, relationship, stored, in: adjacency, txn)
+            }
             return true
         }
     }

@@ -103,12 +103,7 @@ final class StoreCypherGraph: CypherGraph {
         if let current = cursorRelationship, current &+ 1 == id {
             entry = try cursor.next()
         } else {
-            var key: (UInt64, UInt64) = (0, 0)
-            entry = try withUnsafeMutableBytes(of: &key) { raw in
-                raw.storeBytes(of: tenant.bigEndian, toByteOffset: 0, as: UInt32.self)
-                raw.storeBytes(of: id.bigEndian, toByteOffset: 4, as: UInt64.self)
-                return try cursor.seek(atOrAfter: UnsafeRawBufferPointer(rebasing: raw[0..<12]))
-            }
+            entry = try withRecordKey(tenant, id) { try cursor.seek(atOrAfter: $0) }
         }
         guard let (key, value) = entry, key.count == 12,
             UInt32(bigEndian: key.loadUnaligned(as: UInt32.self)) == tenant
@@ -128,7 +123,8 @@ final class StoreCypherGraph: CypherGraph {
     private var adjacencyIDs: (RelationshipID, RelationshipID, RelationshipID, RelationshipID) = (.max, .max, .max, .max)
     private var adjacencyValues = [UnsafeRawBufferPointer](repeating: UnsafeRawBufferPointer(start: nil, count: 0), count: 4)
 
-    /// Notes that the adjacency entry of `relationship` holds `value`.
+    /// Notes that the adjacency entry of `relationship` holds `value`. (The ids are a tuple, read
+    /// through its bytes: an array of (id, value) pairs made the aggregation benchmark 10 % slower.)
     @inline(__always)
     func noteAdjacency(_ relationship: RelationshipID, _ value: UnsafeRawBufferPointer) {
         guard cachesRecords else { return }
