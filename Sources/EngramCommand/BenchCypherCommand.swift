@@ -24,6 +24,10 @@ struct BenchCypherCommand: ParsableCommand {
     var keep = false
     @Option(help: "kuzu_answers.json of a kuzu_graph.py run: time the very same sampled and point-lookup nodes.")
     var nodesFrom: String?
+    @Option(
+        name: .customLong("query"),
+        help: "Time this query (no parameters) on the store kept in --dir instead of kuzu_graph.py's (repeatable).")
+    var customQueries: [String] = []
 
     static let queries: [(name: String, text: String, kind: String)] = [
         ("point_lookup", "MATCH (e:Entity) WHERE elementId(e) = $id RETURN e.name, e.type", "point"),
@@ -46,6 +50,7 @@ struct BenchCypherCommand: ParsableCommand {
     ]
 
     func run() throws {
+        if !customQueries.isEmpty { return try runCustom() }
         var bench = try graphData.load()
         let repeats = graphData.repeats
         if let nodesFrom { try bench.useNodes(fromKuzuAnswers: nodesFrom) }
@@ -116,6 +121,35 @@ struct BenchCypherCommand: ParsableCommand {
         }
         if !keep { try? FileManager.default.removeItem(atPath: dir) }
         if format == .json { try printJSON(["queries": results, "hub_id": bench.hub]) }
+    }
+}
+
+extension BenchCypherCommand {
+    /// Times the `--query` queries on the store kept in `--dir`, which must exist.
+    func runCustom() throws {
+        guard FileManager.default.fileExists(atPath: dir + "/data.mdb") else {
+            throw ValidationError("--query times queries on a store kept in --dir; run once with --keep and no --query first")
+        }
+        let store = try EngramStore(path: dir)
+        let limits = CypherLimits(timeout: .seconds(timeout))
+        var results: [[String: Any]] = []
+        for (index, text) in customQueries.enumerated() {
+            let name = "query\(index + 1)"
+            let warm = try store.query(text, limits: limits)
+            var cpuTimes: [Double] = []
+            for _ in 0..<graphData.repeats {
+                let cpuStart = threadCPUSeconds()
+                _ = try store.query(text, limits: limits)
+                cpuTimes.append((threadCPUSeconds() - cpuStart) * 1000)
+            }
+            cpuTimes.sort()
+            let first = String(warm.rows.prefix(3).description.prefix(80))
+            results.append(["query": name, "text": text, "cpu_ms_median": cpuTimes[cpuTimes.count / 2], "first_result": first])
+            if format != .json {
+                print(String(format: "%@: CPU median %.3f ms, min %.3f ms  %@", name, cpuTimes[cpuTimes.count / 2], cpuTimes[0], first))
+            }
+        }
+        if format == .json { try printJSON(["queries": results]) }
     }
 }
 

@@ -22,6 +22,13 @@ struct CompiledExpression {
         try ExecutionContext.truth(try root.evaluate(row))
     }
 
+    /// When the expression is a variable's property (`n.key`): the variable's slot and the reader
+    /// of the key, for a caller that can use the graph's stored bytes (grouping).
+    var slotProperty: (slot: Int, reader: any PropertyReader)? {
+        guard let node = root as? SlotPropertyNode else { return nil }
+        return (node.slot, node.reader)
+    }
+
     private static func compile(_ expression: Expression, _ context: ExecutionContext) -> CompiledNode {
         switch expression.kind {
         case .literal(let literal):
@@ -35,9 +42,30 @@ struct CompiledExpression {
             }
             return PropertyNode(base: compile(base, context), key: key, context)
         case .binary(let op, let lhs, let rhs) where op != .and && op != .or && op != .xor && op != .regex:
-            return BinaryNode(op, compile(lhs, context), compile(rhs, context))
+            let (left, right) = (compile(lhs, context), compile(rhs, context))
+            // `n.key op constant` (or `constant op n.key`): decided on the stored value.
+            if let property = left as? SlotPropertyNode, let constant = constant(rhs, context),
+                let comparison = ConstantComparison(op, constant)
+            {
+                return PropertyComparisonNode(property, comparison)
+            }
+            if let property = right as? SlotPropertyNode, let constant = constant(lhs, context),
+                let comparison = ConstantComparison(op, constant)
+            {
+                return PropertyComparisonNode(property, comparison.flipped)
+            }
+            return BinaryNode(op, left, right)
         default:
             return InterpretedNode(expression, context)
+        }
+    }
+
+    /// The value of a literal or of a parameter the query was given; `nil` for anything else.
+    private static func constant(_ expression: Expression, _ context: ExecutionContext) -> Value? {
+        switch expression.kind {
+        case .literal(let literal): Value(literal)
+        case .parameter(let name): context.parameters[name]
+        default: nil
         }
     }
 }
@@ -59,32 +87,56 @@ private final class SlotNode: CompiledNode {
     override func evaluate(_ row: Row) throws(CypherError) -> Value { slot < row.count ? row[slot] : .null }
 }
 
-/// `n.key` for a variable `n`: a property read straight from the graph, which the evaluator holds
-/// itself, so that the call retains nothing (reaching it through the context would).
+/// `n.key` for a variable `n`: a property read through the graph's ``PropertyReader`` for `key`,
+/// which the evaluator holds itself, so that the call retains nothing (reaching it through the
+/// context would).
 private final class SlotPropertyNode: CompiledNode {
     let slot: Int
-    let key: String
+    let reader: any PropertyReader
     unowned(unsafe) let context: ExecutionContext
-    let graph: any CypherGraph
     init(slot: Int, key: String, _ context: ExecutionContext) {
         self.slot = slot
-        self.key = key
         self.context = context
-        graph = context.graph
+        reader = context.graph.propertyReader(key)
     }
     override func evaluate(_ row: Row) throws(CypherError) -> Value {
         guard slot < row.count else { return .null }
-        let found: PropertyValue?
-        switch row[slot] {
-        case .node(let node):
-            do { found = try graph.property(key, ofNode: node) } catch { throw ExecutionContext.graphError(error) }
-        case .relationship(let relationship):
-            do { found = try graph.property(key, ofRelationship: relationship.id) } catch {
-                throw ExecutionContext.graphError(error)
+        do {
+            switch row[slot] {
+            case .node(let node): return try reader.node(node)
+            case .relationship(let relationship): return try reader.relationship(relationship.id)
+            case let other: return try context.property(reader.key, of: other)
             }
-        case let other: return try context.property(key, of: other)
+        } catch {
+            throw ExecutionContext.graphError(error)
         }
-        return found.map(Value.init) ?? .null
+    }
+}
+
+/// `n.key op constant`: decided by the graph's ``PropertyComparator``, on the stored value where it
+/// can, with ``ExecutionContext/apply(_:_:_:)``'s results.
+private final class PropertyComparisonNode: CompiledNode {
+    let property: SlotPropertyNode
+    let comparison: ConstantComparison
+    let comparator: any PropertyComparator
+    let slot: Int
+    init(_ property: SlotPropertyNode, _ comparison: ConstantComparison) {
+        self.property = property
+        self.comparison = comparison
+        comparator = property.reader.comparator(comparison)
+        slot = property.slot
+    }
+    override func evaluate(_ row: Row) throws(CypherError) -> Value {
+        guard slot < row.count else { return try comparison.apply(to: .null) }
+        do {
+            switch row[slot] {
+            case .node(let node): return try comparator.node(node)
+            case .relationship(let relationship): return try comparator.relationship(relationship.id)
+            default: return try comparison.apply(to: property.evaluate(row))
+            }
+        } catch {
+            throw ExecutionContext.graphError(error)
+        }
     }
 }
 

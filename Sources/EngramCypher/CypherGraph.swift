@@ -75,6 +75,9 @@ package protocol CypherGraph: AnyObject {
 
     /// The ids of all nodes with `label` (all nodes when `nil`), in id order.
     func nodes(label: String?) throws -> any IteratorProtocol<NodeID>
+    /// Calls `body` with the id of each node of ``nodes(label:)``, in the same order: a whole scan
+    /// without an iterator call per node. The default iterates ``nodes(label:)``.
+    func forEachNode(label: String?, _ body: (NodeID) throws -> Void) throws
     /// Whether a node with this internal id exists.
     func nodeExists(_ node: NodeID) throws -> Bool
     /// The internal id of the node with this public id.
@@ -121,6 +124,10 @@ package protocol CypherGraph: AnyObject {
     /// only values of the bounds' type. Only called when ``isIndexed(label:property:)``.
     func nodes(label: String, property: String, from lower: PropertyBound?, to upper: PropertyBound?) throws
         -> any IteratorProtocol<NodeID>
+
+    /// A reader of property `key`, made once per compiled property expression and used for every
+    /// row. The default reads through ``property(_:ofNode:)`` and ``property(_:ofRelationship:)``.
+    func propertyReader(_ key: String) -> any PropertyReader
 }
 
 /// Visits the relationships of a node as `(other end, relationship id)` pairs, or as records; made
@@ -155,6 +162,15 @@ extension CypherGraph {
     /// An ``IteratingNeighbourWalker``.
     package func neighbourWalker(direction: ExpandDirection, types: [String]) throws -> any NeighbourWalker {
         IteratingNeighbourWalker(graph: self, direction: direction, types: types)
+    }
+
+    /// A reader that calls ``property(_:ofNode:)`` and ``property(_:ofRelationship:)``.
+    package func propertyReader(_ key: String) -> any PropertyReader { GraphPropertyReader(key: key, graph: self) }
+
+    /// Iterates ``nodes(label:)``.
+    package func forEachNode(label: String?, _ body: (NodeID) throws -> Void) throws {
+        var nodes = try nodes(label: label)
+        while let node = nodes.next() { try body(node) }
     }
 
     /// ``nodeCount(label:)``: every stored node is visible.

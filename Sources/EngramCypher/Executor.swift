@@ -838,17 +838,36 @@ final class AggregationSink {
     private var values: [Value] = []
     private var keyValues: [Value] = []
 
+    /// One key that is a variable's property (`b.type`): its slot and reader, and the groups by the
+    /// property's stored bytes (``ByteGroupTable``), behind a pointer so that a lookup per row
+    /// takes no exclusivity check.
+    private let keyProperty: (slot: Int, reader: any PropertyReader)?
+    private let byBytes: UnsafeMutablePointer<ByteGroupTable>?
+
     init(_ aggregation: Aggregation) {
         self.aggregation = aggregation
         compiledKeys = aggregation.keys.map { CompiledExpression($0.1, aggregation.context) }
+        keyProperty = compiledKeys.count == 1 ? compiledKeys[0].slotProperty : nil
+        if keyProperty != nil {
+            byBytes = UnsafeMutablePointer<ByteGroupTable>.allocate(capacity: 1)
+            byBytes!.initialize(to: ByteGroupTable())
+        } else {
+            byBytes = nil
+        }
         width = aggregation.aggregates.count
         values.reserveCapacity(compiledKeys.count)
         keyValues.reserveCapacity(compiledKeys.count)
         reset()
     }
 
+    deinit {
+        byBytes?.deinitialize(count: 1)
+        byBytes?.deallocate()
+    }
+
     /// Drops every group, to aggregate a new run of rows.
     func reset() {
+        byBytes?.pointee = ByteGroupTable()
         byValue.removeAll()
         byValues.removeAll()
         groupKeys.removeAll()
@@ -865,15 +884,16 @@ final class AggregationSink {
         case 0:
             group = 0
         case 1:
-            let value = try compiledKeys[0].evaluate(row)
-            let key = value.groupingKey
-            if let found = byValue[key] {
-                group = found
+            if let byBytes, let (slot, reader) = keyProperty, let bytes = try groupingBytes(row[slot], reader) {
+                if let found = byBytes.pointee.find(bytes) {
+                    group = found
+                } else {
+                    let copy = [UInt8](bytes)  // the value path may read the graph again
+                    group = try groupByValue(row)
+                    copy.withUnsafeBytes { byBytes.pointee.insert($0, group: group) }
+                }
             } else {
-                group = groupKeys.count
-                byValue[key] = group
-                values = [value]
-                newGroup()
+                group = try groupByValue(row)
             }
         default:
             values.removeAll(keepingCapacity: true)
@@ -893,6 +913,33 @@ final class AggregationSink {
         }
         let context = self.context
         for index in group * width..<(group + 1) * width { try accumulators[index].add(row, context) }
+    }
+
+    /// The group of a row with one key, found by the key's value.
+    private func groupByValue(_ row: Row) throws(CypherError) -> Int {
+        let value = try compiledKeys[0].evaluate(row)
+        let key = value.groupingKey
+        if let found = byValue[key] { return found }
+        let group = groupKeys.count
+        byValue[key] = group
+        values = [value]
+        newGroup()
+        return group
+    }
+
+    /// The bytes the graph gives for grouping by the key property of this slot's node or
+    /// relationship; `nil` when it gives none.
+    @inline(__always)
+    private func groupingBytes(_ value: Value, _ reader: any PropertyReader) throws(CypherError) -> UnsafeRawBufferPointer? {
+        do {
+            switch value {
+            case .node(let node): return try reader.groupingBytes(node: node)
+            case .relationship(let relationship): return try reader.groupingBytes(relationship: relationship.id)
+            default: return nil
+            }
+        } catch {
+            throw ExecutionContext.graphError(error)
+        }
     }
 
     /// Starts a group whose key values are in `values`.

@@ -107,8 +107,7 @@ final class ScanStage: PushStage {
     }
 
     override func push(_ row: inout Row) throws {
-        var nodes = try context.graph.nodes(label: label)
-        while let node = nodes.next() {
+        try context.graph.forEachNode(label: label) { node in
             try context.tick()
             row[variable] = .node(node)
             try next.push(&row)

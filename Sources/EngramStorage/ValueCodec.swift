@@ -26,7 +26,7 @@ package enum ValueCodec {
     /// the stack. Sixty-four levels is far beyond any property a person writes.
     package static let maximumDepth = 64
 
-    enum Tag: UInt8 {
+    package enum Tag: UInt8 {
         case null = 0, `false`, `true`, int, double, string, bytes, list, map, vector
     }
 
@@ -112,6 +112,16 @@ package enum ValueCodec {
                 "a stored value has encoding version \(found); this build reads version \(version)")
         }
         let value = try reader.value(depth: 0)
+        guard reader.isAtEnd else {
+            throw EngramError(.decodingFailed, "a stored value has \(reader.remaining) unexpected trailing bytes")
+        }
+        return value
+    }
+
+    /// Decodes one tagged value (``ValueReader/taggedValue()``'s bytes: no version byte).
+    package static func decodeTagged(_ bytes: UnsafeRawBufferPointer) throws -> PropertyValue {
+        var reader = ValueReader(bytes)
+        let value = try reader.value()
         guard reader.isAtEnd else {
             throw EngramError(.decodingFailed, "a stored value has \(reader.remaining) unexpected trailing bytes")
         }
@@ -211,6 +221,14 @@ package struct ValueReader {
         }
     }
 
+    /// Skips one tagged value and returns its bytes, tag included: a stored value to compare or
+    /// group by without building it.
+    package mutating func taggedValue() throws -> UnsafeRawBufferPointer {
+        let start = offset
+        try skipValue()
+        return UnsafeRawBufferPointer(rebasing: bytes[start..<offset])
+    }
+
     /// Reads `count` raw bytes, checked against the bytes left.
     @inlinable @inline(__always) package mutating func raw(checked count: Int) throws -> UnsafeRawBufferPointer {
         guard count <= remaining else { throw truncated("\(count) bytes") }
@@ -244,7 +262,7 @@ package struct ValueReader {
     /// more than the decoding when a query reads a short string property per row. Decoding with
     /// repair is fast, and a valid input is exactly one that comes back unchanged: repair writes
     /// U+FFFD where the input held something else.
-    @inlinable static func validUTF8(_ bytes: UnsafeRawBufferPointer) -> String? {
+    @inlinable package static func validUTF8(_ bytes: UnsafeRawBufferPointer) -> String? {
         var high: UInt8 = 0
         for byte in bytes { high |= byte }
         let text = String(decoding: bytes, as: UTF8.self)

@@ -55,12 +55,12 @@ struct StoredNode: Sendable, Equatable {
 
     /// One property, decoded without decoding the others; `nil` when absent.
     static func property(_ key: UInt32, in bytes: UnsafeRawBufferPointer) throws -> PropertyValue? {
-        var reader = ValueReader(bytes)
-        try GraphRecordCodec.checkVersion(&reader)
-        _ = try reader.raw(checked: reader.count(of: "bytes", minimumSize: 1))
-        let count = try reader.count(of: "labels", minimumSize: 1)
-        for _ in 0..<count { _ = try reader.varint() }
-        return try GraphRecordCodec.property(key, &reader)
+        try encodedProperty(key, in: bytes).map(ValueCodec.decodeTagged)
+    }
+
+    /// One property's tagged bytes, found by skipping the others; `nil` when absent.
+    static func encodedProperty(_ key: UInt32, in bytes: UnsafeRawBufferPointer) throws -> UnsafeRawBufferPointer? {
+        try PropertyScanner.node(key, in: bytes)
     }
 }
 
@@ -106,13 +106,12 @@ struct StoredRelationship: Sendable {
 
     /// One property; `nil` when absent.
     static func property(_ key: UInt32, in bytes: UnsafeRawBufferPointer) throws -> PropertyValue? {
-        var reader = ValueReader(bytes)
-        try GraphRecordCodec.checkVersion(&reader)
-        _ = try reader.raw(checked: reader.count(of: "bytes", minimumSize: 1))
-        _ = try reader.varint()
-        _ = try reader.varint()
-        _ = try reader.varint()
-        return try GraphRecordCodec.property(key, &reader)
+        try encodedProperty(key, in: bytes).map(ValueCodec.decodeTagged)
+    }
+
+    /// One property's tagged bytes; `nil` when absent.
+    static func encodedProperty(_ key: UInt32, in bytes: UnsafeRawBufferPointer) throws -> UnsafeRawBufferPointer? {
+        try PropertyScanner.relationship(key, in: bytes)
     }
 }
 
@@ -129,10 +128,12 @@ enum AdjacencyValue {
 
     /// One property; `nil` when absent.
     static func property(_ key: UInt32, in bytes: UnsafeRawBufferPointer) throws -> PropertyValue? {
-        guard !bytes.isEmpty else { return nil }
-        var reader = ValueReader(bytes)
-        try GraphRecordCodec.checkVersion(&reader)
-        return try GraphRecordCodec.property(key, &reader)
+        try encodedProperty(key, in: bytes).map(ValueCodec.decodeTagged)
+    }
+
+    /// One property's tagged bytes; `nil` when absent.
+    static func encodedProperty(_ key: UInt32, in bytes: UnsafeRawBufferPointer) throws -> UnsafeRawBufferPointer? {
+        try PropertyScanner.adjacency(key, in: bytes)
     }
 
     /// Every property.
@@ -172,16 +173,5 @@ enum GraphRecordCodec {
         properties.reserveCapacity(count)
         for _ in 0..<count { properties.append((try symbol(&reader), try reader.value())) }
         return properties
-    }
-
-    static func property(_ key: UInt32, _ reader: inout ValueReader) throws -> PropertyValue? {
-        let count = try reader.count(of: "properties", minimumSize: 2)
-        for _ in 0..<count {
-            let found = try symbol(&reader)
-            if found == key { return try reader.value() }
-            if found > key { return nil }  // sorted by key id
-            try reader.skipValue()
-        }
-        return nil
     }
 }

@@ -34,6 +34,8 @@ final class StoreCypherGraph: CypherGraph {
         expired = try ExpiredRecords.make(session: session, now: now)
         cachesRecords = true
         relationshipCursor = try session.txn.makeCursor(in: session.keyspaces.relationships)
+        adjacency = UnsafeMutablePointer<AdjacencyCache>.allocate(capacity: 1)
+        adjacency!.initialize(to: AdjacencyCache())
     }
 
     /// A graph that hides nothing and keeps no record buffer: for fixtures, which write while they
@@ -43,14 +45,27 @@ final class StoreCypherGraph: CypherGraph {
         expired = nil
         cachesRecords = false
         relationshipCursor = nil
+        adjacency = nil
     }
 
     // MARK: Records
 
     /// Whether record buffers are kept (only under a read-only transaction).
     private let cachesRecords: Bool
-    /// Node records already found in this transaction; cleared when it reaches the limit.
-    private var nodeRecords = RecordTable(limit: 1 << 18)
+    /// Node records already found in this transaction; cleared when it reaches the limit. Kept
+    /// behind a pointer that the property readers share: a lookup through it takes no reference
+    /// and no exclusivity check (through a stored `var` it took both, per row).
+    let nodeRecords: UnsafeMutablePointer<RecordTable> = {
+        let table = UnsafeMutablePointer<RecordTable>.allocate(capacity: 1)
+        table.initialize(to: RecordTable(limit: 1 << 18))
+        return table
+    }()
+
+    deinit {
+        nodeRecords.deinitialize(count: 1)
+        nodeRecords.deallocate()
+        adjacency?.deallocate()
+    }
 
     /// Calls `body` with the record key `t id`, built on the stack.
     @inline(__always)
@@ -67,12 +82,17 @@ final class StoreCypherGraph: CypherGraph {
 
     private func remember(_ node: NodeID, _ record: UnsafeRawBufferPointer) {
         guard cachesRecords else { return }
-        nodeRecords.insert(node, record)
+        nodeRecords.pointee.insert(node, record)
     }
 
     /// The record of `node`, `nil` when there is none.
-    private func nodeRecord(_ node: NodeID) throws -> UnsafeRawBufferPointer? {
-        if let known = nodeRecords.find(node) { return known }
+    @inline(__always)
+    func nodeRecord(_ node: NodeID) throws -> UnsafeRawBufferPointer? {
+        if let known = nodeRecords.pointee.find(node) { return known }
+        return try readNodeRecord(node)
+    }
+
+    private func readNodeRecord(_ node: NodeID) throws -> UnsafeRawBufferPointer? {
         guard let tenant = session.tenant else { return nil }
         let found = try withRecordKey(tenant, node) { key in
             try session.txn.withValue(forKey: key, in: session.keyspaces.nodes) { $0 }
@@ -92,7 +112,7 @@ final class StoreCypherGraph: CypherGraph {
 
     /// The record of relationship `id`, `nil` when there is none. Valid for the query's read
     /// transaction; in a fixture graph (which writes) only until the next write.
-    private func relationshipRecord(_ id: RelationshipID) throws -> UnsafeRawBufferPointer? {
+    func relationshipRecord(_ id: RelationshipID) throws -> UnsafeRawBufferPointer? {
         guard let tenant = session.tenant else { return nil }
         guard let cursor = relationshipCursor else {
             return try withRecordKey(tenant, id) { key in
@@ -116,29 +136,21 @@ final class StoreCypherGraph: CypherGraph {
         return found == id ? value : nil
     }
 
-    /// The adjacency entries expansions stood on last (four, by relationship id): each holds its
-    /// relationship's properties, so that a filter or a projection right after an expansion
-    /// (`WHERE r.weight > 0.5`) reads them without the record. Like node records, the values stay
-    /// valid for the whole read transaction; a fixture graph, which writes, keeps none.
-    private var adjacencyIDs: (RelationshipID, RelationshipID, RelationshipID, RelationshipID) = (.max, .max, .max, .max)
-    private var adjacencyValues = [UnsafeRawBufferPointer](repeating: UnsafeRawBufferPointer(start: nil, count: 0), count: 4)
+    /// The adjacency entries expansions stood on last (``AdjacencyCache``), shared by pointer with
+    /// the walkers that note them and the readers that find them. `nil` in a fixture graph, which
+    /// writes and so keeps no buffer.
+    let adjacency: UnsafeMutablePointer<AdjacencyCache>?
 
-    /// Notes that the adjacency entry of `relationship` holds `value`. (The ids are a tuple, read
-    /// through its bytes: an array of (id, value) pairs made the aggregation benchmark 10 % slower.)
+    /// Notes that the adjacency entry of `relationship` holds `value`.
     @inline(__always)
     func noteAdjacency(_ relationship: RelationshipID, _ value: UnsafeRawBufferPointer) {
-        guard cachesRecords else { return }
-        let slot = Int(truncatingIfNeeded: relationship & 3)
-        withUnsafeMutableBytes(of: &adjacencyIDs) { $0.storeBytes(of: relationship, toByteOffset: slot * 8, as: UInt64.self) }
-        adjacencyValues[slot] = value
+        adjacency?.pointee.note(relationship, value)
     }
 
     /// The properties of `relationship` from an adjacency entry met during this query, if any.
     @inline(__always)
-    private func adjacencyProperties(_ relationship: RelationshipID) -> UnsafeRawBufferPointer? {
-        let slot = Int(truncatingIfNeeded: relationship & 3)
-        let noted = withUnsafeBytes(of: adjacencyIDs) { $0.load(fromByteOffset: slot * 8, as: UInt64.self) }
-        return noted == relationship ? adjacencyValues[slot] : nil
+    func adjacencyProperties(_ relationship: RelationshipID) -> UnsafeRawBufferPointer? {
+        adjacency?.pointee.find(relationship)
     }
 
     /// Whether the query must not see `node` (it has expired).
@@ -173,7 +185,7 @@ final class StoreCypherGraph: CypherGraph {
         return id
     }
 
-    private func keyID(_ key: String) throws -> UInt32? {
+    func keyID(_ key: String) throws -> UInt32? {
         for index in keyIDs.indices where keyIDs[index].name == key { return keyIDs[index].id }
         let id = try session.symbol(.propertyKey, key, create: false)
         keyIDs.append((key, id))
@@ -228,6 +240,31 @@ final class StoreCypherGraph: CypherGraph {
         }
     }
 
+    /// A scan without an iterator: one cursor walk over the label index, or — for a label every
+    /// node carries, or none — over the records themselves, remembering each for the property
+    /// reads that follow.
+    func forEachNode(label: String?, _ body: (NodeID) throws -> Void) throws {
+        guard let tenant = session.tenant else { return }
+        if let label, try !cachesRecords || !isUniversal(label) {
+            guard let id = try labelID(label) else { return }
+            try session.txn.scan(in: session.keyspaces.labels, prefix: GraphKey.label(tenant, id, nil)) { key, _ in
+                let node = GraphKey.uint64(key, at: 8)
+                if try !isHidden(node) { try body(node) }
+                return true
+            }
+            return
+        }
+        if cachesRecords { nodeRecords.pointee.reserve(try session.count(.allNodes)) }
+        try session.txn.scan(in: session.keyspaces.nodes, prefix: GraphKey.tenant(tenant)) { key, value in
+            let node = GraphKey.uint64(key, at: 4)
+            if try !isHidden(node) {
+                remember(node, value)
+                try body(node)
+            }
+            return true
+        }
+    }
+
     func nodeExists(_ node: NodeID) throws -> Bool {
         try nodeRecord(node) != nil && !isHidden(node)
     }
@@ -272,6 +309,8 @@ final class StoreCypherGraph: CypherGraph {
         guard let id = try keyID(key) else { return nil }
         return try nodeRecord(node).flatMap { try StoredNode.property(id, in: $0) }
     }
+
+    func propertyReader(_ key: String) -> any PropertyReader { StorePropertyReader(key: key, graph: self) }
 
     func properties(ofNode node: NodeID) throws -> [String: PropertyValue] {
         guard let stored = try nodeRecord(node).map(StoredNode.decode) else { throw missing("node", node) }

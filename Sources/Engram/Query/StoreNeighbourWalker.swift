@@ -7,13 +7,17 @@ import Foundation
 /// records (what a fused expansion binds).
 final class StoreNeighbourWalker: NeighbourWalker {
     private let graph: StoreCypherGraph
+    /// The graph's adjacency cache, noted here directly (no reference taken per entry).
+    private let adjacency: UnsafeMutablePointer<AdjacencyCache>?
+    /// Whether the graph hides some nodes (expired records), which the walk must skip.
+    private let hides: Bool
     private let cursor: Cursor
     private let tenant: UInt32
     private let direction: ExpandDirection
     /// `nil`: any type; otherwise the known type ids (unknown names dropped, repeats kept once).
     private let typeIDs: [UInt32]?
-    /// The prefix being walked, rewritten per node and direction: `t n d` (+ `T`).
-    private var prefix: [UInt8]
+    /// The type ids walked in turn: `[nil]` for any type.
+    private let walkedTypes: [UInt32?]
 
     /// `nil` when nothing can match (no tenant, or none of `types` exists).
     init?(graph: StoreCypherGraph, direction: ExpandDirection, types: [String]) throws {
@@ -32,11 +36,12 @@ final class StoreNeighbourWalker: NeighbourWalker {
             typeIDs = known
         }
         self.graph = graph
+        adjacency = graph.adjacency
+        hides = graph.expired != nil
         self.tenant = tenant
         self.direction = direction
         cursor = try session.txn.makeCursor(in: session.keyspaces.adjacency)
-        prefix = []
-        prefix.reserveCapacity(17)
+        walkedTypes = typeIDs.map { $0.map(Optional.some) } ?? [nil]
     }
 
     func forEach(of node: NodeID, _ body: (NodeID, RelationshipID) throws -> Void) throws {
@@ -49,6 +54,11 @@ final class StoreNeighbourWalker: NeighbourWalker {
     private var lastTypeName = ""
 
     func forEachRelationship(of node: NodeID, _ body: (RelationshipRecord) throws -> Void) throws {
+        // The last type met, in locals for the walk (a stored property would be checked for
+        // exclusive access per entry).
+        var (lastType, lastTypeName) = (self.lastType, self.lastTypeName)
+        defer { (self.lastType, self.lastTypeName) = (lastType, lastTypeName) }
+        let (graph, adjacency) = (self.graph, self.adjacency)
         func record(_ other: NodeID, _ relationship: RelationshipID, _ type: UInt32, outgoing: Bool) throws -> RelationshipRecord {
             if type != lastType {
                 lastTypeName = try graph.typeName(type)
@@ -60,13 +70,13 @@ final class StoreNeighbourWalker: NeighbourWalker {
         }
         if direction != .incoming {
             try walk(node, GraphKey.outgoing) { other, relationship, type, properties in
-                graph.noteAdjacency(relationship, properties)
+                adjacency?.pointee.note(relationship, properties)
                 try body(record(other, relationship, type, outgoing: true))
             }
         }
         if direction != .outgoing {
             try walk(node, GraphKey.incoming) { other, relationship, type, properties in
-                graph.noteAdjacency(relationship, properties)
+                adjacency?.pointee.note(relationship, properties)
                 try body(record(other, relationship, type, outgoing: false))
             }
         }
@@ -76,31 +86,39 @@ final class StoreNeighbourWalker: NeighbourWalker {
     private func walk(
         _ node: NodeID, _ side: UInt8, _ body: (NodeID, RelationshipID, UInt32, UnsafeRawBufferPointer) throws -> Void
     ) throws {
-        for type in typeIDs.map({ $0.map(Optional.some) }) ?? [nil] {
-            // `t n d` (+ `T`) written over the reused buffer: no allocation per node.
-            prefix.removeAll(keepingCapacity: true)
-            Self.append(UInt64(tenant), bytes: 4, to: &prefix)
-            Self.append(node, bytes: 8, to: &prefix)
-            prefix.append(side)
-            if let type { Self.append(UInt64(type), bytes: 4, to: &prefix) }
-            var entry = try cursor.seek(atOrAfter: prefix)
-            try prefix.withUnsafeBytes { prefix in
-                while let (key, value) = entry, key.count == 33, memcmp(key.baseAddress!, prefix.baseAddress!, prefix.count) == 0 {
-                    let other = UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 17, as: UInt64.self))
-                    // A self-loop is reported once, when walking both ways: on its outgoing side.
-                    if !(side == GraphKey.incoming && direction == .both && other == node), try !graph.isHidden(other) {
-                        try body(
-                            other, UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 25, as: UInt64.self)),
-                            UInt32(bigEndian: key.loadUnaligned(fromByteOffset: 13, as: UInt32.self)), value)
-                    }
-                    entry = try cursor.next()
+        for type in walkedTypes {
+            // `t n d` (+ `T`), built on the stack: no allocation per node.
+            var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)
+            let length = type == nil ? 13 : 17
+            withUnsafeMutableBytes(of: &buffer) { raw in
+                raw.storeBytes(of: tenant.bigEndian, toByteOffset: 0, as: UInt32.self)
+                raw.storeBytes(of: node.bigEndian, toByteOffset: 4, as: UInt64.self)
+                raw.storeBytes(of: side, toByteOffset: 12, as: UInt8.self)
+                if let type { raw.storeBytes(of: type.bigEndian, toByteOffset: 13, as: UInt32.self) }
+            }
+            // The prefix compared per entry as loads rather than a `memcmp` call: the first 8 and
+            // the next 4 bytes (`t n`), the direction byte, and the type when there is one.
+            let (head, middle, typeWord) = withUnsafeBytes(of: buffer) {
+                ($0.loadUnaligned(as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self),
+                 $0.loadUnaligned(fromByteOffset: 13, as: UInt32.self))
+            }
+            let typed = type != nil
+            let skipsSelfLoops = side == GraphKey.incoming && direction == .both
+            var entry = try withUnsafeBytes(of: buffer) { try cursor.seek(atOrAfter: UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
+            while let (key, value) = entry, key.count == 33, key.loadUnaligned(as: UInt64.self) == head,
+                key.loadUnaligned(fromByteOffset: 8, as: UInt32.self) == middle, key[12] == side,
+                !typed || key.loadUnaligned(fromByteOffset: 13, as: UInt32.self) == typeWord
+            {
+                let other = UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 17, as: UInt64.self))
+                // A self-loop is reported once, when walking both ways: on its outgoing side.
+                if !(skipsSelfLoops && other == node), try !hides || !graph.isHidden(other) {
+                    try body(
+                        other, UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 25, as: UInt64.self)),
+                        UInt32(bigEndian: key.loadUnaligned(fromByteOffset: 13, as: UInt32.self)), value)
                 }
+                entry = try cursor.next()
             }
         }
     }
 
-    @inline(__always)
-    private static func append(_ value: UInt64, bytes: Int, to buffer: inout [UInt8]) {
-        for index in stride(from: bytes - 1, through: 0, by: -1) { buffer.append(UInt8(truncatingIfNeeded: value >> (8 * index))) }
-    }
 }
