@@ -48,8 +48,8 @@ extension GraphSession {
     /// `nil`; a type listed twice counts once), as ``forEachRelationship(of:direction:types:_:)``
     /// would visit them: for `.both`, a self-loop once.
     ///
-    /// - Complexity: one read per direction; `.both` adds one range scan of the node's self-loops
-    ///   in `adjacency_pairs` (`t n n`), usually empty.
+    /// - Complexity: one read per direction; `.both` adds, when the node has relationships both
+    ///   ways, one range scan of its self-loops in `adjacency_pairs` (`t n n`), usually empty.
     func degree(of node: UInt64, direction: GraphDirection, types: [UInt32]?) throws -> Int {
         guard let tenant else { return 0 }
         func stored(_ side: UInt8) throws -> Int {
@@ -61,13 +61,16 @@ extension GraphSession {
         case .outgoing: return try stored(GraphKey.outgoing)
         case .incoming: return try stored(GraphKey.incoming)
         case .both:
-            // A self-loop counts once on each side but is reported once.
+            // A self-loop counts once on each side but is reported once; a node without both
+            // sides has none.
+            let (outgoing, incoming) = (try stored(GraphKey.outgoing), try stored(GraphKey.incoming))
+            guard outgoing > 0, incoming > 0 else { return outgoing + incoming }
             var loops = 0
             try forEachRelationship(from: node, to: node, types: types) { _, _ in
                 loops += 1
                 return true
             }
-            return try stored(GraphKey.outgoing) + stored(GraphKey.incoming) - loops
+            return outgoing + incoming - loops
         }
     }
 }
