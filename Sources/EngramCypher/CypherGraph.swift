@@ -72,6 +72,10 @@ package protocol CypherGraph: AnyObject {
     /// `count(n)` answered without a scan. The default is ``nodeCount(label:)``; a graph that hides
     /// some nodes (expired records) counts what remains.
     func countNodes(label: String?) throws -> Int
+    /// The number of relationships ``relationships(of:direction:types:)`` would yield, or `nil` when
+    /// the graph cannot tell without walking them. For `count(*)` over one hop answered from a
+    /// stored degree; the default is `nil`.
+    func degree(of node: NodeID, direction: ExpandDirection, types: [String]) throws -> Int?
 
     /// The ids of all nodes with `label` (all nodes when `nil`), in id order.
     func nodes(label: String?) throws -> any IteratorProtocol<NodeID>
@@ -175,6 +179,9 @@ extension CypherGraph {
 
     /// ``nodeCount(label:)``: every stored node is visible.
     package func countNodes(label: String?) throws -> Int { try nodeCount(label: label) }
+
+    /// `nil`: the relationships are counted by walking them.
+    package func degree(of node: NodeID, direction: ExpandDirection, types: [String]) throws -> Int? { nil }
 
     /// Three calls: ``publicID(ofNode:)``, ``labels(of:)``, ``properties(ofNode:)``.
     package func nodeSnapshot(_ node: NodeID) throws

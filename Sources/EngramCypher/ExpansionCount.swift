@@ -2,7 +2,10 @@
 /// count(*)` or `count(DISTINCT c)`, where nothing between the aggregation and the expansions
 /// filters or reads the rows; or over one variable-length expansion (`(a)-[*1..3]->(b)`), counting
 /// its relationship-unique paths. Each hop walks the adjacency with a reused ``NeighbourWalker`` and
-/// carries only integer ids; relationship uniqueness along the chain is checked on the ids.
+/// carries only integer ids; relationship uniqueness along the chain is checked on the ids. A chain
+/// of one hop counted row by row (`count(*)`, `count(r)`, `count(b)`) asks the graph for each start
+/// node's stored degree first (``CypherGraph/degree(of:direction:types:)``), and walks only when the
+/// graph cannot tell.
 extension Executor {
     /// One hop of the chain.
     private struct Hop {
@@ -88,6 +91,8 @@ extension Executor {
         let levels = hops.count == 1 ? Array(repeating: hops[0], count: hops[0].maximum) : hops
         let walkers = try levels.map { try graph.neighbourWalker(direction: $0.direction, types: $0.types) }
         let trail = hops[0].maximum != 1 || hops[0].minimum != 1 ? (hops[0].minimum, hops[0].maximum) : nil
+        // One plain hop, every chain counted: its count from a node is the node's degree.
+        let degreeHop = !distinctEnds && trail == nil && hops.count == 1 && hops[0].distinctFrom.isEmpty ? hops[0] : nil
         let source = try build(current, argument: argument)
         let empty = context.layout.emptyRow()
         let distinctFrom = hops.map(\.distinctFrom)
@@ -100,6 +105,10 @@ extension Executor {
                 if let (minimum, maximum) = trail {
                     if minimum == 0 { counts.add(node) }
                     if maximum > 0 { try walk.trail(from: node, step: 0, minimum: minimum, &counts) }
+                } else if let hop = degreeHop,
+                    let degree = try graph.degree(of: node, direction: hop.direction, types: hop.types)
+                {
+                    counts.chains += Int64(degree)
                 } else {
                     try walk.walk(from: node, depth: 0, &counts)
                 }

@@ -213,9 +213,10 @@ enum LMDB {
         return Int(stat.ms_entries)
     }
 
-    static func drop(_ txn: Transaction, _ dbi: Database) throws {
+    /// Empties a database; with `delete`, also deletes it from the environment and closes its handle.
+    static func drop(_ txn: Transaction, _ dbi: Database, delete: Bool = false) throws {
         let injectedCode = injected(.drop)
-        try check(injectedCode != 0 ? injectedCode : mdb_drop(txn, dbi, 0), .drop)
+        try check(injectedCode != 0 ? injectedCode : mdb_drop(txn, dbi, delete ? 1 : 0), .drop)
     }
 
     // MARK: Reads and writes

@@ -25,8 +25,9 @@ package enum StoreFormat {
     /// before; a store of a newer version, or of an older one that cannot be upgraded (a read-only
     /// open), is refused at open with `formatVersionMismatch` rather than misread.
     ///
-    /// Version 2: the adjacency entries carry their relationship's properties.
-    package static let currentVersion: UInt32 = 2
+    /// Version 2: the adjacency entries carry their relationship's properties. Version 3: the
+    /// `degrees` keyspace counts each node's relationships per direction and type.
+    package static let currentVersion: UInt32 = 3
 
     /// The keyspace that holds the marker and the version.
     static let metaKeyspace = KeyspaceDescriptor("meta")

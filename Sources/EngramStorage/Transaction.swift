@@ -180,6 +180,17 @@ package final class Transaction {
         try noteMapFull { try LMDB.drop(raw, keyspace.handle) }
     }
 
+    #if ENGRAM_TESTING
+    /// Deletes `keyspace` itself from the store, as if it had never been created: for tests that
+    /// make stores of an older format. Its handle is closed when the transaction commits, so the
+    /// environment must not use the keyspace again; open the store afresh. Compiled only for tests
+    /// (`-DENGRAM_TESTING`).
+    package func _deleteKeyspace(_ keyspace: Keyspace) throws {
+        try checkWritable()
+        try noteMapFull { try LMDB.drop(raw, keyspace.handle, delete: true) }
+    }
+    #endif
+
     static func checkValue(_ value: UnsafeRawBufferPointer) throws {
         if _slowPath(value.count > LMDB.maximumValueSize) {
             throw EngramError(

@@ -53,9 +53,10 @@ extension Graph {
     /// Loads many nodes, then many relationships, `batchSize` records per write transaction.
     ///
     /// Each batch is written in key order per keyspace (appended when it sorts after everything
-    /// already stored, as on a fresh store), with every index and counter updated in the same
-    /// transaction, so the store is consistent after every batch — a crash mid-load leaves the
-    /// batches committed so far, whole. Nodes must come before the relationships that use them;
+    /// already stored, as on a fresh store), with every index, counter and stored degree updated
+    /// in the same transaction (degrees added to those of nodes that had relationships already),
+    /// so the store is consistent after every batch — a crash mid-load leaves the batches
+    /// committed so far, whole. Nodes must come before the relationships that use them;
     /// ids must be new.
     ///
     /// - Parameters:
@@ -203,6 +204,34 @@ extension GraphSession {
         }
     }
 
+    /// The `degrees` entries of sorted adjacency keys: one per (node, direction), counting each
+    /// type by the length of its run of keys (the keys of one node, direction and type lie together).
+    private static func degrees(ofSorted adjacency: [AdjacencyKey], tenant: UInt32) throws
+        -> [(key: [UInt8], degrees: NodeDegrees)]
+    {
+        var entries: [(key: [UInt8], degrees: NodeDegrees)] = []
+        var side: (node: UInt64, direction: UInt64)?
+        var index = adjacency.startIndex
+        while index < adjacency.endIndex {
+            let first = adjacency[index]
+            var end = index + 1
+            while end < adjacency.endIndex, adjacency[end].node == first.node,
+                adjacency[end].directionAndType == first.directionAndType
+            {
+                end += 1
+            }
+            let here = (node: first.node, direction: first.directionAndType >> 32)
+            if side.map({ $0 != here }) ?? true {
+                entries.append((GraphKey.degrees(tenant, here.node, UInt8(here.direction)), NodeDegrees()))
+                side = here
+            }
+            let type = UInt32(truncatingIfNeeded: first.directionAndType)
+            try entries[entries.count - 1].degrees.add(end - index, type: type)
+            index = end
+        }
+        return entries
+    }
+
     /// Inserts a batch of relationships whose endpoints are in `known` or already stored.
     func bulkInsert(relationships: [RelationshipImport], known: [String: UInt64]) throws {
         let tenant = try writableTenant()
@@ -275,6 +304,7 @@ extension GraphSession {
                 )
             },
             into: keyspaces.adjacency, unique: false, what: "an adjacency entry")
+        try addDegrees(Self.degrees(ofSorted: adjacency, tenant: tenant))
         try insertSorted(
             pairs.map { (GraphKey.pair(tenant, $0.node, $0.directionAndType, UInt32(truncatingIfNeeded: $0.other), $0.relationship), []) },
             into: keyspaces.adjacencyPairs, unique: false, what: "a pair entry")

@@ -14,8 +14,8 @@ extension EngramStore {
         }
     }
 
-    /// Removes every node, relationship, index entry, counter and vector index of `tenant`, in one
-    /// transaction.
+    /// Removes every node, relationship, index entry, counter, stored degree and vector index of
+    /// `tenant`, in one transaction.
     ///
     /// Because the tenant id leads every key, this is one range deletion per keyspace; other
     /// tenants' keys are never visited.
@@ -29,8 +29,9 @@ extension EngramStore {
             let k = session.keyspaces
             let prefix = GraphKey.tenant(id)
             for keyspace in [
-                k.nodes, k.nodeIDs, k.relationships, k.relationshipIDs, k.adjacency, k.adjacencyPairs, k.labels, k.counts,
-                k.indexDefinitions, k.propertyIndex, vectors.keyspaces.indexes, vectors.keyspaces.graph, vectors.keyspaces.ids,
+                k.nodes, k.nodeIDs, k.relationships, k.relationshipIDs, k.adjacency, k.adjacencyPairs, k.degrees,
+                k.labels, k.counts, k.indexDefinitions, k.propertyIndex, vectors.keyspaces.indexes,
+                vectors.keyspaces.graph, vectors.keyspaces.ids,
             ] + k.fullText.all {
                 try session.txn.deleteRange(prefix: prefix, in: keyspace)
             }

@@ -65,18 +65,15 @@ extension Graph {
         }
     }
 
-    /// The number of relationships of a node in `direction` with one of `types` (any when empty).
-    /// - Complexity: O(log n + degree): adjacency keys are counted without reading records.
+    /// The number of relationships of a node in `direction` with one of `types` (any when empty; a
+    /// type listed twice counts once). For `.both`, a self-loop counts once.
+    /// - Complexity: O(log n): one read of the stored degree per direction (``NodeDegrees``), and
+    ///   for `.both` one range scan of the node's self-loops.
     public func degree(of id: String, direction: GraphDirection = .both, types: [String] = []) throws -> Int {
         try read { session in
             let node = try session.requireNodeID(id)
             guard let typeIDs = try typeIDs(types, session) else { return 0 }
-            var count = 0
-            try session.forEachRelationship(of: node, direction: direction, types: typeIDs) { _, _, _, _ in
-                count += 1
-                return true
-            }
-            return count
+            return try session.degree(of: node, direction: direction, types: typeIDs)
         }
     }
 

@@ -5,9 +5,10 @@ import EngramStorage
 extension EngramStore {
     /// Checks that every graph index agrees with the records, for every tenant: each node's id,
     /// label and property-index entries exist and point back; each relationship's two adjacency
-    /// entries and pair entry exist; no index entry points at a missing or different record; and
-    /// the O(1) counters equal recounts; and the full-text index holds exactly what the records
-    /// call for (``_checkFullTextInvariants()``). Compiled only for tests (`-DENGRAM_TESTING`).
+    /// entries and pair entry exist; no index entry points at a missing or different record; the
+    /// O(1) counters and the stored degrees equal recounts; and the full-text index holds exactly
+    /// what the records call for (``_checkFullTextInvariants()``). Compiled only for tests
+    /// (`-DENGRAM_TESTING`).
     ///
     /// - Returns: the problems found, empty when the graph is consistent.
     package func _checkGraphInvariants() throws -> [String] {
@@ -29,6 +30,7 @@ extension EngramStore {
             var expectedNodeIDs = 0
             var expectedRelationshipIDs = 0
             var expectedIndexEntries = 0
+            var expectedDegrees = 0
             for tenant in tenants {
                 var counts: [[UInt8]: Int] = [:]
                 var nodes: [UInt64: StoredNode] = [:]
@@ -96,6 +98,7 @@ extension EngramStore {
                     }
                     return true
                 }
+                expectedDegrees += try _checkDegrees(tenant, txn, &problems)
                 try txn.scan(in: k.counts, prefix: GraphKey.tenant(tenant)) { key, value in
                     let stored = Int(GraphKey.uint64(value, at: 0))
                     if counts.removeValue(forKey: Array(key)) != stored { problems.append("counter \(Array(key)) is \(stored), recount differs") }
@@ -106,6 +109,7 @@ extension EngramStore {
             // Every entry of every index was matched to a record above only if the totals agree.
             let totals: [(String, Keyspace, Int)] = [
                 ("adjacency", k.adjacency, expectedAdjacency), ("adjacency_pairs", k.adjacencyPairs, expectedPairs),
+                ("degrees", k.degrees, expectedDegrees),
                 ("labels", k.labels, expectedLabels), ("node_ids", k.nodeIDs, expectedNodeIDs),
                 ("relationship_ids", k.relationshipIDs, expectedRelationshipIDs),
                 ("property_index", k.propertyIndex, expectedIndexEntries),
@@ -116,6 +120,47 @@ extension EngramStore {
             }
             return problems
         }
+    }
+
+    /// Recounts the degrees of `tenant` from its adjacency keys and compares them with the stored
+    /// ones: a stored entry that does not decode, counts wrongly or counts a node without such
+    /// relationships, and a missing entry, are each a problem.
+    /// - Returns: the number of entries the adjacency calls for.
+    private func _checkDegrees(_ tenant: UInt32, _ txn: Transaction, _ problems: inout [String]) throws -> Int {
+        let k = catalog.keyspaces
+        var recounted: [[UInt8]: NodeDegrees] = [:]
+        try txn.scan(in: k.adjacency, prefix: GraphKey.tenant(tenant)) { key, _ in
+            try recounted[Array(key[0..<13]), default: NodeDegrees()].add(1, type: GraphKey.uint32(key, at: 13))
+            return true
+        }
+        let expected = recounted.count
+        func describe(_ key: [UInt8]) -> String {
+            guard key.count == 13 else { return "degrees entry \(key)" }
+            let node = key.withUnsafeBytes { GraphKey.uint64($0, at: 4) }
+            return "node \(node): \(key[12] == GraphKey.outgoing ? "outgoing" : "incoming") degrees"
+        }
+        func describe(_ degrees: NodeDegrees) -> String {
+            degrees.counts.map { "type \($0.type) × \($0.count)" }.joined(separator: ", ")
+        }
+        try txn.scan(in: k.degrees, prefix: GraphKey.tenant(tenant)) { key, value in
+            let key = Array(key)
+            let wanted = recounted.removeValue(forKey: key)
+            do {
+                let stored = try NodeDegrees.decode(value)
+                if let wanted, stored != wanted {
+                    problems.append("\(describe(key)) are \(describe(stored)); adjacency counts \(describe(wanted))")
+                } else if wanted == nil {
+                    problems.append("\(describe(key)) are \(describe(stored)); adjacency has no such relationship")
+                }
+            } catch let error as EngramError {
+                problems.append("\(describe(key)) do not decode: \(error.message)")
+            }
+            return true
+        }
+        for (key, wanted) in recounted {
+            problems.append("\(describe(key)) missing; adjacency counts \(describe(wanted))")
+        }
+        return expected
     }
 }
 #endif

@@ -19,6 +19,7 @@ import EngramStorage
 /// | `relationship_ids` | `t` ‖ public id (escaped) | `r` |
 /// | `adjacency` | `t n d T m r` (d: 0 out, 1 in; m: the other node) | the relationship's properties (``AdjacencyValue``) |
 /// | `adjacency_pairs` | `t a b T r` (for every a→b) | — |
+/// | `degrees` | `t n d` (d: 0 out, 1 in) | relationship counts by type (``NodeDegrees``) |
 /// | `labels` | `t L n` | — |
 /// | `counts` | `t k S` (k: 0 all nodes, 1 label, 2 type, 3 all relationships) | count, 8 bytes |
 /// | `index_definitions` | `t L K` | flags (bit 0: normalised strings) |
@@ -35,6 +36,8 @@ struct GraphKeyspaces: Sendable {
     let relationshipIDs: Keyspace
     let adjacency: Keyspace
     let adjacencyPairs: Keyspace
+    /// Each node's relationship counts per direction and type (format 3), kept with `adjacency`.
+    let degrees: Keyspace
     let labels: Keyspace
     let counts: Keyspace
     let indexDefinitions: Keyspace
@@ -44,7 +47,8 @@ struct GraphKeyspaces: Sendable {
 
     static let descriptors: [KeyspaceDescriptor] = [
         "tenants", "tenant_names", "symbols", "symbol_names", "sequences", "nodes", "node_ids", "relationships",
-        "relationship_ids", "adjacency", "adjacency_pairs", "labels", "counts", "index_definitions", "property_index",
+        "relationship_ids", "adjacency", "adjacency_pairs", "degrees", "labels", "counts", "index_definitions",
+        "property_index",
     ].map { KeyspaceDescriptor($0) }
 
     init(_ environment: StorageEnvironment) throws {
@@ -59,6 +63,7 @@ struct GraphKeyspaces: Sendable {
         relationshipIDs = try environment.keyspace("relationship_ids")
         adjacency = try environment.keyspace("adjacency")
         adjacencyPairs = try environment.keyspace("adjacency_pairs")
+        degrees = try environment.keyspace("degrees")
         labels = try environment.keyspace("labels")
         counts = try environment.keyspace("counts")
         indexDefinitions = try environment.keyspace("index_definitions")
@@ -135,6 +140,13 @@ enum GraphKey {
         writer.append(direction)
         if let type { writer.append(type) }
         return writer.bytes
+    }
+
+    /// The `degrees` key of a node's relationships in one direction: `t n d`, the adjacency prefix
+    /// of the same relationships without a type.
+    @inline(__always)
+    static func degrees(_ tenant: UInt32, _ node: UInt64, _ direction: UInt8) -> [UInt8] {
+        adjacencyPrefix(tenant, node, direction, nil)
     }
 
     static func pair(_ tenant: UInt32, _ start: UInt64, _ end: UInt64, _ type: UInt32?, _ relationship: UInt64?) -> [UInt8] {

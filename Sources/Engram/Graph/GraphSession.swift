@@ -4,7 +4,8 @@ import Foundation
 
 /// One tenant's graph inside one transaction: the code that turns graph operations into key-value
 /// reads and writes. Every write of a record and of the index entries it touches (adjacency both
-/// ways, pair index, label index, property indexes, counts) happens in the caller's transaction.
+/// ways, degrees, pair index, label index, property indexes, counts) happens in the caller's
+/// transaction.
 ///
 /// Reads of a tenant that has never been written see an empty graph; the tenant id is created on
 /// its first write. The tenant id is the first component of every key the session touches, so no
@@ -345,6 +346,8 @@ final class GraphSession {
             publicID: id, type: typeID, start: start, end: end, properties: try storedProperties(properties))
         try txn.put(stored.encoded(), forKey: GraphKey.node(tenant, relationship), in: keyspaces.relationships)
         try putAdjacency(tenant, relationship, stored)
+        try adjustDegree(start, GraphKey.outgoing, typeID, by: 1)
+        try adjustDegree(end, GraphKey.incoming, typeID, by: 1)
         try txn.put([], forKey: GraphKey.pair(tenant, start, end, typeID, relationship), in: keyspaces.adjacencyPairs)
         try adjustCount(.relationshipType, typeID, by: 1)
         try adjustCount(.allRelationships, 0, by: 1)
@@ -361,7 +364,9 @@ final class GraphSession {
         try putAdjacency(tenant, relationship, stored)
     }
 
-    /// Writes both adjacency entries of a relationship, carrying its properties.
+    /// Writes both adjacency entries of a relationship, carrying its properties. It does not count
+    /// them in `degrees`: it also rewrites the entries of an existing relationship (new properties,
+    /// the format upgrade), so the callers that create entries count them.
     func putAdjacency(_ tenant: UInt32, _ relationship: UInt64, _ stored: StoredRelationship) throws {
         try Self.putAdjacency(
             AdjacencyValue.encode(stored.properties), tenant, relationship, stored, in: keyspaces.adjacency, txn)
@@ -388,6 +393,8 @@ final class GraphSession {
         }
         try txn.delete(GraphKey.adjacency(tenant, stored.start, GraphKey.outgoing, stored.type, stored.end, relationship), in: keyspaces.adjacency)
         try txn.delete(GraphKey.adjacency(tenant, stored.end, GraphKey.incoming, stored.type, stored.start, relationship), in: keyspaces.adjacency)
+        try adjustDegree(stored.start, GraphKey.outgoing, stored.type, by: -1)
+        try adjustDegree(stored.end, GraphKey.incoming, stored.type, by: -1)
         try txn.delete(GraphKey.pair(tenant, stored.start, stored.end, stored.type, relationship), in: keyspaces.adjacencyPairs)
         try txn.delete(GraphKey.publicID(tenant, stored.publicID), in: keyspaces.relationshipIDs)
         try txn.delete(GraphKey.node(tenant, relationship), in: keyspaces.relationships)
