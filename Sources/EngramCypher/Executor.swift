@@ -823,37 +823,42 @@ struct Aggregation {
 /// an existing group copies no tuple or array.
 final class AggregationSink {
     private let aggregation: Aggregation
-    private var context: ExecutionContext { aggregation.context }
+    private let context: ExecutionContext
     private let compiledKeys: [CompiledExpression]
     /// One key: groups are found by the value itself, with no array to build and hash.
     private var byValue: [Value: Int] = [:]
     private var byValues: [[Value]: Int] = [:]
     /// The key values of each group, in first-seen order.
     private var groupKeys: [[Value]] = []
-    /// The accumulators of every group, side by side: group `g`'s are at `g * width ..< (g + 1) *
-    /// width`. Kept flat, and as values, so that adding a row retains nothing.
-    private var accumulators: [Aggregation.Accumulator] = []
     private let width: Int
     /// Reused buffers: a row of an existing group allocates nothing.
     private var values: [Value] = []
     private var keyValues: [Value] = []
 
-    /// One key that is a variable's property (`b.type`): its slot and reader, and the groups by the
-    /// property's stored bytes (``ByteGroupTable``), behind a pointer so that a lookup per row
-    /// takes no exclusivity check.
-    private let keyProperty: (slot: Int, reader: any PropertyReader)?
-    private let byBytes: UnsafeMutablePointer<ByteGroupTable>?
+    /// What every row updates, behind a pointer so that an update takes no exclusivity check.
+    private struct State {
+        /// The accumulators of every group, side by side: group `g`'s are at `g * width ..< (g +
+        /// 1) * width`. Kept flat, and as values, so that adding a row retains nothing.
+        var accumulators: [Aggregation.Accumulator] = []
+        /// The groups by the key property's stored bytes (``ByteGroupTable``).
+        var byBytes = ByteGroupTable()
+    }
+    private let state: UnsafeMutablePointer<State>
+
+    /// One key that is a variable's property (`b.type`): its slot and reader, for grouping by the
+    /// property's stored bytes (slot `-1` otherwise).
+    private let keySlot: Int
+    private let keyReader: any PropertyReader
 
     init(_ aggregation: Aggregation) {
         self.aggregation = aggregation
+        context = aggregation.context
         compiledKeys = aggregation.keys.map { CompiledExpression($0.1, aggregation.context) }
-        keyProperty = compiledKeys.count == 1 ? compiledKeys[0].slotProperty : nil
-        if keyProperty != nil {
-            byBytes = UnsafeMutablePointer<ByteGroupTable>.allocate(capacity: 1)
-            byBytes!.initialize(to: ByteGroupTable())
-        } else {
-            byBytes = nil
-        }
+        let keyProperty = compiledKeys.count == 1 ? compiledKeys[0].slotProperty : nil
+        keySlot = keyProperty?.slot ?? -1
+        keyReader = keyProperty?.reader ?? NoPropertyReader()
+        state = UnsafeMutablePointer<State>.allocate(capacity: 1)
+        state.initialize(to: State())
         width = aggregation.aggregates.count
         values.reserveCapacity(compiledKeys.count)
         keyValues.reserveCapacity(compiledKeys.count)
@@ -861,17 +866,16 @@ final class AggregationSink {
     }
 
     deinit {
-        byBytes?.deinitialize(count: 1)
-        byBytes?.deallocate()
+        state.deinitialize(count: 1)
+        state.deallocate()
     }
 
     /// Drops every group, to aggregate a new run of rows.
     func reset() {
-        byBytes?.pointee = ByteGroupTable()
+        state.pointee = State()
         byValue.removeAll()
         byValues.removeAll()
         groupKeys.removeAll()
-        accumulators.removeAll()
         values.removeAll()
         // No keys: one group, with no key to evaluate, hash or look up per row.
         if aggregation.keys.isEmpty { newGroup() }
@@ -884,13 +888,13 @@ final class AggregationSink {
         case 0:
             group = 0
         case 1:
-            if let byBytes, let (slot, reader) = keyProperty, let bytes = try groupingBytes(row[slot], reader) {
-                if let found = byBytes.pointee.find(bytes) {
+            if keySlot >= 0, let bytes = try groupingBytes(row[keySlot]) {
+                if let found = state.pointee.byBytes.find(bytes) {
                     group = found
                 } else {
                     let copy = [UInt8](bytes)  // the value path may read the graph again
                     group = try groupByValue(row)
-                    copy.withUnsafeBytes { byBytes.pointee.insert($0, group: group) }
+                    copy.withUnsafeBytes { state.pointee.byBytes.insert($0, group: group) }
                 }
             } else {
                 group = try groupByValue(row)
@@ -911,8 +915,10 @@ final class AggregationSink {
                 newGroup()
             }
         }
-        let context = self.context
-        for index in group * width..<(group + 1) * width { try accumulators[index].add(row, context) }
+        // In place: through `pointee` an element would be copied out and back (retaining its sets).
+        try state.pointee.accumulators.withUnsafeMutableBufferPointer { accumulators in
+            for index in group * width..<(group + 1) * width { try accumulators[index].add(row, context) }
+        }
     }
 
     /// The group of a row with one key, found by the key's value.
@@ -930,11 +936,11 @@ final class AggregationSink {
     /// The bytes the graph gives for grouping by the key property of this slot's node or
     /// relationship; `nil` when it gives none.
     @inline(__always)
-    private func groupingBytes(_ value: Value, _ reader: any PropertyReader) throws(CypherError) -> UnsafeRawBufferPointer? {
+    private func groupingBytes(_ value: Value) throws(CypherError) -> UnsafeRawBufferPointer? {
         do {
             switch value {
-            case .node(let node): return try reader.groupingBytes(node: node)
-            case .relationship(let relationship): return try reader.groupingBytes(relationship: relationship.id)
+            case .node(let node): return try keyReader.groupingBytes(node: node)
+            case .relationship(let relationship): return try keyReader.groupingBytes(relationship: relationship.id)
             default: return nil
             }
         } catch {
@@ -945,7 +951,7 @@ final class AggregationSink {
     /// Starts a group whose key values are in `values`.
     private func newGroup() {
         groupKeys.append(values)
-        for aggregate in aggregation.aggregates { accumulators.append(Aggregation.Accumulator(aggregate.1)) }
+        for aggregate in aggregation.aggregates { state.pointee.accumulators.append(Aggregation.Accumulator(aggregate.1)) }
     }
 
     /// One row per group, with the keys and the aggregates' results in their slots.
@@ -955,7 +961,7 @@ final class AggregationSink {
             var row = empty
             for (index, (slot, _)) in aggregation.keys.enumerated() { row[slot] = groupKeys[group][index] }
             for (index, (slot, _)) in aggregation.aggregates.enumerated() {
-                row[slot] = accumulators[group * width + index].result
+                row[slot] = state.pointee.accumulators[group * width + index].result
             }
             return row
         }

@@ -61,6 +61,13 @@ final class ValueComparator: PropertyComparator {
     func relationship(_ id: RelationshipID) throws -> Value { try comparison.apply(to: reader.relationship(id)) }
 }
 
+/// A reader that finds nothing: a placeholder where a reader is not used.
+final class NoPropertyReader: PropertyReader {
+    let key = ""
+    func node(_ node: NodeID) throws -> Value { .null }
+    func relationship(_ id: RelationshipID) throws -> Value { .null }
+}
+
 /// The reader of graphs without their own: one ``CypherGraph/property(_:ofNode:)`` call per read.
 final class GraphPropertyReader: PropertyReader {
     let key: String

@@ -1,52 +1,54 @@
 /// The record buffers a query has found, by internal id: an open-addressing hash table with linear
-/// probing and a multiplicative hash.
+/// probing.
 ///
 /// A whole-graph query looks a node's record up once per row that reads one of its properties
 /// (hundreds of thousands of times), so the lookup must cost a few nanoseconds; `Dictionary`'s
-/// seeded SipHash costs several times that. When the table holds `limit` records it is emptied
-/// and starts again, which bounds its memory (16 bytes a slot).
+/// seeded SipHash costs several times that. A slot holds the id and the buffer side by side, so a
+/// lookup touches one cache line. Ids come from a sequence, so the slot is the id folded onto the
+/// table (`id ^ id >> bits`, masked): neighbouring ids land in neighbouring slots — a scan fills
+/// the table in order and never collides — and ids a table's size apart still spread. When the
+/// table holds `limit` records it is emptied and starts again, which bounds its memory (24 bytes
+/// a slot, at most `4 × limit` slots).
 struct RecordTable: ~Copyable {
-    /// `UInt64.max` marks an empty slot (internal ids never reach it).
+    private struct Slot {
+        /// `UInt64.max` marks an empty slot (internal ids never reach it).
+        var key: UInt64
+        var start: UnsafeRawPointer?
+        var count: Int
+    }
+
     private static let empty = UInt64.max
-    private var keys: UnsafeMutablePointer<UInt64>
-    private var values: UnsafeMutablePointer<UnsafeRawBufferPointer>
+    private var slots: UnsafeMutablePointer<Slot>
     private var mask: Int
-    private var shift: UInt64
+    private var bits: UInt64
     private(set) var count = 0
     private let limit: Int
 
     /// A table that holds up to `limit` records before it starts again.
     init(limit: Int) {
         self.limit = limit
-        (keys, values, mask, shift) = Self.allocate(capacity: 1024)
+        (slots, mask, bits) = Self.allocate(capacity: 1024)
     }
 
-    deinit {
-        keys.deallocate()
-        values.deallocate()
-    }
+    deinit { slots.deallocate() }
 
-    private static func allocate(capacity: Int) -> (
-        UnsafeMutablePointer<UInt64>, UnsafeMutablePointer<UnsafeRawBufferPointer>, Int, UInt64
-    ) {
-        let keys = UnsafeMutablePointer<UInt64>.allocate(capacity: capacity)
-        keys.initialize(repeating: empty, count: capacity)
-        let values = UnsafeMutablePointer<UnsafeRawBufferPointer>.allocate(capacity: capacity)
-        values.initialize(repeating: UnsafeRawBufferPointer(start: nil, count: 0), count: capacity)
-        return (keys, values, capacity - 1, UInt64(64 - capacity.trailingZeroBitCount))
+    private static func allocate(capacity: Int) -> (UnsafeMutablePointer<Slot>, Int, UInt64) {
+        let slots = UnsafeMutablePointer<Slot>.allocate(capacity: capacity)
+        slots.initialize(repeating: Slot(key: empty, start: nil, count: 0), count: capacity)
+        return (slots, capacity - 1, UInt64(capacity.trailingZeroBitCount))
     }
 
     @inline(__always)
-    private func slot(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift) }
+    private func slot(_ key: UInt64) -> Int { Int(truncatingIfNeeded: key ^ (key >> bits)) & mask }
 
     /// The record of `key`, if the table holds it.
     @inline(__always)
     func find(_ key: UInt64) -> UnsafeRawBufferPointer? {
         var index = slot(key)
         while true {
-            let found = keys[index]
-            if found == key { return values[index] }
-            if found == Self.empty { return nil }
+            let found = slots[index]
+            if found.key == key { return UnsafeRawBufferPointer(start: found.start, count: found.count) }
+            if found.key == Self.empty { return nil }
             index = (index + 1) & mask
         }
     }
@@ -66,30 +68,27 @@ struct RecordTable: ~Copyable {
         if count >= limit { removeAll() }
         if (count + 1) * 2 > mask + 1 { grow() }
         var index = slot(key)
-        while keys[index] != Self.empty && keys[index] != key { index = (index + 1) & mask }
-        if keys[index] == Self.empty { count += 1 }
-        keys[index] = key
-        values[index] = value
+        while slots[index].key != Self.empty && slots[index].key != key { index = (index + 1) & mask }
+        if slots[index].key == Self.empty { count += 1 }
+        slots[index] = Slot(key: key, start: value.baseAddress, count: value.count)
     }
 
     private mutating func removeAll() {
-        keys.update(repeating: Self.empty, count: mask + 1)
+        slots.update(repeating: Slot(key: Self.empty, start: nil, count: 0), count: mask + 1)
         count = 0
     }
 
     private mutating func grow() { rehash(capacity: (mask + 1) * 2) }
 
     private mutating func rehash(capacity: Int) {
-        let (oldKeys, oldValues, oldCapacity) = (keys, values, mask + 1)
-        (keys, values, mask, shift) = Self.allocate(capacity: capacity)
-        for index in 0..<oldCapacity where oldKeys[index] != Self.empty {
-            var target = slot(oldKeys[index])
-            while keys[target] != Self.empty { target = (target + 1) & mask }
-            keys[target] = oldKeys[index]
-            values[target] = oldValues[index]
+        let (old, oldCapacity) = (slots, mask + 1)
+        (slots, mask, bits) = Self.allocate(capacity: capacity)
+        for index in 0..<oldCapacity where old[index].key != Self.empty {
+            var target = slot(old[index].key)
+            while slots[target].key != Self.empty { target = (target + 1) & mask }
+            slots[target] = old[index]
         }
-        oldKeys.deallocate()
-        oldValues.deallocate()
+        old.deallocate()
     }
 }
 

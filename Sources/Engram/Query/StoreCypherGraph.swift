@@ -57,9 +57,11 @@ final class StoreCypherGraph: CypherGraph {
     /// and no exclusivity check (through a stored `var` it took both, per row).
     let nodeRecords: UnsafeMutablePointer<RecordTable> = {
         let table = UnsafeMutablePointer<RecordTable>.allocate(capacity: 1)
-        table.initialize(to: RecordTable(limit: 1 << 18))
+        table.initialize(to: RecordTable(limit: recordLimit))
         return table
     }()
+    /// The most node records a query keeps at once.
+    static let recordLimit = 1 << 18
 
     deinit {
         nodeRecords.deinitialize(count: 1)
@@ -254,15 +256,33 @@ final class StoreCypherGraph: CypherGraph {
             }
             return
         }
-        if cachesRecords { nodeRecords.pointee.reserve(try session.count(.allNodes)) }
+        let total = try session.count(.allNodes)
+        guard cachesRecords, total <= Self.recordLimit else {
+            try session.txn.scan(in: session.keyspaces.nodes, prefix: GraphKey.tenant(tenant)) { key, value in
+                let node = GraphKey.uint64(key, at: 4)
+                if try !isHidden(node) {
+                    remember(node, value)
+                    try body(node)
+                }
+                return true
+            }
+            return
+        }
+        // Every record fits in the table: remember them all first, in one walk, then visit. A
+        // pipeline reads the other end of each relationship as it goes, and half of those lie
+        // ahead of the scan: found in the table rather than by a seek from the root each.
+        nodeRecords.pointee.reserve(total)
+        var nodes: [NodeID] = []
+        nodes.reserveCapacity(total)
         try session.txn.scan(in: session.keyspaces.nodes, prefix: GraphKey.tenant(tenant)) { key, value in
             let node = GraphKey.uint64(key, at: 4)
             if try !isHidden(node) {
                 remember(node, value)
-                try body(node)
+                nodes.append(node)
             }
             return true
         }
+        for node in nodes { try body(node) }
     }
 
     func nodeExists(_ node: NodeID) throws -> Bool {

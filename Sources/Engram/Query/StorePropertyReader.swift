@@ -41,7 +41,14 @@ final class StorePropertyReader: PropertyReader {
     @inline(__always)
     func encoded(node: NodeID) throws -> UnsafeRawBufferPointer? {
         guard let key = try resolvedKey() else { return nil }
-        guard let record = try records.pointee.find(node) ?? graph.nodeRecord(node) else { return nil }
+        if let record = records.pointee.find(node) { return try PropertyScanner.node(key, in: record) }
+        return try unremembered(node: node, key)
+    }
+
+    /// ``encoded(node:)`` for a node whose record the graph has not met yet.
+    @inline(never)
+    private func unremembered(node: NodeID, _ key: UInt32) throws -> UnsafeRawBufferPointer? {
+        guard let record = try graph.nodeRecord(node) else { return nil }
         return try PropertyScanner.node(key, in: record)
     }
 
