@@ -14,8 +14,9 @@ struct PropertyScanner {
     private let end: UnsafePointer<UInt8>
 
     /// The tags of ``ValueCodec``'s tagged values, as literals so that a switch over them compiles
-    /// to compares (reading `ValueCodec.Tag.rawValue` from here is a call per use). A test checks
-    /// that they equal the codec's.
+    /// to compares (reading `ValueCodec.Tag.rawValue` from here is a call per use). They must equal
+    /// the codec's: `QueryStoredComparisonTests` compares values of every scalar kind read through
+    /// them with the same values decoded by the codec.
     enum Tag {
         static let null: UInt8 = 0x00
         static let `false`: UInt8 = 0x01
