@@ -8,7 +8,7 @@
 /// table (`id ^ id >> bits`, masked): neighbouring ids land in neighbouring slots — a scan fills
 /// the table in order and never collides — and ids a table's size apart still spread. When the
 /// table holds `limit` records it is emptied and starts again, which bounds its memory (24 bytes
-/// a slot, at most `4 × limit` slots).
+/// a slot, at most `2 × limit` slots).
 struct RecordTable: ~Copyable {
     private struct Slot {
         /// `UInt64.max` marks an empty slot (internal ids never reach it).

@@ -14,7 +14,9 @@ import Foundation
 /// so the results are ``ConstantComparison/apply(to:)``'s in every case.
 final class StorePropertyReader: PropertyReader {
     let key: String
-    private unowned(unsafe) let graph: StoreCypherGraph
+    /// Held strongly: the graph holds no reader, and a strong `let` is not retained per call (an
+    /// `unowned(unsafe)` one is).
+    private let graph: StoreCypherGraph
     /// The graph's node records and adjacency cache, looked up here directly (no reference taken
     /// per row).
     private let records: UnsafeMutablePointer<RecordTable>
@@ -71,7 +73,7 @@ final class StorePropertyReader: PropertyReader {
     }
 
     func comparator(_ comparison: ConstantComparison) -> any PropertyComparator {
-        StorePropertyComparator(reader: self, graph: graph, comparison: comparison)
+        StorePropertyComparator(reader: self, comparison: comparison)
     }
 
     func groupingBytes(node: NodeID) throws -> UnsafeRawBufferPointer? { try encoded(node: node) }
@@ -89,7 +91,6 @@ final class StorePropertyReader: PropertyReader {
 /// The constant is kept in plain fields and its bytes in memory of its own, so that a comparison
 /// per row retains and releases nothing.
 final class StorePropertyComparator: PropertyComparator {
-    private unowned(unsafe) let graph: StoreCypherGraph
     private let reader: StorePropertyReader
     private let comparison: ConstantComparison
     /// What the constant is, for the bytewise paths.
@@ -101,9 +102,8 @@ final class StorePropertyComparator: PropertyComparator {
     /// The comparison's outcome per order (less, equal, greater).
     private let outcomes: (Bool, Bool, Bool)
 
-    init(reader: StorePropertyReader, graph: StoreCypherGraph, comparison: ConstantComparison) {
+    init(reader: StorePropertyReader, comparison: ConstantComparison) {
         self.reader = reader
-        self.graph = graph
         self.comparison = comparison
         var (kind, double, int) = (Kind.other, 0.0, Int64(0))
         switch comparison.constant {
