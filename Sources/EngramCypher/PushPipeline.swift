@@ -56,7 +56,7 @@ extension Executor {
         let layout = context.layout
         switch node.op {
         case .filter(let predicate):
-            return FilterStage(CompiledExpression(layout.resolve(predicate), context), context, next)
+            return FilterStage(CompiledExpression(layout.resolve(predicate), context), next)
         case .labelScan(let name, let label):
             return ScanStage(label: label, variable: layout.slot(name), context, next)
         case .allNodesScan(let name):
@@ -78,12 +78,10 @@ extension Executor {
 /// Passes on the rows where the predicate is true.
 final class FilterStage: PushStage {
     private let predicate: CompiledExpression
-    private let context: ExecutionContext
     private let next: PushStage
 
-    init(_ predicate: CompiledExpression, _ context: ExecutionContext, _ next: PushStage) {
+    init(_ predicate: CompiledExpression, _ next: PushStage) {
         self.predicate = predicate
-        self.context = context
         self.next = next
     }
 

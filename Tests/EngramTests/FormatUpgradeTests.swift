@@ -78,17 +78,7 @@ struct FormatUpgradeTests {
     @Test func readOnlyOpenOfAnOlderStoreIsRefusedAndLeavesItUntouched() throws {
         let directory = try TemporaryDirectory(prefix: "engram-upgrade")
         let (path, _) = try Self.versionOneStore(directory)
-        let before = try Data(contentsOf: URL(fileURLWithPath: path + "/data.mdb"))
-        do {
-            var configuration = EngramStore.Configuration()
-            configuration.readOnly = true
-            _ = try EngramStore(path: path, configuration: configuration)
-            Issue.record("opened a version 1 store read-only")
-        } catch let error as EngramError {
-            #expect(error.code == .formatVersionMismatch)
-            #expect(error.message.contains("open it once writable"))
-        }
-        #expect(try Data(contentsOf: URL(fileURLWithPath: path + "/data.mdb")) == before)
+        try expectReadOnlyOpenRefused(path, version: 1)
     }
 }
 
@@ -148,18 +138,25 @@ struct DegreeUpgradeTests {
     @Test func readOnlyOpenOfAVersionTwoStoreIsRefusedAndLeavesItUntouched() throws {
         let directory = try TemporaryDirectory(prefix: "engram-upgrade")
         let (path, _) = try Self.versionTwoStore(directory)
-        let before = try Data(contentsOf: URL(fileURLWithPath: path + "/data.mdb"))
-        do {
-            var configuration = EngramStore.Configuration()
-            configuration.readOnly = true
-            _ = try EngramStore(path: path, configuration: configuration)
-            Issue.record("opened a version 2 store read-only")
-        } catch let error as EngramError {
-            #expect(error.code == .formatVersionMismatch)
-            #expect(error.message.contains("format version 2") && error.message.contains("open it once writable"))
-        }
-        #expect(try Data(contentsOf: URL(fileURLWithPath: path + "/data.mdb")) == before)
+        try expectReadOnlyOpenRefused(path, version: 2)
     }
+}
+
+/// A read-only open of the store at `path`, of an older format `version`, fails with
+/// `formatVersionMismatch` naming the version and the advice, and leaves the data file byte for
+/// byte as it was.
+func expectReadOnlyOpenRefused(_ path: String, version: Int) throws {
+    let before = try Data(contentsOf: URL(fileURLWithPath: path + "/data.mdb"))
+    do {
+        var configuration = EngramStore.Configuration()
+        configuration.readOnly = true
+        _ = try EngramStore(path: path, configuration: configuration)
+        Issue.record("opened a version \(version) store read-only")
+    } catch let error as EngramError {
+        #expect(error.code == .formatVersionMismatch)
+        #expect(error.message.contains("format version \(version)") && error.message.contains("open it once writable"))
+    }
+    #expect(try Data(contentsOf: URL(fileURLWithPath: path + "/data.mdb")) == before)
 }
 
 /// The upgrade machinery itself, on a bare environment.

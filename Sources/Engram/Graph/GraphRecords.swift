@@ -55,12 +55,7 @@ struct StoredNode: Sendable, Equatable {
 
     /// One property, decoded without decoding the others; `nil` when absent.
     static func property(_ key: UInt32, in bytes: UnsafeRawBufferPointer) throws -> PropertyValue? {
-        try encodedProperty(key, in: bytes).map(ValueCodec.decodeTagged)
-    }
-
-    /// One property's tagged bytes, found by skipping the others; `nil` when absent.
-    static func encodedProperty(_ key: UInt32, in bytes: UnsafeRawBufferPointer) throws -> UnsafeRawBufferPointer? {
-        try PropertyScanner.node(key, in: bytes)
+        try PropertyScanner.node(key, in: bytes).map(ValueCodec.decodeTagged)
     }
 }
 
@@ -106,12 +101,7 @@ struct StoredRelationship: Sendable {
 
     /// One property; `nil` when absent.
     static func property(_ key: UInt32, in bytes: UnsafeRawBufferPointer) throws -> PropertyValue? {
-        try encodedProperty(key, in: bytes).map(ValueCodec.decodeTagged)
-    }
-
-    /// One property's tagged bytes; `nil` when absent.
-    static func encodedProperty(_ key: UInt32, in bytes: UnsafeRawBufferPointer) throws -> UnsafeRawBufferPointer? {
-        try PropertyScanner.relationship(key, in: bytes)
+        try PropertyScanner.relationship(key, in: bytes).map(ValueCodec.decodeTagged)
     }
 }
 
@@ -128,12 +118,7 @@ enum AdjacencyValue {
 
     /// One property; `nil` when absent.
     static func property(_ key: UInt32, in bytes: UnsafeRawBufferPointer) throws -> PropertyValue? {
-        try encodedProperty(key, in: bytes).map(ValueCodec.decodeTagged)
-    }
-
-    /// One property's tagged bytes; `nil` when absent.
-    static func encodedProperty(_ key: UInt32, in bytes: UnsafeRawBufferPointer) throws -> UnsafeRawBufferPointer? {
-        try PropertyScanner.adjacency(key, in: bytes)
+        try PropertyScanner.adjacency(key, in: bytes).map(ValueCodec.decodeTagged)
     }
 
     /// Every property.
